@@ -1,0 +1,16 @@
+"""citeseek: semantic search and cited answers over article collections.
+
+```python
+import citeseek
+col = citeseek.build("articles/", store="embeddings/articles")
+hits = col.search("How many protesters were killed?", k=5)
+```
+"""
+
+from .collection import Collection, build, open
+from .config import Settings
+from .errors import CiteseekError
+from .results import Hit, HitList
+
+__all__ = ["CiteseekError", "Collection", "Hit", "HitList", "Settings", "build", "open"]
+__version__ = "0.1.0"

@@ -1,0 +1,269 @@
+"""The build: files -> a new verified generation, published atomically.
+
+Only files whose bytes changed are parsed again, and only passages whose embedding
+text is not cached for the model are embedded. When nothing changed, no generation is
+written at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from . import layout
+from .chunking import chunk_document, embed_text_for
+from .config import Settings
+from .embedding import Embedder, text_hash
+from .errors import BuildError, CiteseekError, ModelMismatch
+from .readers import Skipped, SourceFile, discover, read_file
+from .store import Store
+from .vector_index import VectorIndex
+
+_COMMIT_EVERY = 200  # files per transaction while ingesting
+
+
+@dataclass
+class BuildReport:
+    """What a build did. ``generation`` is None when nothing changed."""
+
+    store: str
+    generation: str | None
+    previous: str | None
+    files: int = 0
+    files_changed: int = 0
+    files_removed: int = 0
+    documents: int = 0
+    chunks: int = 0
+    embedded: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def unchanged(self) -> bool:
+        return self.generation is None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["skipped"] = [{"source": s.source, "reason": s.reason} for s in self.skipped]
+        data["unchanged"] = self.unchanged
+        return data
+
+    def __str__(self) -> str:
+        head = (f"{self.store}: up to date ({self.previous})" if self.unchanged else
+                f"{self.store}: built {self.generation}")
+        lines = [
+            head,
+            f"  files {self.files} ({self.files_changed} changed, {self.files_removed} removed),"
+            f" documents {self.documents}, passages {self.chunks}, newly embedded "
+            f"{self.embedded}, {self.seconds:.1f}s",
+        ]
+        if self.skipped:
+            lines.append(f"  skipped {len(self.skipped)}:")
+            lines.extend(f"    {s}" for s in self.skipped)
+        return "\n".join(lines)
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+    import sqlite3
+
+    out = {"sqlite": sqlite3.sqlite_version}
+    for pkg in ("citeseek", "faiss-cpu", "sentence-transformers"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "unknown"
+    return out
+
+
+class _Builder:
+    def __init__(self, root: Path, settings: Settings, embedder: Embedder,
+                 previous: str | None, prev_manifest: dict[str, Any] | None,
+                 progress: bool) -> None:
+        self.root = root
+        self.settings = settings
+        self.embedder = embedder
+        self.previous = previous
+        self.prev_manifest = prev_manifest
+        self.progress = progress
+        self.generation: str | None = None
+        self.store: Store | None = None
+        self.pending = 0
+
+    def _open_new(self) -> Store:
+        """Start the new generation as a copy of the live one (made on first change)."""
+        if self.store is None:
+            self.generation = layout.next_generation(self.root)
+            gen_dir = self.root / self.generation
+            gen_dir.mkdir(parents=True)
+            target = gen_dir / layout.STORE_FILE
+            if self.previous:
+                Store(self.root / self.previous / layout.STORE_FILE, readonly=True).copy_to(target)
+            self.store = Store(target)
+            self.store.conn.execute("BEGIN")
+        return self.store
+
+    def _tick(self) -> None:
+        self.pending += 1
+        if self.pending >= _COMMIT_EVERY and self.store is not None:
+            self.store.conn.execute("COMMIT")
+            self.store.conn.execute("BEGIN")
+            self.pending = 0
+
+    def ingest(self, source: SourceFile, data: bytes, sha: str, report: BuildReport) -> None:
+        docs, skipped = read_file(source, data)
+        report.skipped.extend(skipped)
+        if not docs and skipped and source.key in self.old_hashes:
+            return  # unreadable now: keep what the collection held, reported as skipped
+        store = self._open_new()
+        store.remove_file(source.key)
+        kept = 0
+        for doc in docs:
+            owner = store.document_owner(doc.doc_id)
+            if owner is not None:
+                report.skipped.append(Skipped(f"{source.path} ({doc.doc_id})",
+                                              f"document id already used by {owner}"))
+                continue
+            chunks = chunk_document(doc, self.embedder, self.settings)
+            hashes = [text_hash(c.embed_text) for c in chunks]
+            store.add_document(doc, chunks, hashes)
+            kept += 1
+        store.set_file(source.key, sha, len(data), kept)
+        report.files_changed += 1
+        self._tick()
+
+    def run(self, sources: Iterable[str | os.PathLike[str]], report: BuildReport) -> None:
+        files, skipped = discover(sources)
+        report.skipped.extend(skipped)
+        report.files = len(files)
+        old = Store(self.root / self.previous / layout.STORE_FILE, readonly=True) \
+            if self.previous else None
+        self.old_hashes = old.file_hashes() if old else {}
+        prev_settings = Settings.from_dict(self.prev_manifest["settings"]) \
+            if self.prev_manifest else None
+        same = prev_settings is not None and \
+            prev_settings.chunking_key() == self.settings.chunking_key()
+        if prev_settings is not None and prev_settings != self.settings:
+            self._open_new()  # e.g. another index type: a new generation even if no file changed
+        for source in files:
+            try:
+                data = source.path.read_bytes()
+            except OSError as exc:
+                report.skipped.append(Skipped(str(source.path), f"cannot read: {exc.strerror}"))
+                continue
+            sha = hashlib.sha256(data).hexdigest()
+            if same and self.old_hashes.get(source.key) == sha:
+                continue
+            self.ingest(source, data, sha, report)
+        seen = {s.key for s in files}
+        gone = [key for key in self.old_hashes if key not in seen]
+        if gone:
+            store = self._open_new()
+            for key in gone:
+                store.remove_file(key)
+            report.files_removed = len(gone)
+        if self.store is None:
+            return
+        self.store.conn.execute("COMMIT")
+        report.embedded = self._embed()
+        self._finish(report)
+
+    def _embed(self) -> int:
+        assert self.store is not None
+        model = self.embedder.model_id
+        missing = self.store.missing_embeddings(model)
+        if not missing:
+            return 0
+        hashes = [h for h, _, _ in missing]
+        texts = [embed_text_for(title, text, self.settings) for _, text, title in missing]
+        block = 4096
+        from tqdm.auto import tqdm
+
+        with tqdm(total=len(texts), desc="embedding", unit="passage",
+                  disable=not self.progress or len(texts) < 64) as bar:
+            for i in range(0, len(texts), block):
+                vecs = self.embedder.encode(texts[i:i + block],
+                                            batch_size=self.settings.batch_size)
+                self.store.conn.execute("BEGIN")
+                self.store.put_embeddings(model, hashes[i:i + block], vecs)
+                self.store.conn.execute("COMMIT")
+                bar.update(len(vecs))
+        return len(texts)
+
+    def _finish(self, report: BuildReport) -> None:
+        assert self.store is not None and self.generation is not None
+        store, gen_dir = self.store, self.root / self.generation
+        model, dim = self.embedder.model_id, self.embedder.dimension
+        store.prune_embeddings(model)
+        counts = store.counts()
+        index = VectorIndex.build(store.iter_vectors(model, dim), dim, counts["chunks"],
+                                  self.settings.index)
+        if index.ntotal != counts["chunks"]:
+            raise BuildError(f"{counts['chunks']} passages but {index.ntotal} vectors")
+        store.conn.execute("VACUUM")
+        store.close()
+        index.save(gen_dir / layout.INDEX_FILE)
+        layout.write_manifest(gen_dir, {
+            "generation": self.generation,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "model": {"id": model, "dimension": dim,
+                      "max_seq_length": self.embedder.max_seq_length},
+            "settings": self.settings.to_dict(),
+            "counts": counts,
+            "index": {"factory": index.factory, "ntotal": index.ntotal},
+            "versions": _versions(),
+        })
+        report.documents, report.chunks = counts["documents"], counts["chunks"]
+
+
+def build_collection(sources: Iterable[str | os.PathLike[str]], root: Path, *,
+                     settings: Settings, embedder: Embedder, progress: bool = True,
+                     strict: bool = False) -> BuildReport:
+    """Create or update the collection at ``root`` from ``sources``."""
+    started = time.perf_counter()
+    with layout.build_lock(root):
+        previous = layout.current_generation(root)
+        prev_manifest = layout.read_manifest(root / previous) if previous else None
+        if prev_manifest and prev_manifest["model"]["id"] != embedder.model_id:
+            raise ModelMismatch(
+                f"{root} was built with model {prev_manifest['model']['id']!r}, not "
+                f"{embedder.model_id!r}; build into a new --store to change models")
+        layout.remove_stale(root, keep={previous} if previous else set())
+        report = BuildReport(store=str(root), generation=None, previous=previous)
+        builder = _Builder(root, settings, embedder, previous, prev_manifest, progress)
+        try:
+            builder.run(sources, report)
+            if strict and report.skipped:
+                raise BuildError(f"{len(report.skipped)} file(s) skipped and --strict is on:\n"
+                                 + "\n".join(f"  {s}" for s in report.skipped))
+            if builder.generation is None and previous is None:
+                raise BuildError("nothing to index: no readable articles found")
+            if builder.generation is not None:
+                layout.read_manifest(root / builder.generation, verify=True)
+                layout.publish(root, builder.generation)
+                layout.remove_stale(root, keep={builder.generation} | (
+                    {previous} if previous else set()))
+        except BaseException as exc:
+            if builder.store is not None:
+                builder.store.close()
+            if builder.generation is not None and layout.current_generation(root) != \
+                    builder.generation:
+                layout.remove_stale(root, keep={previous} if previous else set())
+            if isinstance(exc, CiteseekError | KeyboardInterrupt):
+                raise
+            if isinstance(exc, OSError):
+                raise BuildError(f"build failed, {previous or 'nothing'} stays live: "
+                                 f"{exc}") from exc
+            raise
+        report.generation = builder.generation
+        if builder.generation is None and prev_manifest:
+            report.documents = prev_manifest["counts"]["documents"]
+            report.chunks = prev_manifest["counts"]["chunks"]
+        report.seconds = time.perf_counter() - started
+        return report

@@ -1,0 +1,192 @@
+"""``Document`` -> ``Chunk``s: sentence-aware passages sized by the model's tokenizer.
+
+Offsets are exact: ``document.text[chunk.start:chunk.end] == chunk.text``. No chunk's
+embedding text (title prefix included) exceeds the model's ``max_seq_length``.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from typing import Protocol
+
+from .config import Settings
+from .readers import Document
+
+TITLE_TOKENS = 32  # a title prefix longer than this is cut for embedding
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "prof", "st", "sr", "jr", "no", "vs", "etc", "e.g", "i.e",
+    "u.s", "u.k", "u.n", "gen", "col", "lt", "sgt", "rep", "sen", "gov", "inc", "ltd",
+    "co", "corp", "fig", "al", "approx", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
+    "sep", "sept", "oct", "nov", "dec",
+}
+# A sentence ends at . ! ? … (closing quotes/brackets allowed) before whitespace and a
+# capital, digit, quote or bullet; a line break always ends one.
+_BOUNDARY = re.compile(r"(?<=[.!?…])[\"'”’)\]]*(?=\s+[\"'“‘(\[•\-–—]?[A-Z0-9À-ÖØ-Þ])|\n")
+
+
+class Tokenizer(Protocol):
+    """What chunking needs from the embedding model."""
+
+    max_seq_length: int
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]: ...
+
+    def count_tokens(self, texts: list[str]) -> list[int]: ...
+
+
+@dataclass
+class Chunk:
+    """A passage of a document, with its exact place and the text the model embeds."""
+
+    doc_id: str
+    ord: int
+    start: int
+    end: int
+    line_start: int
+    line_end: int
+    text: str
+    embed_text: str
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of sentences (and lines), trimmed of surrounding whitespace."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for m in _BOUNDARY.finditer(text):
+        cut = m.end()
+        if m.group() != "\n" and _ends_with_abbreviation(text, pos, cut):
+            continue
+        spans.extend(_trim(text, pos, cut))
+        pos = cut
+    spans.extend(_trim(text, pos, len(text)))
+    return spans
+
+
+def _ends_with_abbreviation(text: str, start: int, end: int) -> bool:
+    word = text[start:end].rstrip("\"'”’)]").rstrip(".").rsplit(None, 1)
+    if not word:
+        return False
+    last = word[-1].lower().lstrip("(\"'“‘")
+    return last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha())
+
+
+def _trim(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return [(start, end)] if start < end else []
+
+
+def embed_text_for(title: str | None, text: str, settings: Settings) -> str:
+    """What the model sees for a passage: the title first when that is configured."""
+    if settings.embed_title and title and not text.startswith(title):
+        return f"{title}\n{text}"
+    return text
+
+
+def chunk_document(doc: Document, tokenizer: Tokenizer, settings: Settings) -> list[Chunk]:
+    """Split ``doc`` into overlapping passages that fit the model."""
+    limit = tokenizer.max_seq_length - 2  # [CLS] and [SEP]
+    budget = min(settings.chunk_tokens or limit, limit)
+    title = _short_title(doc.title, tokenizer) if settings.embed_title else None
+    if title:
+        budget -= len(tokenizer.token_spans(title)) + 1
+    budget = max(budget, 16)
+    overlap = min(settings.overlap_tokens, budget // 2)
+
+    token_spans = tokenizer.token_spans(doc.text)
+    tok_starts = [s for s, _ in token_spans]
+    tok_ends = [e for _, e in token_spans]
+
+    def count(start: int, end: int) -> int:
+        return max(0, bisect_right(tok_ends, end) - bisect_left(tok_starts, start))
+
+    units: list[tuple[int, int, int]] = []  # (start, end, tokens)
+    for s, e in sentence_spans(doc.text):
+        n = count(s, e)
+        if n <= budget:
+            units.append((s, e, n))
+        else:
+            units.extend(_split_long(s, e, token_spans, tok_starts, budget))
+
+    groups: list[tuple[int, int]] = []  # index ranges into units
+    i = 0
+    while i < len(units):
+        j, total = i, 0
+        while j < len(units) and total + units[j][2] <= budget:
+            total += units[j][2]
+            j += 1
+        j = max(j, i + 1)
+        groups.append((i, j))
+        if j >= len(units):
+            break
+        back, carried = j, 0  # carry whole trailing sentences into the next chunk
+        while back - 1 > i and carried + units[back - 1][2] <= overlap:
+            back -= 1
+            carried += units[back][2]
+        i = back if back < j else j
+
+    chunks = [
+        _make_chunk(doc, n, units[a][0], units[b - 1][1], title, settings)
+        for n, (a, b) in enumerate(groups)
+    ]
+    return _enforce_limit(doc, chunks, tokenizer, title, settings)
+
+
+def _short_title(title: str | None, tokenizer: Tokenizer) -> str | None:
+    if not title:
+        return None
+    spans = tokenizer.token_spans(title)
+    return title[: spans[TITLE_TOKENS - 1][1]] if len(spans) > TITLE_TOKENS else title
+
+
+def _split_long(start: int, end: int, spans: list[tuple[int, int]], tok_starts: list[int],
+                budget: int) -> list[tuple[int, int, int]]:
+    """Cut an over-long sentence at token boundaries, preferring gaps between words."""
+    first = bisect_left(tok_starts, start)
+    last = bisect_left(tok_starts, end)
+    pieces = []
+    i = first
+    while i < last:
+        j = min(i + budget, last)
+        if j < last:
+            k = j
+            while k > i + budget // 2 and spans[k][0] == spans[k - 1][1]:
+                k -= 1  # step back out of the middle of a word
+            j = k if spans[k][0] != spans[k - 1][1] else j
+        s = start if i == first else spans[i][0]
+        e = end if j == last else spans[j - 1][1]
+        pieces.append((s, e, j - i))
+        i = j
+    return pieces
+
+
+def _make_chunk(doc: Document, ordinal: int, start: int, end: int, title: str | None,
+                settings: Settings) -> Chunk:
+    text = doc.text[start:end]
+    line_start, line_end = doc.lines_for(start, end)
+    return Chunk(doc.doc_id, ordinal, start, end, line_start, line_end, text,
+                 embed_text_for(title, text, settings))
+
+
+def _enforce_limit(doc: Document, chunks: list[Chunk], tokenizer: Tokenizer,
+                   title: str | None, settings: Settings) -> list[Chunk]:
+    """Re-count each embedding text on its own and shorten any that the model would cut.
+
+    Counting in context and alone can differ by a token or two where a cut falls inside
+    a word; this check makes the limit hold whatever the tokenizer does.
+    """
+    limit = tokenizer.max_seq_length
+    out = []
+    for chunk in chunks:
+        while True:
+            (n,) = tokenizer.count_tokens([chunk.embed_text])
+            if n <= limit or chunk.end - chunk.start <= 1:
+                break
+            cut = chunk.start + max(1, int((chunk.end - chunk.start) * 0.95))
+            chunk = _make_chunk(doc, chunk.ord, chunk.start, cut, title, settings)
+        out.append(chunk)
+    return out

@@ -1,0 +1,155 @@
+"""The command line: a thin shell over the Python API.
+
+Exit codes: 0 ok, 1 runtime or data error, 2 usage error. With ``--json`` every command
+prints one JSON document on stdout, errors included (``{"error": ...}``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .errors import CiteseekError, UsageError
+
+
+def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    else:
+        print(text)
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from .collection import build
+
+    overrides = {k: v for k, v in {
+        "chunk_tokens": args.chunk_tokens, "overlap_tokens": args.overlap_tokens,
+        "index": args.index_type, "batch_size": args.batch_size,
+        "embed_title": False if args.no_title else None,
+    }.items() if v is not None}
+    col = build(args.sources, args.store, model=args.model, strict=args.strict,
+                progress=not args.json and not args.quiet, **overrides)
+    report = col.last_build
+    assert report is not None
+    _emit(args, report.to_dict(), str(report))
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from .collection import open as open_collection
+
+    col = open_collection(args.store, model=args.model)
+    hits = col.search(args.query, k=args.k, mode=args.mode, sources=args.source,
+                      date_from=args.date_from, date_to=args.date_to, doc_ids=args.doc_id,
+                      per_doc=args.per_doc)
+    _emit(args, hits.to_dict(), str(hits))
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from .collection import open as open_collection
+
+    doc = open_collection(args.store).document(args.doc_id)
+    data = {"doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "date": doc.date,
+            "url": doc.url, "text": doc.text}
+    head = "\n".join(f"{k}: {v}" for k, v in data.items() if k != "text" and v)
+    _emit(args, data, f"{head}\n\n{doc.text}")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .collection import open as open_collection
+
+    info = open_collection(args.store).info()
+    c = info["counts"]
+    text = (f"{info['store']} ({info['generation']}, built {info['created']})\n"
+            f"  model {info['model']['id']} (dimension {info['model']['dimension']})\n"
+            f"  {c['documents']} documents, {c['chunks']} passages, {c['files']} files\n"
+            f"  index {info['index']['factory']}")
+    _emit(args, info, text)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .collection import build
+    from .demo import SAMPLE_QUESTIONS, sample_dir
+
+    col = build(sample_dir(), args.store, progress=not args.json)
+    out: dict[str, Any] = {"build": col.last_build.to_dict() if col.last_build else None,
+                           "questions": []}
+    lines = [str(col.last_build), ""]
+    for question in SAMPLE_QUESTIONS:
+        hits = col.search(question, k=args.k)
+        out["questions"].append({"question": question, "hits": hits.to_dict()})
+        lines += [f"Q: {question}", str(hits), ""]
+    _emit(args, out, "\n".join(lines))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="citeseek", description="Semantic search with exact citations over articles.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, func: Callable[[argparse.Namespace], int], help_text: str,
+                store: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(func=func)
+        p.add_argument("--json", action="store_true", help="print JSON (the stable contract)")
+        if store:
+            p.add_argument("--store", required=True, metavar="DIR",
+                           help="the collection folder, e.g. embeddings/articles")
+        return p
+
+    p = command("index", cmd_index, "build or update a collection from articles")
+    p.add_argument("sources", nargs="+", metavar="SOURCE", help="folders or files")
+    p.add_argument("--model", help="sentence-transformers name or path (default: bundled "
+                   "all-MiniLM-L6-v2)")
+    p.add_argument("--strict", action="store_true", help="fail if any file is skipped")
+    p.add_argument("--chunk-tokens", type=int, help="passage size in model tokens")
+    p.add_argument("--overlap-tokens", type=int, help="overlap between passages")
+    p.add_argument("--no-title", action="store_true", help="embed passages without titles")
+    p.add_argument("--index-type", help="FAISS factory string, or 'auto'")
+    p.add_argument("--batch-size", type=int, help="embedding batch size")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    p = command("search", cmd_search, "rank passages for a query")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=5, help="how many passages (default 5)")
+    p.add_argument("--mode", choices=("hybrid", "dense", "keyword"), default="hybrid")
+    p.add_argument("--source", action="append", metavar="GLOB", help="only these sources")
+    p.add_argument("--date-from", metavar="YYYY-MM-DD")
+    p.add_argument("--date-to", metavar="YYYY-MM-DD")
+    p.add_argument("--doc-id", action="append", help="only these documents")
+    p.add_argument("--per-doc", type=int, help="at most N passages per document")
+    p.add_argument("--model", help=argparse.SUPPRESS)
+
+    p = command("show", cmd_show, "print a stored document")
+    p.add_argument("doc_id")
+
+    command("info", cmd_info, "describe a collection")
+
+    p = command("demo", cmd_demo, "index the bundled sample articles and ask questions",
+                store=False)
+    p.add_argument("--store", default="embeddings/sample", metavar="DIR")
+    p.add_argument("-k", type=int, default=3)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except CiteseekError as exc:
+        code = 2 if isinstance(exc, UsageError) else 1
+        if getattr(args, "json", False):
+            print(json.dumps({"error": str(exc), "type": type(exc).__name__}))
+        print(f"citeseek: error: {exc}", file=sys.stderr)
+        return code
+    except KeyboardInterrupt:
+        print("citeseek: interrupted", file=sys.stderr)
+        return 130

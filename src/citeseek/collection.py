@@ -1,0 +1,197 @@
+"""``Collection``: the one object users hold. Opens a generation, searches it, and
+notices when a newer generation has been published."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import layout
+from .building import BuildReport, build_collection
+from .config import Settings
+from .embedding import Embedder, model_id_for, resolve_embedder
+from .errors import CiteseekError, ModelMismatch, UsageError
+from .readers import Document
+from .results import HitList
+from .retrieval import Filters, as_tuple, search
+from .store import Store
+from .vector_index import VectorIndex
+
+
+class DocumentNotFound(CiteseekError):
+    """No document with that id in the collection."""
+
+
+@dataclass
+class _Generation:
+    name: str
+    manifest: dict[str, Any]
+    store: Store
+    index: VectorIndex
+
+
+class Collection:
+    """A built collection. Use ``citeseek.open`` or ``citeseek.build`` to get one."""
+
+    def __init__(self, path: str | os.PathLike[str], *, model: str | Embedder | None = None,
+                 verify: bool = True) -> None:
+        self.root = layout.resolve_root(path)
+        self.verify = verify
+        self._model_arg = model
+        self._embedder: Embedder | None = None
+        self._lock = threading.Lock()
+        self.last_build: BuildReport | None = None
+        self._gen = self._load(layout.current_generation(self.root) or "")
+
+    # -- loading ------------------------------------------------------------------
+    def _load(self, name: str) -> _Generation:
+        gen_dir = self.root / name
+        manifest = layout.read_manifest(gen_dir, verify=self.verify)
+        built_with = manifest["model"]["id"]
+        if self._model_arg is not None:
+            wanted = (self._model_arg if isinstance(self._model_arg, str) else None)
+            wanted_id = model_id_for(wanted) if wanted else self._model_arg.model_id  # type: ignore[union-attr]
+            if wanted_id != built_with:
+                raise ModelMismatch(f"{self.root} was built with model {built_with!r}, not "
+                                    f"{wanted_id!r}")
+        store = Store(gen_dir / layout.STORE_FILE, readonly=True)
+        index = VectorIndex.load(gen_dir / layout.INDEX_FILE,
+                                 dimension=manifest["model"]["dimension"],
+                                 count=manifest["index"]["ntotal"],
+                                 factory=manifest["index"]["factory"])
+        return _Generation(name, manifest, store, index)
+
+    def refresh(self) -> bool:
+        """Switch to a newer generation if one was published; True when it switched."""
+        name = layout.current_generation(self.root)
+        if name is None or name == self._gen.name:
+            return False
+        with self._lock:
+            if name != self._gen.name:
+                self._gen = self._load(name)
+        return True
+
+    @property
+    def generation(self) -> str:
+        return self._gen.name
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        return self._gen.manifest
+
+    @property
+    def settings(self) -> Settings:
+        return Settings.from_dict(self._gen.manifest["settings"])
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            arg = self._model_arg
+            self._embedder = resolve_embedder(
+                arg if arg is not None else self.settings.model)
+        return self._embedder
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embedder.encode([text], batch_size=1)[0]
+
+    # -- search -----------------------------------------------------------------------
+    def search(self, query: str, k: int = 5, *, mode: str = "hybrid",
+               sources: str | Sequence[str] | None = None, date_from: str | None = None,
+               date_to: str | None = None, doc_ids: str | Sequence[str] | None = None,
+               per_doc: int | None = None) -> HitList:
+        """Rank passages for ``query``.
+
+        ``mode``: "hybrid" (default: dense and BM25 fused), "dense" or "keyword" (no
+        model is loaded). ``sources`` (globs over path or doc id), ``date_from``/
+        ``date_to`` (ISO, inclusive) and ``doc_ids`` filter before ranking.
+        ``per_doc`` caps passages per document.
+        """
+        self.refresh()
+        gen = self._gen
+        filters = Filters(sources=as_tuple(sources), date_from=date_from, date_to=date_to,
+                          doc_ids=as_tuple(doc_ids))
+        return search(gen.store, gen.index, model=gen.manifest["model"]["id"],
+                      embed_query=self.embed_query, query=query, k=k, mode=mode,
+                      filters=filters, per_doc=per_doc)
+
+    # -- documents and info -------------------------------------------------------------
+    def document(self, doc_id: str) -> Document:
+        """The stored document (its ``text`` is what citations' offsets index into)."""
+        self.refresh()
+        doc = self._gen.store.get_document(doc_id)
+        if doc is None:
+            raise DocumentNotFound(f"no document {doc_id!r} in {self.root}")
+        return doc
+
+    def documents(self) -> list[dict[str, Any]]:
+        self.refresh()
+        return self._gen.store.documents()
+
+    def info(self) -> dict[str, Any]:
+        self.refresh()
+        return {"store": str(self.root), "generation": self.generation, **self.manifest}
+
+    def __len__(self) -> int:
+        return int(self._gen.manifest["counts"]["chunks"])
+
+    def __repr__(self) -> str:
+        c = self._gen.manifest["counts"]
+        return (f"Collection({str(self.root)!r}, generation={self.generation!r}, "
+                f"documents={c['documents']}, passages={c['chunks']}, "
+                f"model={self._gen.manifest['model']['id']!r})")
+
+
+def default_store(sources: Sequence[str | os.PathLike[str]]) -> Path:
+    first = Path(sources[0]).expanduser().absolute()
+    name = first.stem if first.is_file() else first.name
+    return Path("embeddings") / (name or "collection")
+
+
+def build(sources: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+          store: str | os.PathLike[str] | None = None, *,
+          model: str | Embedder | None = None, progress: bool = True, strict: bool = False,
+          **settings: Any) -> Collection:
+    """Create or update a collection from articles and return it opened.
+
+    ``sources``: folders (read recursively), files, or a list of both. ``store``: the
+    collection folder (default ``embeddings/<name of the first source>``). Settings
+    (``chunk_tokens``, ``overlap_tokens``, ``embed_title``, ``batch_size``, ``index``)
+    default to the collection's previous ones. Files that cannot be read are skipped
+    and listed in ``collection.last_build.skipped``; ``strict=True`` fails instead.
+    """
+    paths = [sources] if isinstance(sources, str | os.PathLike) else list(sources)
+    if not paths:
+        raise UsageError("no sources given")
+    root = Path(store) if store is not None else default_store(paths)
+    previous = layout.current_generation(root) if root.is_dir() else None
+    base = (Settings.from_dict(layout.read_manifest(root / previous, verify=False)["settings"])
+            if previous else Settings())
+    merged = base.to_dict()
+    unknown = set(settings) - set(merged)
+    if unknown:
+        raise UsageError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    merged.update(settings)
+    if isinstance(model, str):
+        merged["model"] = model
+    elif model is not None:
+        merged["model"] = model.model_id
+    chosen = Settings.from_dict(merged)
+    embedder = resolve_embedder(model if model is not None else chosen.model)
+    report = build_collection(paths, root, settings=chosen, embedder=embedder,
+                              progress=progress, strict=strict)
+    col = Collection(root, model=embedder)
+    col._embedder = embedder
+    col.last_build = report
+    return col
+
+
+def open(path: str | os.PathLike[str], *, model: str | Embedder | None = None,  # noqa: A001
+         verify: bool = True) -> Collection:
+    """Open a built collection. ``verify`` checks every file against its checksum."""
+    return Collection(path, model=model, verify=verify)

@@ -1,0 +1,57 @@
+"""Build settings: one keyword-only dataclass, written to every manifest."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import UsageError
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """How a collection is built. Everything here is recorded in the manifest.
+
+    ``chunk_tokens`` of 0 means "as many as the model reads" (its ``max_seq_length``
+    less the two special tokens). ``embed_title`` prefixes the article title to each
+    passage for embedding only; citations still point at the passage's own characters.
+    ``index`` is ``"auto"`` (chosen by size) or a FAISS factory string such as
+    ``"HNSW32,Flat"``.
+    """
+
+    model: str = DEFAULT_MODEL
+    chunk_tokens: int = 0
+    overlap_tokens: int = 48
+    embed_title: bool = True
+    batch_size: int = 32
+    index: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.chunk_tokens < 0:
+            raise UsageError("chunk_tokens must be >= 0")
+        if self.overlap_tokens < 0:
+            raise UsageError("overlap_tokens must be >= 0")
+        if self.chunk_tokens and self.overlap_tokens >= self.chunk_tokens:
+            raise UsageError("overlap_tokens must be smaller than chunk_tokens")
+        if self.batch_size <= 0:
+            raise UsageError("batch_size must be > 0")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Settings:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def chunking_key(self) -> dict[str, Any]:
+        """The settings that decide how documents become chunks and embedding texts."""
+        return {
+            "chunk_tokens": self.chunk_tokens,
+            "overlap_tokens": self.overlap_tokens,
+            "embed_title": self.embed_title,
+        }

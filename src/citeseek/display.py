@@ -1,0 +1,77 @@
+"""How results look in Jupyter: HTML result cards. All article text is escaped."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .results import Hit
+
+_STYLE = """<style>
+.cs-hits{font-family:system-ui,sans-serif;max-width:60em}
+.cs-card{border:1px solid #ddd;border-radius:6px;padding:.6em .8em;margin:.5em 0}
+.cs-head{display:flex;gap:.8em;align-items:baseline;flex-wrap:wrap}
+.cs-rank{font-weight:700;color:#555}
+.cs-bar{display:inline-block;width:6em;height:.6em;background:#eee;border-radius:3px}
+.cs-bar>span{display:block;height:100%;background:#4a7bd0;border-radius:3px}
+.cs-title{font-weight:600}
+.cs-meta{color:#666;font-size:.85em}
+.cs-text{margin-top:.4em;line-height:1.45;white-space:pre-wrap}
+.cs-text mark{background:#ffe58a;padding:0 .1em}
+</style>"""
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def highlight(text: str, terms: Iterable[str]) -> str:
+    """Escape ``text`` and wrap whole-word matches of ``terms`` in <mark>."""
+    words = sorted({t.lower() for t in terms if len(t) > 2}, key=len, reverse=True)
+    if not words:
+        return html.escape(text)
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, words)) + r")\w*", re.I)
+    out, pos = [], 0
+    for m in pattern.finditer(text):
+        out.append(html.escape(text[pos:m.start()]))
+        out.append(f"<mark>{html.escape(m.group())}</mark>")
+        pos = m.end()
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
+
+
+def query_terms(query: str) -> list[str]:
+    from .store import STOPWORDS
+
+    return [w for w in _WORD.findall(query) if w.lower() not in STOPWORDS]
+
+
+def render_hit(hit: Hit, *, top_score: float, terms: Sequence[str]) -> str:
+    width = 100.0 * max(0.0, hit.score) / top_score if top_score > 0 else 0.0
+    lines = (f"line {hit.line_start}" if hit.line_start == hit.line_end
+             else f"lines {hit.line_start}–{hit.line_end}")
+    title = html.escape(hit.title or hit.doc_id)
+    date = f" · {html.escape(hit.date)}" if hit.date else ""
+    return (
+        f'<div class="cs-card" data-doc-id="{html.escape(hit.doc_id, quote=True)}" '
+        f'data-start="{hit.start}" data-end="{hit.end}">'
+        f'<div class="cs-head"><span class="cs-rank">#{hit.rank}</span>'
+        f'<span class="cs-bar" title="score {hit.score:.4f}"><span style="width:{width:.0f}%">'
+        f'</span></span><span class="cs-title">{title}</span>'
+        f'<span class="cs-meta">{date}</span></div>'
+        f'<div class="cs-meta cs-source">{html.escape(hit.source)} · {lines} · chars '
+        f'{hit.start}–{hit.end}</div>'
+        f'<div class="cs-text">{highlight(hit.text, terms)}</div></div>'
+    )
+
+
+def render_hits(hits: Sequence[Hit], *, query: str = "") -> str:
+    """Result cards for a list of hits."""
+    if not hits:
+        return f"<div class='cs-hits'><em>No passages match {html.escape(query)!s}.</em></div>"
+    top = max(h.score for h in hits)
+    terms = query_terms(query)
+    cards = "".join(render_hit(h, top_score=top, terms=terms) for h in hits)
+    head = f"<div class='cs-meta'>{len(hits)} passages for <b>{html.escape(query)}</b></div>" \
+        if query else ""
+    return f"{_STYLE}<div class='cs-hits'>{head}{cards}</div>"

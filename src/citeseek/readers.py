@@ -1,0 +1,311 @@
+"""Files -> ``Document``s: discovery, decoding, formats, cleaning and skip reasons."""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import html as html_lib
+import json
+import os
+import unicodedata
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from .cleaning import clean_lines, parse_date
+
+TEXT_EXTENSIONS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md"}
+HTML_EXTENSIONS = {".html": "html", ".htm": "html"}
+JSONL_EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl"}
+FORMATS = {**TEXT_EXTENSIONS, **HTML_EXTENSIONS, **JSONL_EXTENSIONS}
+MAX_FILE_BYTES = 512 * 1024 * 1024
+
+
+@dataclass
+class Document:
+    """One article as stored: ``text`` is what citations' offsets index into.
+
+    ``line_map[i]`` is the 1-based line of the source file that holds line ``i`` of
+    ``text``; for a JSONL record every line maps to the record's line.
+    """
+
+    doc_id: str
+    source: str
+    text: str
+    title: str | None = None
+    date: str | None = None
+    url: str | None = None
+    format: str = "txt"
+    line_map: list[int] = field(default_factory=list)
+    file_key: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.line_map:
+            self.line_map = list(range(1, self.text.count("\n") + 2))
+        self._line_starts: list[int] | None = None
+
+    @property
+    def content_hash(self) -> str:
+        h = hashlib.sha256()
+        for part in (self.text, self.title or "", self.date or "", self.url or ""):
+            h.update(part.encode("utf-8", "surrogatepass"))
+            h.update(b"\0")
+        return h.hexdigest()
+
+    def lines_for(self, start: int, end: int) -> tuple[int, int]:
+        """Source lines (1-based, inclusive) holding ``text[start:end]``."""
+        if self._line_starts is None:
+            starts = [0]
+            pos = self.text.find("\n")
+            while pos != -1:
+                starts.append(pos + 1)
+                pos = self.text.find("\n", pos + 1)
+            self._line_starts = starts
+        first = bisect_right(self._line_starts, start) - 1
+        last = bisect_right(self._line_starts, max(start, end - 1)) - 1
+        return self.line_map[first], self.line_map[last]
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file (or JSONL line) that was not indexed, and why."""
+
+    source: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file found under the paths given to a build."""
+
+    path: Path
+    doc_id: str  # path relative to the root it was found under (POSIX separators)
+
+    @property
+    def key(self) -> str:
+        return str(self.path)
+
+
+class Unreadable(Exception):
+    """Raised inside this module for a file that must be skipped; carries the reason."""
+
+
+def discover(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[SourceFile], list[Skipped]]:
+    """Find the article files under ``paths`` (folders recursively, hidden files skipped)."""
+    found: dict[str, SourceFile] = {}
+    skipped: list[Skipped] = []
+    for raw in paths:
+        root = Path(raw).expanduser()
+        if root.is_symlink() and not root.exists():
+            skipped.append(Skipped(str(root), "dangling symbolic link"))
+        elif root.is_file():
+            _add(found, skipped, root, root.name)
+        elif root.is_dir():
+            for path, rel in _walk(root, skipped):
+                _add(found, skipped, path, rel)
+        else:
+            skipped.append(Skipped(str(root), "no such file or folder"))
+    return sorted(found.values(), key=lambda s: s.doc_id), skipped
+
+
+def _walk(root: Path, skipped: list[Skipped]) -> Iterator[tuple[Path, str]]:
+    seen_dirs: set[tuple[int, int]] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=None):
+        st = os.stat(dirpath)
+        if (st.st_dev, st.st_ino) in seen_dirs:  # a symlink loop: stop descending
+            skipped.append(Skipped(dirpath, "symbolic link loop"))
+            dirnames[:] = []
+            continue
+        seen_dirs.add((st.st_dev, st.st_ino))
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            path = Path(dirpath) / name
+            yield path, path.relative_to(root).as_posix()
+
+
+def _add(found: dict[str, SourceFile], skipped: list[Skipped], path: Path, rel: str) -> None:
+    if path.suffix.lower() not in FORMATS:
+        skipped.append(Skipped(str(path), f"unsupported file type {path.suffix or '(none)'}"))
+        return
+    if path.is_symlink() and not path.exists():
+        skipped.append(Skipped(str(path), "dangling symbolic link"))
+        return
+    if rel in found:
+        skipped.append(Skipped(str(path), f"document id {rel!r} already taken by {found[rel].path}"))
+        return
+    found[rel] = SourceFile(path=path.absolute(), doc_id=rel)
+
+
+def decode(data: bytes) -> str:
+    """Bytes -> text: UTF-8 (BOM stripped), UTF-16 by BOM or shape, else a detected
+    legacy encoding. Raises ``Unreadable`` rather than guessing into mojibake."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _checked(_strict(data, "utf-16"))
+    if b"\x00" in data[:8192]:
+        sample = data[:8192]
+        odd_zeros = sample[1::2].count(0) / max(1, len(sample) // 2)
+        even_zeros = sample[0::2].count(0) / max(1, len(sample) // 2)
+        if odd_zeros > 0.3 and even_zeros < 0.05:
+            return _checked(_strict(data, "utf-16-le"))
+        if even_zeros > 0.3 and odd_zeros < 0.05:
+            return _checked(_strict(data, "utf-16-be"))
+        raise Unreadable("binary file (contains NUL bytes)")
+    try:
+        return _checked(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None or best.encoding.startswith("utf"):
+        raise Unreadable("not valid UTF-8 and no legacy encoding fits")
+    return _checked(str(best))
+
+
+def _strict(data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise Unreadable(f"invalid {encoding}: {exc.reason} at byte {exc.start}") from None
+
+
+def _checked(text: str) -> str:
+    controls = sum(
+        1 for c in text[:20000] if unicodedata.category(c) == "Cc" and c not in "\t\n\r\f\v"
+    )
+    if controls > max(2, len(text[:20000]) // 100):
+        raise Unreadable("binary file (control characters)")
+    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_file(source: SourceFile, data: bytes) -> tuple[list[Document], list[Skipped]]:
+    """Parse one file's bytes into documents; problems come back as ``Skipped``."""
+    fmt = FORMATS[source.path.suffix.lower()]
+    name = str(source.path)
+    if not data.strip():
+        return [], [Skipped(name, "empty file")]
+    try:
+        text = decode(data)
+    except Unreadable as exc:
+        return [], [Skipped(name, str(exc))]
+    if not text.strip():
+        return [], [Skipped(name, "only whitespace")]
+    if fmt == "jsonl":
+        return _read_jsonl(source, text)
+    if fmt == "html":
+        doc = _read_html(source, text)
+        return ([doc], []) if doc else ([], [Skipped(name, "no main text found in the HTML")])
+    doc = _read_text(source, text, fmt)
+    return ([doc], []) if doc else ([], [Skipped(name, "nothing left after removing boilerplate")])
+
+
+def _read_text(source: SourceFile, text: str, fmt: str) -> Document | None:
+    lines = text.split("\n")
+    cleaned = clean_lines(lines)
+    out: list[str] = []
+    line_map: list[int] = []
+    prev: int | None = None
+    for i in cleaned.kept:
+        if not lines[i].strip():
+            continue
+        if prev is not None and i != prev + 1:
+            out.append("")  # a paragraph break where blank or dropped lines were
+            line_map.append(i)
+        out.append(lines[i])
+        line_map.append(i + 1)
+        prev = i
+    if not out:
+        return None
+    return Document(
+        doc_id=source.doc_id, source=str(source.path), text="\n".join(out),
+        title=cleaned.title, date=cleaned.date, format=fmt, line_map=line_map,
+        file_key=source.key,
+    )
+
+
+def _read_html(source: SourceFile, raw: str) -> Document | None:
+    import trafilatura
+
+    extracted = trafilatura.extract(raw, include_comments=False, include_tables=True)
+    if not extracted or not extracted.strip():
+        return None
+    meta = trafilatura.extract_metadata(raw)
+    lines = [line for line in extracted.replace("\r\n", "\n").split("\n") if line.strip()]
+    # Map each extracted line to the HTML source line that holds its first words.
+    plain = html_lib.unescape(raw)
+    line_map: list[int] = []
+    pos, line_no = 0, 1
+    for line in lines:
+        probe = line.strip()[:40]
+        at = plain.find(probe, pos) if probe else -1
+        if at != -1:
+            line_no += plain.count("\n", pos, at)
+            pos = at
+        line_map.append(line_no)
+    return Document(
+        doc_id=source.doc_id, source=str(source.path), text="\n".join(lines),
+        title=(meta.title if meta and meta.title else None),
+        date=_iso_date(meta.date) if meta and meta.date else None,
+        url=(meta.url if meta and meta.url else None), format="html",
+        line_map=line_map, file_key=source.key,
+    )
+
+
+def _iso_date(value: object) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    try:
+        return date.fromisoformat(text[:10]).isoformat()
+    except ValueError:
+        return parse_date(text)
+
+
+def _read_jsonl(source: SourceFile, text: str) -> tuple[list[Document], list[Skipped]]:
+    docs: list[Document] = []
+    skipped: list[Skipped] = []
+    seen: set[str] = set()
+    for line_no, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        where = f"{source.path}:{line_no}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            skipped.append(Skipped(where, f"invalid JSON ({exc.msg})"))
+            continue
+        if not isinstance(record, dict):
+            skipped.append(Skipped(where, "a JSONL line must be an object"))
+            continue
+        body = record.get("text")
+        if not isinstance(body, str) or not body.strip():
+            skipped.append(Skipped(where, "no 'text' field with text"))
+            continue
+        raw_id = record.get("_id", record.get("id"))
+        doc_id = str(raw_id) if raw_id not in (None, "") else f"{source.doc_id}#{line_no}"
+        if doc_id in seen:
+            skipped.append(Skipped(where, f"duplicate id {doc_id!r}"))
+            continue
+        seen.add(doc_id)
+        body = body.replace("\r\n", "\n").replace("\r", "\n")
+        title = record.get("title")
+        url = record.get("url")
+        docs.append(
+            Document(
+                doc_id=doc_id, source=str(source.path), text=body,
+                title=str(title).strip() or None if title else None,
+                date=_iso_date(record.get("date")), url=str(url) if url else None,
+                format="jsonl", line_map=[line_no] * (body.count("\n") + 1),
+                file_key=source.key,
+            )
+        )
+    return docs, skipped

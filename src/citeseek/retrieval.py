@@ -1,0 +1,156 @@
+"""Dense, keyword and hybrid search over one generation, with filters applied before
+ranking and result hygiene (duplicates collapsed, passages per document capped)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .errors import UsageError
+from .results import Hit, HitList
+from .store import Store
+from .vector_index import VectorIndex
+
+MODES = ("hybrid", "dense", "keyword")
+MAX_QUERY_CHARS = 100_000
+EXACT_FILTER_LIMIT = 50_000  # a filter leaving fewer passages is searched exactly
+RRF_K = 60
+
+
+@dataclass(frozen=True, kw_only=True)
+class Filters:
+    """Restrict a search to some documents. Applied before ranking, so top-k is complete.
+
+    ``sources``: glob patterns matched against the source path or the document id;
+    ``date_from`` / ``date_to``: ISO dates, inclusive (documents without a date are
+    left out while either is set); ``doc_ids``: exact document ids.
+    """
+
+    sources: tuple[str, ...] = ()
+    date_from: str | None = None
+    date_to: str | None = None
+    doc_ids: tuple[str, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        return bool(self.sources or self.date_from or self.date_to or self.doc_ids)
+
+    def allowed_chunk_ids(self, store: Store) -> list[int] | None:
+        if not self.active:
+            return None
+        where, params = [], []
+        if self.sources:
+            where.append("(" + " OR ".join("d.source GLOB ? OR d.doc_id GLOB ?"
+                                           for _ in self.sources) + ")")
+            for pattern in self.sources:
+                params += [pattern, pattern]
+        if self.date_from:
+            where.append("d.date >= ?")
+            params.append(self.date_from)
+        if self.date_to:
+            where.append("d.date <= ?")
+            params.append(self.date_to)
+        if self.doc_ids:
+            where.append(f"d.doc_id IN ({','.join('?' * len(self.doc_ids))})")
+            params += list(self.doc_ids)
+        sql = ("SELECT c.chunk_id FROM chunks c JOIN documents d USING(doc_id) WHERE "
+               + " AND ".join(where))
+        return [r[0] for r in store.conn.execute(sql, params)]
+
+
+def as_tuple(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+def check_query(query: Any, k: Any, mode: str) -> str:
+    if not isinstance(query, str):
+        raise UsageError(f"the query must be text, not {type(query).__name__}")
+    if not query.strip():
+        raise UsageError("the query is empty")
+    if len(query) > MAX_QUERY_CHARS:
+        raise UsageError(f"the query is {len(query):,} characters; the limit is "
+                         f"{MAX_QUERY_CHARS:,}")
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k <= 0:
+        raise UsageError(f"k must be a whole number >= 1, not {k!r}")
+    if mode not in MODES:
+        raise UsageError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    return query
+
+
+def dense_candidates(store: Store, index: VectorIndex, model: str, query_vec: np.ndarray,
+                     n: int, allowed: list[int] | None) -> list[tuple[int, float]]:
+    if allowed is not None and len(allowed) <= EXACT_FILTER_LIMIT:
+        ids, vecs = store.vectors_for(model, index.dimension, allowed)
+        if not len(ids):
+            return []
+        scores = vecs @ query_vec.astype(np.float32).ravel()
+        top = np.argsort(-scores, kind="stable")[:n]
+        return [(int(ids[i]), float(scores[i])) for i in top]
+    return index.search(query_vec, n, allowed=allowed)
+
+
+def reciprocal_rank_fusion(runs: Sequence[list[tuple[int, float]]],
+                           k: int = RRF_K) -> list[tuple[int, float]]:
+    """Fuse ranked lists by summing 1 / (k + rank)."""
+    fused: dict[int, float] = {}
+    for run in runs:
+        for rank, (cid, _) in enumerate(run, start=1):
+            fused[cid] = fused.get(cid, 0.0) + 1.0 / (k + rank)
+    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+
+
+def search(store: Store, index: VectorIndex, *, model: str,
+           embed_query: Callable[[str], np.ndarray], query: str, k: int = 5,
+           mode: str = "hybrid", filters: Filters | None = None,
+           per_doc: int | None = None, candidates: int | None = None) -> HitList:
+    """Rank passages for ``query``; see ``Collection.search`` for the options."""
+    query = check_query(query, k, mode)
+    if per_doc is not None and per_doc <= 0:
+        raise UsageError(f"per_doc must be >= 1, not {per_doc!r}")
+    filters = filters or Filters()
+    allowed = filters.allowed_chunk_ids(store)
+    n = candidates or max(50, 5 * k)
+    runs: dict[str, list[tuple[int, float]]] = {}
+    if mode in ("dense", "hybrid"):
+        runs["dense"] = dense_candidates(store, index, model, embed_query(query), n, allowed)
+    if mode in ("keyword", "hybrid"):
+        runs["keyword"] = store.keyword_search(query, n, allowed=allowed)
+    ranked = runs[mode] if mode != "hybrid" else reciprocal_rank_fusion(list(runs.values()))
+    return _to_hits(store, ranked, runs, k=k, per_doc=per_doc, query=query, mode=mode)
+
+
+def _to_hits(store: Store, ranked: list[tuple[int, float]],
+             runs: dict[str, list[tuple[int, float]]], *, k: int, per_doc: int | None,
+             query: str, mode: str) -> HitList:
+    rows = store.hit_rows([cid for cid, _ in ranked])
+    per_run = {name: dict(run) for name, run in runs.items()}
+    hits: list[Hit] = []
+    seen_text: set[str] = set()
+    per_doc_count: dict[str, int] = {}
+    for cid, score in ranked:
+        row = rows.get(cid)
+        if row is None:
+            continue
+        _, doc_id, start, end, line_start, line_end, text, title, date, source, url = row
+        key = " ".join(text.split()).casefold()
+        if key in seen_text:
+            continue  # the same passage again (a syndicated paragraph, a duplicate file)
+        if per_doc is not None and per_doc_count.get(doc_id, 0) >= per_doc:
+            continue
+        seen_text.add(key)
+        per_doc_count[doc_id] = per_doc_count.get(doc_id, 0) + 1
+        hits.append(Hit(
+            rank=len(hits) + 1, score=float(score), chunk_id=cid, doc_id=doc_id, title=title,
+            date=date, source=source, start=start, end=end, line_start=line_start,
+            line_end=line_end, text=text, url=url,
+            scores={name: s[cid] for name, s in per_run.items() if cid in s}))
+        if len(hits) == k:
+            break
+    return HitList(hits, query=query, mode=mode)

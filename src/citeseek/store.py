@@ -1,0 +1,264 @@
+"""SQLite store of a generation: files, documents, chunks, FTS5 keyword index, embeddings."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .chunking import Chunk
+from .readers import Document
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS files(
+    key TEXT PRIMARY KEY, sha256 TEXT NOT NULL, size INTEGER NOT NULL, n_docs INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS documents(
+    doc_id TEXT PRIMARY KEY, file_key TEXT NOT NULL, source TEXT NOT NULL, title TEXT,
+    date TEXT, url TEXT, format TEXT NOT NULL, text TEXT NOT NULL, line_map TEXT NOT NULL,
+    content_hash TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS documents_file ON documents(file_key);
+CREATE INDEX IF NOT EXISTS documents_date ON documents(date);
+CREATE TABLE IF NOT EXISTS chunks(
+    chunk_id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, ord INTEGER NOT NULL,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, line_start INTEGER NOT NULL,
+    line_end INTEGER NOT NULL, text TEXT NOT NULL, embed_hash TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    title, body, content='', tokenize='porter unicode61 remove_diacritics 2');
+CREATE TABLE IF NOT EXISTS embeddings(
+    model TEXT NOT NULL, hash TEXT NOT NULL, vector BLOB NOT NULL,
+    PRIMARY KEY(model, hash)) WITHOUT ROWID;
+"""
+
+HIT_COLUMNS = (
+    "c.chunk_id, c.doc_id, c.start, c.\"end\", c.line_start, c.line_end, c.text, "
+    "d.title, d.date, d.source, d.url"
+)
+_WORD = re.compile(r"\w+", re.UNICODE)
+# Question words and glue that carry no topic; the index keeps them, queries drop them.
+STOPWORDS = frozenset(
+    "a an and are as at be been but by can could did do does for from had has have how i "
+    "in into is it its me my no not of on or our so such than that the their them then "
+    "there these they this those to was we were what when where which who whom why will "
+    "with would you your".split()
+)
+
+
+def fts_query(text: str) -> str | None:
+    """Any user text -> a safe FTS5 query: its words, each quoted, joined by OR.
+
+    Quoting every term means no input (quotes, AND/NOT/NEAR, '*', brackets) can be read
+    as FTS5 syntax; stopwords are dropped unless nothing else is left.
+    """
+    words = [w.lower() for w in _WORD.findall(text)]
+    kept = [w for w in words if w not in STOPWORDS] or words
+    unique = list(dict.fromkeys(kept))
+    if not unique:
+        return None
+    return " OR ".join('"' + w.replace('"', '""') + '"' for w in unique)
+
+
+class Store:
+    """One generation's ``store.sqlite``. Read-only stores may be shared across threads."""
+
+    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
+        self.path = Path(path)
+        self.readonly = readonly
+        self._local = threading.local()
+        if not readonly:
+            self.conn.executescript(SCHEMA)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            if self.readonly:
+                uri = f"file:{self.path}?mode=ro&immutable=1"
+                conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            else:
+                conn = sqlite3.connect(self.path, isolation_level=None)
+                conn.execute("PRAGMA journal_mode=DELETE")
+                conn.execute("PRAGMA synchronous=FULL")
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def copy_to(self, dest: Path) -> None:
+        """Copy the whole database into a new file (SQLite's online backup)."""
+        target = sqlite3.connect(dest)
+        try:
+            self.conn.backup(target)
+        finally:
+            target.close()
+
+    # -- files --------------------------------------------------------------------
+    def file_hashes(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT key, sha256 FROM files"))
+
+    def set_file(self, key: str, sha256: str, size: int, n_docs: int) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO files VALUES (?,?,?,?)",
+                          (key, sha256, size, n_docs))
+
+    def remove_file(self, key: str) -> None:
+        for (doc_id,) in self.conn.execute(
+            "SELECT doc_id FROM documents WHERE file_key=?", (key,)
+        ).fetchall():
+            self.remove_document(doc_id)
+        self.conn.execute("DELETE FROM files WHERE key=?", (key,))
+
+    # -- documents and chunks -------------------------------------------------------
+    def document_owner(self, doc_id: str) -> str | None:
+        row = self.conn.execute("SELECT file_key FROM documents WHERE doc_id=?",
+                                (doc_id,)).fetchone()
+        return row[0] if row else None
+
+    def add_document(self, doc: Document, chunks: Sequence[Chunk],
+                     embed_hashes: Sequence[str]) -> None:
+        c = self.conn
+        c.execute(
+            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (doc.doc_id, doc.file_key, doc.source, doc.title, doc.date, doc.url, doc.format,
+             doc.text, json.dumps(doc.line_map, separators=(",", ":")), doc.content_hash),
+        )
+        for chunk, h in zip(chunks, embed_hashes, strict=True):
+            cur = c.execute(
+                "INSERT INTO chunks(doc_id, ord, start, \"end\", line_start, line_end, text, "
+                "embed_hash) VALUES (?,?,?,?,?,?,?,?)",
+                (doc.doc_id, chunk.ord, chunk.start, chunk.end, chunk.line_start,
+                 chunk.line_end, chunk.text, h),
+            )
+            c.execute("INSERT INTO chunks_fts(rowid, title, body) VALUES (?,?,?)",
+                      (cur.lastrowid, doc.title or "", chunk.text))
+
+    def remove_document(self, doc_id: str) -> None:
+        c = self.conn
+        rows = c.execute(
+            "SELECT c.chunk_id, coalesce(d.title, ''), c.text FROM chunks c "
+            "JOIN documents d USING(doc_id) WHERE c.doc_id=?", (doc_id,)
+        ).fetchall()
+        c.executemany("INSERT INTO chunks_fts(chunks_fts, rowid, title, body) "
+                      "VALUES ('delete', ?, ?, ?)", rows)
+        c.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+        c.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
+
+    def get_document(self, doc_id: str) -> Document | None:
+        row = self.conn.execute(
+            "SELECT doc_id, source, text, title, date, url, format, line_map, file_key "
+            "FROM documents WHERE doc_id=?", (doc_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        return Document(doc_id=row[0], source=row[1], text=row[2], title=row[3], date=row[4],
+                        url=row[5], format=row[6], line_map=json.loads(row[7]),
+                        file_key=row[8])
+
+    def documents(self) -> list[dict[str, Any]]:
+        """Every document's citation fields and size, without its text."""
+        cur = self.conn.execute(
+            "SELECT d.doc_id, d.title, d.date, d.source, d.url, length(d.text), "
+            "(SELECT count(*) FROM chunks c WHERE c.doc_id=d.doc_id) "
+            "FROM documents d ORDER BY d.doc_id")
+        keys = ("doc_id", "title", "date", "source", "url", "chars", "chunks")
+        return [dict(zip(keys, row, strict=True)) for row in cur]
+
+    def hit_rows(self, chunk_ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
+        """Citation rows for chunk ids (see ``HIT_COLUMNS``)."""
+        out: dict[int, tuple[Any, ...]] = {}
+        for i in range(0, len(chunk_ids), 500):
+            part = list(chunk_ids[i:i + 500])
+            marks = ",".join("?" * len(part))
+            for row in self.conn.execute(
+                f"SELECT {HIT_COLUMNS} FROM chunks c JOIN documents d USING(doc_id) "
+                f"WHERE c.chunk_id IN ({marks})", part):
+                out[row[0]] = row
+        return out
+
+    def counts(self) -> dict[str, int]:
+        c = self.conn
+        return {
+            "files": c.execute("SELECT count(*) FROM files").fetchone()[0],
+            "documents": c.execute("SELECT count(*) FROM documents").fetchone()[0],
+            "chunks": c.execute("SELECT count(*) FROM chunks").fetchone()[0],
+        }
+
+    # -- embeddings ---------------------------------------------------------------
+    def missing_embeddings(self, model: str) -> list[tuple[str, str, str | None]]:
+        """(hash, chunk text, title) of one chunk per embedding hash not yet cached."""
+        return self.conn.execute(
+            "SELECT c.embed_hash, c.text, d.title FROM chunks c JOIN documents d USING(doc_id) "
+            "WHERE NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.model=? AND "
+            "e.hash=c.embed_hash) GROUP BY c.embed_hash", (model,)).fetchall()
+
+    def put_embeddings(self, model: str, hashes: Sequence[str], vectors: np.ndarray) -> None:
+        data = np.ascontiguousarray(vectors, dtype="<f4")
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO embeddings VALUES (?,?,?)",
+            ((model, h, data[i].tobytes()) for i, h in enumerate(hashes)))
+
+    def prune_embeddings(self, model: str) -> int:
+        """Drop cached vectors no chunk uses (and every other model's)."""
+        cur = self.conn.execute(
+            "DELETE FROM embeddings WHERE model<>? OR hash NOT IN "
+            "(SELECT embed_hash FROM chunks)", (model,))
+        return cur.rowcount
+
+    def iter_vectors(self, model: str, dim: int, *,
+                     batch: int = 20000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(chunk ids, vectors) in blocks, in chunk id order."""
+        cur = self.conn.execute(
+            "SELECT c.chunk_id, e.vector FROM chunks c JOIN embeddings e "
+            "ON e.model=? AND e.hash=c.embed_hash ORDER BY c.chunk_id", (model,))
+        while rows := cur.fetchmany(batch):
+            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            vecs = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f4").reshape(-1, dim)
+            yield ids, vecs
+
+    def vectors_for(self, model: str, dim: int,
+                    chunk_ids: Iterable[int]) -> tuple[np.ndarray, np.ndarray]:
+        ids_list = list(chunk_ids)
+        got_ids: list[int] = []
+        blobs: list[bytes] = []
+        for i in range(0, len(ids_list), 500):
+            part = ids_list[i:i + 500]
+            marks = ",".join("?" * len(part))
+            for cid, blob in self.conn.execute(
+                f"SELECT c.chunk_id, e.vector FROM chunks c JOIN embeddings e ON e.model=? "
+                f"AND e.hash=c.embed_hash WHERE c.chunk_id IN ({marks})", [model, *part]):
+                got_ids.append(cid)
+                blobs.append(blob)
+        vecs = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(-1, dim)
+        return np.asarray(got_ids, dtype=np.int64), vecs
+
+    # -- keyword search -------------------------------------------------------------
+    def keyword_search(self, query: str, k: int, *,
+                       allowed: Sequence[int] | None = None) -> list[tuple[int, float]]:
+        """BM25 over passages (title and body); higher score is better."""
+        match = fts_query(query)
+        if match is None or k <= 0:
+            return []
+        sql = ("SELECT rowid, -bm25(chunks_fts, 0.5, 1.0) AS score FROM chunks_fts "
+               "WHERE chunks_fts MATCH ?")
+        params: list[Any] = [match]
+        if allowed is not None:
+            if not allowed:
+                return []
+            self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS allowed_ids("
+                              "id INTEGER PRIMARY KEY)")
+            self.conn.execute("DELETE FROM allowed_ids")
+            self.conn.executemany("INSERT INTO allowed_ids VALUES (?)",
+                                  ((int(i),) for i in allowed))
+            sql += " AND rowid IN (SELECT id FROM allowed_ids)"
+        sql += " ORDER BY score DESC LIMIT ?"
+        params.append(k)
+        return [(int(r), float(s)) for r, s in self.conn.execute(sql, params)]
