@@ -119,10 +119,13 @@ class _Builder:
     def ingest(self, source: SourceFile, data: bytes, sha: str, report: BuildReport) -> None:
         docs, skipped = read_file(source, data)
         report.skipped.extend(skipped)
-        if not docs and skipped and source.key in self.old_hashes:
-            return  # unreadable now: keep what the collection held, reported as skipped
+        if not docs:
+            # Unreadable: nothing is recorded, so it is reported again on every build;
+            # a file that was readable before keeps its documents.
+            return
         store = self._open_new()
         store.remove_file(source.key)
+        before = len(report.skipped) - len(skipped)
         kept = 0
         for doc in docs:
             owner = store.document_owner(doc.doc_id)
@@ -134,7 +137,8 @@ class _Builder:
             hashes = [text_hash(c.embed_text) for c in chunks]
             store.add_document(doc, chunks, hashes)
             kept += 1
-        store.set_file(source.key, sha, len(data), kept)
+        store.set_file(source.key, sha, len(data), kept,
+                       [(s.source, s.reason) for s in report.skipped[before:]])
         report.files_changed += 1
         self._tick()
 
@@ -159,6 +163,8 @@ class _Builder:
                 continue
             sha = hashlib.sha256(data).hexdigest()
             if same and self.old_hashes.get(source.key) == sha:
+                assert old is not None
+                report.skipped.extend(Skipped(*item) for item in old.file_skips(source.key))
                 continue
             self.ingest(source, data, sha, report)
         seen = {s.key for s in files}
@@ -242,8 +248,10 @@ def build_collection(sources: Iterable[str | os.PathLike[str]], root: Path, *,
             if strict and report.skipped:
                 raise BuildError(f"{len(report.skipped)} file(s) skipped and --strict is on:\n"
                                  + "\n".join(f"  {s}" for s in report.skipped))
-            if builder.generation is None and previous is None:
-                raise BuildError("nothing to index: no readable articles found")
+            empty = report.documents == 0 if builder.generation else previous is None
+            if empty:  # a mistyped path must not empty a collection
+                raise BuildError("nothing to index: no readable articles found"
+                                 + (f"; {previous} stays live" if previous else ""))
             if builder.generation is not None:
                 layout.read_manifest(root / builder.generation, verify=True)
                 layout.publish(root, builder.generation)

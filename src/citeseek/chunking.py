@@ -91,10 +91,11 @@ def chunk_document(doc: Document, tokenizer: Tokenizer, settings: Settings) -> l
     """Split ``doc`` into overlapping passages that fit the model."""
     limit = tokenizer.max_seq_length - 2  # [CLS] and [SEP]
     budget = min(settings.chunk_tokens or limit, limit)
-    title = _short_title(doc.title, tokenizer) if settings.embed_title else None
+    title = _short_title(doc.title, tokenizer, min(TITLE_TOKENS, limit // 4)) \
+        if settings.embed_title else None
     if title:
         budget -= len(tokenizer.token_spans(title)) + 1
-    budget = max(budget, 16)
+    budget = max(budget, min(16, limit))
     overlap = min(settings.overlap_tokens, budget // 2)
 
     token_spans = tokenizer.token_spans(doc.text)
@@ -136,11 +137,13 @@ def chunk_document(doc: Document, tokenizer: Tokenizer, settings: Settings) -> l
     return _enforce_limit(doc, chunks, tokenizer, title, settings)
 
 
-def _short_title(title: str | None, tokenizer: Tokenizer) -> str | None:
-    if not title:
+def _short_title(title: str | None, tokenizer: Tokenizer, max_tokens: int) -> str | None:
+    if not title or max_tokens <= 0:
         return None
     spans = tokenizer.token_spans(title)
-    return title[: spans[TITLE_TOKENS - 1][1]] if len(spans) > TITLE_TOKENS else title
+    if not spans:
+        return None
+    return title[: spans[max_tokens - 1][1]] if len(spans) > max_tokens else title
 
 
 def _split_long(start: int, end: int, spans: list[tuple[int, int]], tok_starts: list[int],
@@ -187,6 +190,7 @@ def _enforce_limit(doc: Document, chunks: list[Chunk], tokenizer: Tokenizer,
             if n <= limit or chunk.end - chunk.start <= 1:
                 break
             cut = chunk.start + max(1, int((chunk.end - chunk.start) * 0.95))
-            chunk = _make_chunk(doc, chunk.ord, chunk.start, cut, title, settings)
+            start, end = (_trim(doc.text, chunk.start, cut) or [(chunk.start, cut)])[0]
+            chunk = _make_chunk(doc, chunk.ord, start, end, title, settings)
         out.append(chunk)
     return out

@@ -20,7 +20,7 @@ class Settings:
     less the two special tokens). ``embed_title`` prefixes the article title to each
     passage for embedding only; citations still point at the passage's own characters.
     ``index`` is ``"auto"`` (chosen by size) or a FAISS factory string such as
-    ``"HNSW32,Flat"``.
+    ``"HNSW32,Flat"``. The overlap actually used is at most half a passage.
     """
 
     model: str = DEFAULT_MODEL
@@ -35,8 +35,6 @@ class Settings:
             raise UsageError("chunk_tokens must be >= 0")
         if self.overlap_tokens < 0:
             raise UsageError("overlap_tokens must be >= 0")
-        if self.chunk_tokens and self.overlap_tokens >= self.chunk_tokens:
-            raise UsageError("overlap_tokens must be smaller than chunk_tokens")
         if self.batch_size <= 0:
             raise UsageError("batch_size must be > 0")
 

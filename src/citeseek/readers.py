@@ -163,12 +163,33 @@ def decode(data: bytes) -> str:
         return _checked(data.decode("utf-8"))
     except UnicodeDecodeError:
         pass
+    western = _plausible_cp1252(data)
+    if western is not None:
+        return _checked(western)
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
     if best is None or best.encoding.startswith("utf"):
         raise Unreadable("not valid UTF-8 and no legacy encoding fits")
     return _checked(str(best))
+
+
+def _plausible_cp1252(data: bytes) -> str | None:
+    """Windows-1252, the commonest legacy encoding of Western text, when it fits.
+
+    Detectors guess poorly on short Western texts (cp1257 for French, say), so cp1252
+    is tried first and kept only if accented letters are sparse among the letters, as
+    in real Latin-script text; Cyrillic or Greek read as cp1252 is nearly all accents.
+    """
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return None
+    accented = sum(1 for c in letters if ord(c) > 127)
+    return text if accented / len(letters) < 0.3 else None
 
 
 def _strict(data: bytes, encoding: str) -> str:

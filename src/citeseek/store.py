@@ -17,7 +17,8 @@ from .readers import Document
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files(
-    key TEXT PRIMARY KEY, sha256 TEXT NOT NULL, size INTEGER NOT NULL, n_docs INTEGER NOT NULL);
+    key TEXT PRIMARY KEY, sha256 TEXT NOT NULL, size INTEGER NOT NULL, n_docs INTEGER NOT NULL,
+    skipped TEXT NOT NULL DEFAULT '[]');
 CREATE TABLE IF NOT EXISTS documents(
     doc_id TEXT PRIMARY KEY, file_key TEXT NOT NULL, source TEXT NOT NULL, title TEXT,
     date TEXT, url TEXT, format TEXT NOT NULL, text TEXT NOT NULL, line_map TEXT NOT NULL,
@@ -106,9 +107,15 @@ class Store:
     def file_hashes(self) -> dict[str, str]:
         return dict(self.conn.execute("SELECT key, sha256 FROM files"))
 
-    def set_file(self, key: str, sha256: str, size: int, n_docs: int) -> None:
-        self.conn.execute("INSERT OR REPLACE INTO files VALUES (?,?,?,?)",
-                          (key, sha256, size, n_docs))
+    def set_file(self, key: str, sha256: str, size: int, n_docs: int,
+                 skipped: Sequence[tuple[str, str]] = ()) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?)",
+                          (key, sha256, size, n_docs, json.dumps(list(skipped))))
+
+    def file_skips(self, key: str) -> list[tuple[str, str]]:
+        """The problems (source, reason) found when the file was last read."""
+        row = self.conn.execute("SELECT skipped FROM files WHERE key=?", (key,)).fetchone()
+        return [tuple(item) for item in json.loads(row[0])] if row else []
 
     def remove_file(self, key: str) -> None:
         for (doc_id,) in self.conn.execute(

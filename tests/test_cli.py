@@ -1,0 +1,115 @@
+"""The command line, through real subprocesses where exit codes matter. Index and search
+run against a collection built with the fake embedder, so no model loads."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import citeseek
+from citeseek.cli import main
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    return subprocess.run([sys.executable, "-m", "citeseek", *args], capture_output=True,
+                          text=True, cwd=cwd, env=env, timeout=600)
+
+
+@pytest.fixture
+def built(sample_dir, tmp_path, fake) -> Path:
+    store = tmp_path / "col"
+    citeseek.build(sample_dir, store, model=fake, progress=False)
+    return store
+
+
+def test_help_and_usage_errors() -> None:
+    assert run("--help").returncode == 0
+    assert run().returncode == 2
+    assert run("search", "x").returncode == 2  # --store missing
+    assert run("frobnicate").returncode == 2
+
+
+def test_keyword_search_json(built: Path) -> None:
+    proc = run("search", "Mostazafan Foundation", "--store", str(built), "--mode", "keyword",
+               "-k", "2", "--json")
+    assert proc.returncode == 0, proc.stderr
+    hits = json.loads(proc.stdout)
+    assert len(hits) == 2 and hits[0]["rank"] == 1
+    assert {"doc_id", "title", "date", "source", "start", "end", "line_start", "line_end",
+            "score", "rank", "chunk_id", "text"} <= set(hits[0])
+    assert hits[0]["doc_id"] == "002_e43f018c271d3215.txt"
+
+
+def test_text_output_shows_citations(built: Path, capsys) -> None:
+    assert main(["search", "1988 massacre", "--store", str(built), "--mode", "keyword"]) == 0
+    out = capsys.readouterr().out
+    assert "[1]" in out and "lines" in out and ".txt" in out
+
+
+def test_show_and_info(built: Path, capsys) -> None:
+    assert main(["show", "002_e43f018c271d3215.txt", "--store", str(built), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["title"].startswith("Specific Follow-Ups") and "Mostazafan" in doc["text"]
+    assert main(["info", "--store", str(built), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["counts"]["documents"] == 5 and info["model"]["id"] == "fake-bow-64"
+    assert main(["info", "--store", str(built)]) == 0
+    assert "5 documents" in capsys.readouterr().out
+
+
+def test_errors_exit_1_with_json_object(built: Path, tmp_path: Path) -> None:
+    proc = run("show", "no-such-doc", "--store", str(built), "--json")
+    assert proc.returncode == 1
+    assert "no-such-doc" in json.loads(proc.stdout)["error"] and proc.stderr
+    proc = run("info", "--store", str(tmp_path / "missing"))
+    assert proc.returncode == 1 and "no collection" in proc.stderr
+    proc = run("search", "   ", "--store", str(built), "--mode", "keyword", "--json")
+    assert proc.returncode == 2 and "empty" in json.loads(proc.stdout)["error"]
+    proc = run("search", "x", "--store", str(built), "-k", "0", "--mode", "keyword")
+    assert proc.returncode == 2
+
+
+def test_index_reports_skips_and_strict(tmp_path: Path, fake, monkeypatch, capsys) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text("An article about canals and locks on old waterways.")
+    (folder / "b.txt").write_bytes(b"\x00\x01\x02binary")
+    monkeypatch.setattr("citeseek.collection.resolve_embedder", lambda model: fake)
+    store = str(tmp_path / "col")
+    assert main(["index", str(folder), "--store", store, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["documents"] == 1
+    assert report["skipped"][0]["source"].endswith("b.txt")
+    assert "binary" in report["skipped"][0]["reason"]
+    (folder / "c.txt").write_text("Another article, about bridges.")
+    assert main(["index", str(folder), "--store", store, "--strict"]) == 1
+    assert "strict" in capsys.readouterr().err
+    assert citeseek.open(store, model=fake).info()["counts"]["documents"] == 1
+
+
+@pytest.mark.model
+def test_cli_end_to_end_with_real_model(tmp_path: Path, sample_dir: Path) -> None:
+    store = str(tmp_path / "col")
+    proc = run("index", str(sample_dir), "--store", store, "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["documents"] == 5
+    proc = run("search", "Who was arrested for planning the bomb attack?", "--store", store,
+               "--json", "-k", "3")
+    assert proc.returncode == 0, proc.stderr
+    assert any("Assadi" in h["text"] for h in json.loads(proc.stdout))
+    again = run("index", str(sample_dir), "--store", store, "--json")
+    assert json.loads(again.stdout)["unchanged"] is True
+
+
+@pytest.mark.model
+def test_demo_command(tmp_path: Path) -> None:
+    proc = run("demo", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "004_4711baa52dff02b9.txt" in proc.stdout and "lines" in proc.stdout
+    assert (tmp_path / "embeddings" / "sample" / "CURRENT").exists()

@@ -1,0 +1,200 @@
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+import citeseek
+from citeseek import layout
+from citeseek.errors import (CollectionLocked, CollectionNotFound, CorruptCollection,
+                             ModelMismatch, UsageError)
+
+from .conftest import FakeEmbedder
+
+
+def test_build_search_and_exact_citations(sample_dir: Path, tmp_path: Path, fake) -> None:
+    col = citeseek.build(sample_dir, tmp_path / "col", model=fake, progress=False)
+    assert col.last_build.documents == 5 and col.last_build.chunks >= 5
+    hits = col.search("Mostazafan Foundation sanctions Treasury", k=3)
+    assert hits and hits[0].doc_id == "002_e43f018c271d3215.txt"
+    for mode in ("dense", "keyword", "hybrid"):
+        for hit in col.search("1988 massacre political prisoners", k=5, mode=mode):
+            doc = col.document(hit.doc_id)
+            assert doc.text[hit.start:hit.end] == hit.text
+            lines = Path(hit.source).read_text(encoding="utf-8").split("\n")
+            block = "\n".join(lines[hit.line_start - 1:hit.line_end])
+            for piece in hit.text.split("\n"):
+                assert piece in block
+            assert [h.rank for h in col.search("1988", k=3, mode=mode)] == [1, 2, 3]
+
+
+def test_rebuild_unchanged_embeds_nothing_and_writes_no_generation(sample_dir, tmp_path,
+                                                                      fake) -> None:
+    store = tmp_path / "col"
+    col = citeseek.build(sample_dir, store, model=fake, progress=False)
+    first_gen = col.generation
+    calls = fake.calls
+    again = citeseek.build(sample_dir, store, model=fake, progress=False)
+    assert fake.calls == calls
+    assert again.last_build.unchanged and again.generation == first_gen
+
+
+def test_changed_and_deleted_files(sample_dir, tmp_path, fake) -> None:
+    store = tmp_path / "col"
+    citeseek.build(sample_dir, store, model=fake, progress=False)
+    fake.encoded.clear()
+    target = sample_dir / "004_4711baa52dff02b9.txt"
+    target.write_text(target.read_text(encoding="utf-8") + "\nA brand new closing paragraph "
+                      "about the zeppelin harbour that nobody had written before today.\n",
+                      encoding="utf-8")
+    (sample_dir / "000_8ec7e9efab969127.txt").unlink()
+    col = citeseek.build(sample_dir, store, model=fake, progress=False)
+    report = col.last_build
+    assert report.files_changed == 1 and report.files_removed == 1
+    assert 0 < len(fake.encoded) <= 3  # only passages whose text changed
+    assert all("zeppelin" in t for t in fake.encoded)
+    assert {d["doc_id"] for d in col.documents()} == {
+        "001_4177c0e56a96c8e4.txt", "002_e43f018c271d3215.txt", "003_359110e896c45b3d.txt",
+        "004_4711baa52dff02b9.txt"}
+    assert col.search("zeppelin harbour", k=1, mode="keyword")[0].doc_id.startswith("004")
+    assert len(layout.generations(store)) == 2  # the live one and the previous one
+
+
+def test_open_checks_model_and_checksums(sample_dir, tmp_path, fake) -> None:
+    store = tmp_path / "col"
+    citeseek.build(sample_dir, store, model=fake, progress=False)
+    with pytest.raises(ModelMismatch):
+        citeseek.open(store, model=FakeEmbedder(model_id="other"))
+    with pytest.raises(ModelMismatch):
+        citeseek.build(sample_dir, store, model=FakeEmbedder(model_id="other"), progress=False)
+    gen = store / layout.current_generation(store)
+    data = bytearray((gen / "index.faiss").read_bytes())
+    data[-1] ^= 0xFF
+    (gen / "index.faiss").write_bytes(bytes(data))
+    with pytest.raises(CorruptCollection, match="index.faiss"):
+        citeseek.open(store, model=fake)
+    (gen / "store.sqlite").unlink()
+    with pytest.raises(CorruptCollection, match="store.sqlite"):
+        citeseek.open(store, model=fake)
+    with pytest.raises(CollectionNotFound):
+        citeseek.open(tmp_path / "nothing-here")
+
+
+def test_manifest_records_settings_and_versions(sample_dir, tmp_path, fake) -> None:
+    col = citeseek.build(sample_dir, tmp_path / "col", model=fake, progress=False,
+                         chunk_tokens=40, overlap_tokens=8)
+    manifest = json.loads((col.root / col.generation / "manifest.json").read_text())
+    assert manifest["model"] == {"id": "fake-bow-64", "dimension": 64, "max_seq_length": 64}
+    assert manifest["settings"]["chunk_tokens"] == 40
+    assert set(manifest["files"]) == {"store.sqlite", "index.faiss"}
+    assert "faiss-cpu" in manifest["versions"]
+    assert not any(p.suffix in (".pkl", ".pickle") for p in col.root.rglob("*"))
+
+
+def test_settings_change_rechunks_but_reuses_cache(sample_dir, tmp_path, fake) -> None:
+    store = tmp_path / "col"
+    first = citeseek.build(sample_dir, store, model=fake, progress=False, chunk_tokens=40)
+    second = citeseek.build(sample_dir, store, model=fake, progress=False, chunk_tokens=30)
+    assert second.generation != first.generation
+    assert second.settings.chunk_tokens == 30
+    assert second.last_build.files_changed == 5
+
+
+def test_filters_apply_before_ranking(sample_dir, tmp_path, fake) -> None:
+    col = citeseek.build(sample_dir, tmp_path / "col", model=fake, progress=False)
+    only = "003_359110e896c45b3d.txt"
+    hits = col.search("human rights", k=4, doc_ids=[only])
+    assert len(hits) == 4 and {h.doc_id for h in hits} == {only}
+    dated = col.search("human rights", k=50, date_from="2021-01-01", date_to="2021-12-31")
+    assert dated and {h.date for h in dated} == {"2021-03-06"}
+    globbed = col.search("regime", k=50, sources="*/000_*")
+    assert globbed and {h.doc_id for h in globbed} == {"000_8ec7e9efab969127.txt"}
+    capped = col.search("human rights regime", k=10, per_doc=1)
+    assert len({h.doc_id for h in capped}) == len(capped)
+
+
+@pytest.mark.parametrize("query,k", [("", 5), ("   ", 5), ("ok", 0), ("ok", -1), (None, 5)])
+def test_bad_queries_are_usage_errors(sample_dir, tmp_path, fake, query, k) -> None:
+    col = citeseek.build(sample_dir, tmp_path / "col", model=fake, progress=False)
+    with pytest.raises(UsageError):
+        col.search(query, k=k)
+
+
+@pytest.mark.parametrize("query", ['"unbalanced', "AND OR NOT", "NEAR(a b", "a* (b) -c",
+                                   "Мостазафан 基金 🙂", "\x00\x1b[31m", "x" * 30000])
+def test_any_text_is_a_valid_query(sample_dir, tmp_path, fake, query) -> None:
+    col = citeseek.build(sample_dir, tmp_path / "col", model=fake, progress=False)
+    for mode in ("keyword", "hybrid", "dense"):
+        hits = col.search(query, k=3, mode=mode)
+        assert len(hits) <= 3
+
+
+def test_k_larger_than_collection(sample_dir, tmp_path, fake) -> None:
+    col = citeseek.build(sample_dir, tmp_path / "col", model=fake, progress=False)
+    hits = col.search("regime", k=10_000, mode="dense")
+    assert len(hits) == len(col)
+
+
+def test_second_builder_is_locked_out(sample_dir, tmp_path, fake) -> None:
+    store = tmp_path / "col"
+    with layout.build_lock(store):
+        with pytest.raises(CollectionLocked, match=str(os.getpid())):
+            citeseek.build(sample_dir, store, model=fake, progress=False)
+
+
+def test_failed_build_leaves_previous_generation_live(sample_dir, tmp_path) -> None:
+    store = tmp_path / "col"
+    good = FakeEmbedder()
+    col = citeseek.build(sample_dir, store, model=good, progress=False)
+    live = col.generation
+
+    class Exploding(FakeEmbedder):
+        def encode(self, texts, **kw):
+            raise OSError(28, "No space left on device")
+
+    (sample_dir / "new.txt").write_text("A fresh article about lighthouses and ships. " * 5)
+    with pytest.raises(citeseek.CiteseekError, match="No space left"):
+        citeseek.build(sample_dir, store, model=Exploding(), progress=False)
+    assert layout.current_generation(store) == live
+    assert layout.generations(store) == [live]
+    reopened = citeseek.open(store, model=good)
+    assert reopened.search("regime", k=1)
+
+
+def test_long_lived_collection_sees_new_generation(sample_dir, tmp_path, fake) -> None:
+    store = tmp_path / "col"
+    reader = citeseek.build(sample_dir, store, model=fake, progress=False)
+    (sample_dir / "extra.md").write_text("# Lighthouse keepers\n\nThe lighthouse keepers of "
+                                         "the northern coast kept logbooks for a century.\n")
+    citeseek.build(sample_dir, store, model=fake, progress=False)
+    hits = reader.search("lighthouse keepers logbooks", k=1, mode="keyword")
+    assert hits[0].doc_id == "extra.md" and hits[0].title == "Lighthouse keepers"
+
+
+def test_nothing_readable_is_an_error_and_strict_mode(tmp_path, fake) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "empty.txt").write_text("")
+    with pytest.raises(citeseek.CiteseekError, match="nothing to index"):
+        citeseek.build(folder, tmp_path / "col", model=fake, progress=False)
+    (folder / "good.txt").write_text("A good article about trains and their timetables.")
+    with pytest.raises(citeseek.CiteseekError, match="strict"):
+        citeseek.build(folder, tmp_path / "col", model=fake, progress=False, strict=True)
+    assert not (tmp_path / "col" / "CURRENT").exists()
+    col = citeseek.build(folder, tmp_path / "col", model=fake, progress=False)
+    assert [s.reason for s in col.last_build.skipped] == ["empty file"]
+
+
+def test_hits_convert(sample_dir, tmp_path, fake) -> None:
+    col = citeseek.build(sample_dir, tmp_path / "col", model=fake, progress=False)
+    hits = col.search("<script>alert(1)</script> regime", k=2)
+    df = hits.to_pandas()
+    assert list(df["rank"]) == [1, 2] and "line_start" in df.columns
+    assert hits.to_dict()[0]["doc_id"] == hits[0].doc_id
+    html = hits._repr_html_()
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "[1]" in str(hits)
+    shutil.rmtree(tmp_path / "col")
