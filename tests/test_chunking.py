@@ -30,7 +30,7 @@ def test_chunks_fit_the_model_and_overlap() -> None:
         assert doc.text[c.start:c.end] == c.text
         assert fake.count_tokens([c.embed_text])[0] <= fake.max_seq_length
         assert c.embed_text.startswith("A title\n")
-    for a, b in zip(chunks, chunks[1:]):
+    for a, b in zip(chunks, chunks[1:], strict=False):
         assert b.start < a.end  # overlap carried over
         assert b.end > a.end  # and progress made
 

@@ -9,8 +9,13 @@ import pytest
 
 import citeseek
 from citeseek import layout
-from citeseek.errors import (CollectionLocked, CollectionNotFound, CorruptCollection,
-                             ModelMismatch, UsageError)
+from citeseek.errors import (
+    CollectionLocked,
+    CollectionNotFound,
+    CorruptCollection,
+    ModelMismatch,
+    UsageError,
+)
 
 from .conftest import FakeEmbedder
 
@@ -134,15 +139,31 @@ def test_any_text_is_a_valid_query(sample_dir, tmp_path, fake, query) -> None:
 
 def test_k_larger_than_collection(sample_dir, tmp_path, fake) -> None:
     col = citeseek.build(sample_dir, tmp_path / "col", model=fake, progress=False)
-    hits = col.search("regime", k=10_000, mode="dense")
+    hits = col.search("regime", k=10_000, mode="dense", dedupe=False)
     assert len(hits) == len(col)
+    collapsed = col.search("regime", k=10_000, mode="dense")
+    assert 0 < len(collapsed) < len(hits)  # overlapping neighbours collapsed
+    for i, a in enumerate(collapsed):
+        for b in collapsed[i + 1:]:
+            if a.doc_id == b.doc_id:
+                assert min(a.end, b.end) - max(a.start, b.start) <= (b.end - b.start) / 2
+
+
+def test_duplicate_articles_collapse_to_one_passage(sample_dir, tmp_path, fake) -> None:
+    original = sample_dir / "002_e43f018c271d3215.txt"
+    (sample_dir / "copy-of-002.txt").write_bytes(original.read_bytes())
+    col = citeseek.build(sample_dir, tmp_path / "col", model=fake, progress=False)
+    hits = col.search("Mostazafan Foundation", k=5, mode="keyword")
+    texts = [" ".join(h.text.split()) for h in hits]
+    assert len(texts) == len(set(texts))
+    both = col.search("Mostazafan Foundation", k=5, mode="keyword", dedupe=False)
+    assert {h.doc_id for h in both[:2]} == {"002_e43f018c271d3215.txt", "copy-of-002.txt"}
 
 
 def test_second_builder_is_locked_out(sample_dir, tmp_path, fake) -> None:
     store = tmp_path / "col"
-    with layout.build_lock(store):
-        with pytest.raises(CollectionLocked, match=str(os.getpid())):
-            citeseek.build(sample_dir, store, model=fake, progress=False)
+    with layout.build_lock(store), pytest.raises(CollectionLocked, match=str(os.getpid())):
+        citeseek.build(sample_dir, store, model=fake, progress=False)
 
 
 def test_failed_build_leaves_previous_generation_live(sample_dir, tmp_path) -> None:

@@ -28,6 +28,24 @@ QUESTIONS = [
 ]
 
 
+# Names and rare terms that dense retrieval alone misses: hybrid search must find them.
+RARE_TERM_QUESTIONS = [
+    ("Which Slovakian MEP spoke at the NCRI virtual conference?", "001_4177c0e56a96c8e4.txt",
+     "Štefanec"),
+    ("What did Stanislav Polčák say?", "001_4177c0e56a96c8e4.txt", "Polčák"),
+    ("Mostazafan Foundation", "002_e43f018c271d3215.txt", "Mostazafan"),
+    ("Assadollah Assadi Vienna", "003_359110e896c45b3d.txt", "Assadi"),
+]
+
+
+@pytest.mark.parametrize("question,doc_id,needle", RARE_TERM_QUESTIONS)
+@pytest.mark.parametrize("mode", ["hybrid", "keyword"])
+def test_rare_terms_in_top_3(real_sample_collection, question, doc_id, needle, mode):
+    hits = real_sample_collection.search(question, k=3, mode=mode)
+    assert any(h.doc_id == doc_id and needle in h.text for h in hits), [
+        (h.doc_id, h.text[:80]) for h in hits]
+
+
 @pytest.mark.parametrize("question,doc_id,needle", QUESTIONS)
 @pytest.mark.parametrize("mode", ["hybrid", "dense"])
 def test_answer_passage_in_top_3(real_sample_collection, question, doc_id, needle, mode):

@@ -70,8 +70,8 @@ class BuildReport:
 
 
 def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
     import sqlite3
+    from importlib.metadata import PackageNotFoundError, version
 
     out = {"sqlite": sqlite3.sqlite_version}
     for pkg in ("citeseek", "faiss-cpu", "sentence-transformers"):

@@ -89,6 +89,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluation import evaluate_beir
+
+    modes = args.mode or ["keyword", "dense", "hybrid"]
+    results = evaluate_beir(args.beir_dir, store=args.store, modes=modes, split=args.split,
+                            model=args.model, progress=not args.json)
+    data = {"dataset": str(args.beir_dir), "split": args.split,
+            "results": [r.to_dict() for r in results]}
+    _emit(args, data, "\n".join(str(r) for r in results))
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="citeseek", description="Semantic search with exact citations over articles.")
@@ -131,6 +143,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("doc_id")
 
     command("info", cmd_info, "describe a collection")
+
+    p = command("eval", cmd_eval, "evaluate retrieval on a BEIR-layout folder "
+                "(nDCG@10, recall@10, recall@100, MRR@10)", store=False)
+    p.add_argument("beir_dir", metavar="BEIR_DIR",
+                   help="folder with corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv")
+    p.add_argument("--mode", action="append", choices=("hybrid", "dense", "keyword"),
+                   help="repeat for several (default: all three)")
+    p.add_argument("--store", metavar="DIR",
+                   help="where to index the corpus (default embeddings/beir-NAME)")
+    p.add_argument("--split", default="test", help="qrels file to use (default test)")
+    p.add_argument("--model", help="sentence-transformers name or path")
 
     p = command("demo", cmd_demo, "index the bundled sample articles and ask questions",
                 store=False)

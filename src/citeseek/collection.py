@@ -104,13 +104,17 @@ class Collection:
     def search(self, query: str, k: int = 5, *, mode: str = "hybrid",
                sources: str | Sequence[str] | None = None, date_from: str | None = None,
                date_to: str | None = None, doc_ids: str | Sequence[str] | None = None,
-               per_doc: int | None = None) -> HitList:
+               per_doc: int | None = None, dedupe: bool = True,
+               feedback: int = 3) -> HitList:
         """Rank passages for ``query``.
 
         ``mode``: "hybrid" (default: dense and BM25 fused), "dense" or "keyword" (no
         model is loaded). ``sources`` (globs over path or doc id), ``date_from``/
         ``date_to`` (ISO, inclusive) and ``doc_ids`` filter before ranking.
-        ``per_doc`` caps passages per document.
+        ``per_doc`` caps passages per document. ``dedupe`` drops a passage whose text
+        repeats a better one (a syndicated paragraph, a duplicate file) or that mostly
+        overlaps a better passage of the same document. ``feedback`` (hybrid only) is
+        how many fused top passages refine the query vector; 0 gives plain fusion.
         """
         self.refresh()
         gen = self._gen
@@ -118,7 +122,7 @@ class Collection:
                           doc_ids=as_tuple(doc_ids))
         return search(gen.store, gen.index, model=gen.manifest["model"]["id"],
                       embed_query=self.embed_query, query=query, k=k, mode=mode,
-                      filters=filters, per_doc=per_doc)
+                      filters=filters, per_doc=per_doc, dedupe=dedupe, feedback=feedback)
 
     # -- documents and info -------------------------------------------------------------
     def document(self, doc_id: str) -> Document:

@@ -156,7 +156,7 @@ def build_lock(root: Path) -> Iterator[None]:
     """One builder at a time. flock is released by the OS if the holder dies."""
     root.mkdir(parents=True, exist_ok=True)
     path = root / ".lock"
-    fh = open(path, "a+")
+    fh = open(path, "a+")  # noqa: SIM115 - held open for the life of the lock
     try:
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

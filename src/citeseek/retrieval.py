@@ -18,6 +18,9 @@ MODES = ("hybrid", "dense", "keyword")
 MAX_QUERY_CHARS = 100_000
 EXACT_FILTER_LIMIT = 50_000  # a filter leaving fewer passages is searched exactly
 RRF_K = 60
+DENSE_WEIGHT = 0.5  # hybrid: dense and keyword count equally after normalization
+FEEDBACK_PASSAGES = 3  # hybrid: fused top passages whose vectors refine the query
+FEEDBACK_WEIGHT = 0.5  # share of the original query vector in the refined one
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,11 +109,40 @@ def reciprocal_rank_fusion(runs: Sequence[list[tuple[int, float]]],
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
 
 
+def _min_max(run: list[tuple[int, float]]) -> dict[int, float]:
+    if not run:
+        return {}
+    scores = [s for _, s in run]
+    lo, hi = min(scores), max(scores)
+    if hi <= lo:
+        return {cid: 1.0 for cid, _ in run}
+    return {cid: (s - lo) / (hi - lo) for cid, s in run}
+
+
+def convex_fusion(dense: list[tuple[int, float]], keyword: list[tuple[int, float]],
+                  dense_weight: float = DENSE_WEIGHT) -> list[tuple[int, float]]:
+    """Fuse by a weighted sum of min-max normalized scores (0 where a run lacks an id).
+
+    Unlike rank fusion it keeps each retriever's margins: a passage that BM25 scores far
+    above the rest (a rare name matched) stays near the top.
+    """
+    nd, nk = _min_max(dense), _min_max(keyword)
+    fused = {cid: dense_weight * nd.get(cid, 0.0) + (1 - dense_weight) * nk.get(cid, 0.0)
+             for cid in nd.keys() | nk.keys()}
+    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+
+
 def search(store: Store, index: VectorIndex, *, model: str,
            embed_query: Callable[[str], np.ndarray], query: str, k: int = 5,
            mode: str = "hybrid", filters: Filters | None = None,
-           per_doc: int | None = None, candidates: int | None = None) -> HitList:
-    """Rank passages for ``query``; see ``Collection.search`` for the options."""
+           per_doc: int | None = None, candidates: int | None = None,
+           dedupe: bool = True, feedback: int = FEEDBACK_PASSAGES) -> HitList:
+    """Rank passages for ``query``; see ``Collection.search`` for the options.
+
+    Hybrid mode fuses dense and BM25 scores (``convex_fusion``), then refines the query
+    vector with the vectors of the ``feedback`` best fused passages (Rocchio pseudo-
+    relevance feedback), searches again densely and fuses once more.
+    """
     query = check_query(query, k, mode)
     if per_doc is not None and per_doc <= 0:
         raise UsageError(f"per_doc must be >= 1, not {per_doc!r}")
@@ -118,21 +150,49 @@ def search(store: Store, index: VectorIndex, *, model: str,
     allowed = filters.allowed_chunk_ids(store)
     n = candidates or max(50, 5 * k)
     runs: dict[str, list[tuple[int, float]]] = {}
-    if mode in ("dense", "hybrid"):
-        runs["dense"] = dense_candidates(store, index, model, embed_query(query), n, allowed)
+    query_vec = embed_query(query) if mode in ("dense", "hybrid") else None
+    if query_vec is not None:
+        runs["dense"] = dense_candidates(store, index, model, query_vec, n, allowed)
     if mode in ("keyword", "hybrid"):
         runs["keyword"] = store.keyword_search(query, n, allowed=allowed)
-    ranked = runs[mode] if mode != "hybrid" else reciprocal_rank_fusion(list(runs.values()))
-    return _to_hits(store, ranked, runs, k=k, per_doc=per_doc, query=query, mode=mode)
+    if mode != "hybrid":
+        ranked = runs[mode]
+    else:
+        ranked = convex_fusion(runs["dense"], runs["keyword"])
+        if feedback > 0 and ranked:
+            assert query_vec is not None
+            refined = _feedback_vector(store, model, index.dimension, query_vec,
+                                       [cid for cid, _ in ranked[:feedback]])
+            runs["dense"] = dense_candidates(store, index, model, refined, n, allowed)
+            ranked = convex_fusion(runs["dense"], runs["keyword"])
+    return _to_hits(store, ranked, runs, k=k, per_doc=per_doc, query=query, mode=mode,
+                    dedupe=dedupe)
+
+
+def _feedback_vector(store: Store, model: str, dim: int, query_vec: np.ndarray,
+                     chunk_ids: list[int]) -> np.ndarray:
+    """Rocchio: move the query toward the mean of the best passages, renormalized."""
+    _, vecs = store.vectors_for(model, dim, chunk_ids)
+    if not len(vecs):
+        return query_vec
+    refined = FEEDBACK_WEIGHT * query_vec.ravel() + (1 - FEEDBACK_WEIGHT) * vecs.mean(axis=0)
+    norm = float(np.linalg.norm(refined))
+    return (refined / norm).astype(np.float32) if norm > 0 else query_vec
+
+
+def _mostly_overlaps(taken: Sequence[tuple[int, int]], start: int, end: int) -> bool:
+    """True when more than half of [start, end) is already shown by a better passage."""
+    return any(min(b, end) - max(a, start) > (end - start) / 2 for a, b in taken)
 
 
 def _to_hits(store: Store, ranked: list[tuple[int, float]],
              runs: dict[str, list[tuple[int, float]]], *, k: int, per_doc: int | None,
-             query: str, mode: str) -> HitList:
+             query: str, mode: str, dedupe: bool = True) -> HitList:
     rows = store.hit_rows([cid for cid, _ in ranked])
     per_run = {name: dict(run) for name, run in runs.items()}
     hits: list[Hit] = []
     seen_text: set[str] = set()
+    spans: dict[str, list[tuple[int, int]]] = {}
     per_doc_count: dict[str, int] = {}
     for cid, score in ranked:
         row = rows.get(cid)
@@ -140,11 +200,12 @@ def _to_hits(store: Store, ranked: list[tuple[int, float]],
             continue
         _, doc_id, start, end, line_start, line_end, text, title, date, source, url = row
         key = " ".join(text.split()).casefold()
-        if key in seen_text:
-            continue  # the same passage again (a syndicated paragraph, a duplicate file)
+        if dedupe and (key in seen_text or _mostly_overlaps(spans.get(doc_id, ()), start, end)):
+            continue  # the same passage again (syndicated, a duplicate file, an overlap)
         if per_doc is not None and per_doc_count.get(doc_id, 0) >= per_doc:
             continue
         seen_text.add(key)
+        spans.setdefault(doc_id, []).append((start, end))
         per_doc_count[doc_id] = per_doc_count.get(doc_id, 0) + 1
         hits.append(Hit(
             rank=len(hits) + 1, score=float(score), chunk_id=cid, doc_id=doc_id, title=title,

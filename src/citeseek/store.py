@@ -44,10 +44,7 @@ HIT_COLUMNS = (
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Question words and glue that carry no topic; the index keeps them, queries drop them.
 STOPWORDS = frozenset(
-    "a an and are as at be been but by can could did do does for from had has have how i "
-    "in into is it its me my no not of on or our so such than that the their them then "
-    "there these they this those to was we were what when where which who whom why will "
-    "with would you your".split()
+    ["a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "could", "did", "do", "does", "for", "from", "had", "has", "have", "how", "i", "in", "into", "is", "it", "its", "me", "my", "no", "not", "of", "on", "or", "our", "so", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "to", "was", "we", "were", "what", "when", "where", "which", "who", "whom", "why", "will", "with", "would", "you", "your"]
 )
 
 
@@ -254,7 +251,7 @@ class Store:
         match = fts_query(query)
         if match is None or k <= 0:
             return []
-        sql = ("SELECT rowid, -bm25(chunks_fts, 0.5, 1.0) AS score FROM chunks_fts "
+        sql = ("SELECT rowid, -bm25(chunks_fts, 2.0, 1.0) AS score FROM chunks_fts "
                "WHERE chunks_fts MATCH ?")
         params: list[Any] = [match]
         if allowed is not None:
