@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import codecs
+import errno
 import hashlib
 import html as html_lib
 import json
 import os
+import re
+import stat
 import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
@@ -21,6 +24,21 @@ HTML_EXTENSIONS = {".html": "html", ".htm": "html"}
 JSONL_EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl"}
 FORMATS = {**TEXT_EXTENSIONS, **HTML_EXTENSIONS, **JSONL_EXTENSIONS}
 MAX_FILE_BYTES = 512 * 1024 * 1024
+_MESSY = 0.2  # charset_normalizer "chaos" above which a cp1252 reading is not trusted
+# charset_normalizer "chaos" within which two readings tie, and above which a reading
+# is a guess: either way the file is skipped rather than risk mojibake.
+_NEAR_TIE = 0.05
+_NEAR_TIE_WORDS = 0.1  # ... unless the other reading is clearly less like a language
+_FOREIGN_RUN = re.compile(r"[^\W\d_\x00-\x7f]{4}")  # four non-ASCII letters in a row
+# Accented letters of languages written in Windows-1252 / Windows-1250.
+_WESTERN = ("àâæçéèêëîïôœùûüÿ", "äöüßé", "áéíñóúü", "áâãàçéêíóôõú", "àèéìíîòóùú",
+            "áéëïóöüèêàíú", "åäæöøéüáðþóíúý", "àçèéíïòóúü")
+_CENTRAL = ("áčďéěíňóřšťúůýž", "áäčďéíĺľňóôŕšťúýž", "ąćęłńóśźż", "áéíóöőúüű",
+            "čćđšž", "ăâîșțşţ")
+# Single-byte Cyrillic read as Shift-JIS turns into half-width katakana, which modern
+# Japanese text hardly uses.
+_HALFWIDTH_KANA = re.compile("[\uff66-\uff9f]")
+_MENU_LINE = 40  # an HTML page whose extracted lines are all shorter may be only a menu
 
 
 @dataclass
@@ -115,8 +133,19 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[SourceFile],
 
 def _walk(root: Path, skipped: list[Skipped]) -> Iterator[tuple[Path, str]]:
     seen_dirs: set[tuple[int, int]] = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=None):
-        st = os.stat(dirpath)
+
+    def unreadable_folder(exc: OSError) -> None:  # reported, never silently left out
+        skipped.append(Skipped(exc.filename or str(root),
+                               f"cannot read folder: {exc.strerror or exc}"))
+
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True,
+                                                onerror=unreadable_folder):
+        try:
+            st = os.stat(dirpath)
+        except OSError as exc:  # removed or replaced while the walk was under way
+            skipped.append(Skipped(dirpath, f"cannot read folder: {exc.strerror or exc}"))
+            dirnames[:] = []
+            continue
         if (st.st_dev, st.st_ino) in seen_dirs:  # a symlink loop: stop descending
             skipped.append(Skipped(dirpath, "symbolic link loop"))
             dirnames[:] = []
@@ -134,13 +163,68 @@ def _add(found: dict[str, SourceFile], skipped: list[Skipped], path: Path, rel: 
     if path.suffix.lower() not in FORMATS:
         skipped.append(Skipped(str(path), f"unsupported file type {path.suffix or '(none)'}"))
         return
-    if path.is_symlink() and not path.exists():
-        skipped.append(Skipped(str(path), "dangling symbolic link"))
+    try:
+        st = path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            reason = "symbolic link loop"
+        elif exc.errno == errno.ENOENT and path.is_symlink():
+            reason = "dangling symbolic link"
+        else:
+            reason = f"cannot read: {exc.strerror or exc}"
+        skipped.append(Skipped(str(path), reason))
+        return
+    if not stat.S_ISREG(st.st_mode):  # a FIFO would block the build, a device never end
+        skipped.append(Skipped(str(path), "not a regular file"))
+        return
+    if st.st_size > MAX_FILE_BYTES:
+        skipped.append(Skipped(str(path), f"larger than {MAX_FILE_BYTES >> 20} MiB"))
         return
     if rel in found:
         skipped.append(Skipped(str(path), f"document id {rel!r} already taken by {found[rel].path}"))
         return
     found[rel] = SourceFile(path=path.absolute(), doc_id=rel)
+
+
+def read_source(path: Path) -> bytes:
+    """A file's bytes, read once. Raises ``Unreadable`` for anything that is not a
+    regular file of at most ``MAX_FILE_BYTES`` (checked on the open file itself, so a
+    file swapped for a FIFO or a device after discovery cannot hang the build)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise Unreadable(f"cannot read: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise Unreadable("not a regular file")
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise Unreadable(f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise Unreadable(f"larger than {MAX_FILE_BYTES >> 20} MiB")
+    return data
+
+
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+class DamagedUtf8(Unreadable):
+    """Mostly UTF-8 with a few invalid bytes (a cut-off or partly written file)."""
+
+
+def _damaged_utf8(data: bytes, exc: UnicodeDecodeError) -> DamagedUtf8 | None:
+    """Text that is UTF-8 apart from a few bad bytes must not be read as a legacy
+    encoding: every accented letter would turn into mojibake."""
+    valid = len(_UTF8_MULTIBYTE.findall(data))
+    if not valid:
+        return None
+    invalid = data.decode("utf-8", "replace").count("\ufffd") - data.count(b"\xef\xbf\xbd")
+    if invalid > valid:  # legacy text: nearly every accented letter is an invalid byte
+        return None
+    return DamagedUtf8(f"damaged UTF-8: {exc.reason} at byte {exc.start} "
+                       "(cut off or partly written?)")
 
 
 def decode(data: bytes) -> str:
@@ -161,17 +245,35 @@ def decode(data: bytes) -> str:
         raise Unreadable("binary file (contains NUL bytes)")
     try:
         return _checked(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        damaged = _damaged_utf8(data, exc)
+        if damaged is not None:
+            raise damaged from None
     western = _plausible_cp1252(data)
     if western is not None:
         return _checked(western)
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
+    results = from_bytes(data)
+    best = results.best()
     if best is None or best.encoding.startswith("utf"):
         raise Unreadable("not valid UTF-8 and no legacy encoding fits")
-    return _checked(str(best))
+    text = str(best)
+    if len(_HALFWIDTH_KANA.findall(text)) > len(text) // 10:
+        raise Unreadable(f"legacy encoding unclear (read as {best.encoding}, it is mostly "
+                         "half-width katakana); save the file as UTF-8")
+    if "jis" not in best.encoding and best.encoding != "cp932" and _reads_as_japanese(data):
+        raise Unreadable(f"legacy encoding unclear ({best.encoding} or Shift-JIS); "
+                         "save the file as UTF-8")
+    if best.chaos > _NEAR_TIE:
+        raise Unreadable(f"legacy encoding unclear (perhaps {best.encoding}); "
+                         "save the file as UTF-8")
+    for other in results:  # a near tie that reads differently is a guess: skip, not mojibake
+        if other.chaos <= best.chaos + _NEAR_TIE and \
+                other.coherence >= best.coherence - _NEAR_TIE_WORDS and str(other) != text:
+            raise Unreadable(f"legacy encoding unclear ({best.encoding} or "
+                             f"{other.encoding}); save the file as UTF-8")
+    return _checked(text)
 
 
 def _plausible_cp1252(data: bytes) -> str | None:
@@ -179,17 +281,51 @@ def _plausible_cp1252(data: bytes) -> str | None:
 
     Detectors guess poorly on short Western texts (cp1257 for French, say), so cp1252
     is tried first and kept only if accented letters are sparse among the letters, as
-    in real Latin-script text; Cyrillic or Greek read as cp1252 is nearly all accents.
+    in real Latin-script text; Cyrillic or Greek read as cp1252 is nearly all accents,
+    and whole words of them (four accented letters in a row). Where the accents fit no
+    Western alphabet but their Windows-1250 reading fits a Central European one (ř, ě,
+    ů rather than ø, ì, ù), it is left to the detector.
     """
     try:
         text = data.decode("cp1252")
     except UnicodeDecodeError:
         return None
     letters = [c for c in text if c.isalpha()]
-    if not letters:
+    if not letters or _FOREIGN_RUN.search(text):
         return None
     accented = sum(1 for c in letters if ord(c) > 127)
-    return text if accented / len(letters) < 0.3 else None
+    if accented / len(letters) >= 0.3 and not _one_alphabet(text, _WESTERN):
+        return None
+    from charset_normalizer.md import mess_ratio
+
+    mess = mess_ratio(text, 1.0)
+    if mess > _MESSY:  # letters cut up by symbols: another encoding's bytes
+        return None
+    try:  # Central European text (cp1250) also reads as sparse accents
+        central = data.decode("cp1250")
+    except UnicodeDecodeError:
+        return text
+    if central != text and not _one_alphabet(text, _WESTERN) and \
+            _one_alphabet(central, _CENTRAL):
+        return None  # "pøístav" is "přístav": the detector will say cp1250
+    return text
+
+
+def _reads_as_japanese(data: bytes) -> bool:
+    """Shift-JIS bytes whose reading is largely kana: Japanese, whatever a detector says
+    (hiragana-rich Shift-JIS also decodes as rare Korean syllables)."""
+    try:
+        text = data.decode("cp932")
+    except UnicodeDecodeError:
+        return False
+    kana = sum(1 for c in text if "\u3041" <= c <= "\u30ff")
+    return kana > len(text) // 5
+
+
+def _one_alphabet(text: str, alphabets: tuple[str, ...]) -> bool:
+    """True when the accented letters of ``text`` all belong to one of ``alphabets``."""
+    accented = {c for c in text.casefold() if c.isalpha() and ord(c) > 127}
+    return any(accented <= set(letters) for letters in alphabets)
 
 
 def _strict(data: bytes, encoding: str) -> str:
@@ -214,6 +350,9 @@ def read_file(source: SourceFile, data: bytes) -> tuple[list[Document], list[Ski
     name = str(source.path)
     if not data.strip():
         return [], [Skipped(name, "empty file")]
+    if fmt == "jsonl" and _mixed_utf8(data):
+        # JSON is UTF-8: decode line by line so one bad line costs only itself.
+        return _read_jsonl(source, _utf8_lines(data))
     try:
         text = decode(data)
     except Unreadable as exc:
@@ -221,7 +360,7 @@ def read_file(source: SourceFile, data: bytes) -> tuple[list[Document], list[Ski
     if not text.strip():
         return [], [Skipped(name, "only whitespace")]
     if fmt == "jsonl":
-        return _read_jsonl(source, text)
+        return _read_jsonl(source, text.split("\n"))
     if fmt == "html":
         doc = _read_html(source, text)
         return ([doc], []) if doc else ([], [Skipped(name, "no main text found in the HTML")])
@@ -259,6 +398,13 @@ def _read_html(source: SourceFile, raw: str) -> Document | None:
     extracted = trafilatura.extract(raw, include_comments=False, include_tables=True)
     if not extracted or not extracted.strip():
         return None
+    if max(len(line.strip()) for line in extracted.split("\n")) < _MENU_LINE:
+        # Only short lines: trafilatura's fallback returns a page's menu when there is
+        # no article; its precise mode says whether anything else is there.
+        precise = trafilatura.extract(raw, include_comments=False, include_tables=True,
+                                      favor_precision=True)
+        if not precise or not precise.strip():
+            return None
     meta = trafilatura.extract_metadata(raw)
     lines = [line for line in extracted.replace("\r\n", "\n").split("\n") if line.strip()]
     # Map each extracted line to the HTML source line that holds its first words.
@@ -291,14 +437,55 @@ def _iso_date(value: object) -> str | None:
         return parse_date(text)
 
 
-def _read_jsonl(source: SourceFile, text: str) -> tuple[list[Document], list[Skipped]]:
+def _mixed_utf8(data: bytes) -> bool:
+    """UTF-8 text with some lines that are not (records appended from elsewhere)."""
+    if b"\x00" in data[:8192] or not _UTF8_MULTIBYTE.search(data):
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+def _utf8_lines(data: bytes) -> list[str | Unreadable]:
+    """A JSONL file's lines, each decoded on its own; a line that is not UTF-8 becomes
+    the ``Unreadable`` saying why."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    out: list[str | Unreadable] = []
+    for raw in data.split(b"\n"):
+        try:
+            out.append(raw.decode("utf-8").rstrip("\r"))
+        except UnicodeDecodeError as exc:
+            out.append(Unreadable(f"invalid UTF-8: {exc.reason} at byte {exc.start}"))
+    return out
+
+
+def _unpaired_surrogate(*values: object) -> bool:
+    """True when a JSON string held an escape such as \\ud800 with no partner: no
+    UTF-8 (SQLite, tokenizers) can carry it."""
+    for value in values:
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+    return False
+
+
+def _read_jsonl(source: SourceFile,
+                lines: list[str] | list[str | Unreadable]) -> tuple[list[Document], list[Skipped]]:
     docs: list[Document] = []
     skipped: list[Skipped] = []
     seen: set[str] = set()
-    for line_no, line in enumerate(text.split("\n"), start=1):
+    for line_no, line in enumerate(lines, start=1):
+        where = f"{source.path}:{line_no}"
+        if isinstance(line, Unreadable):
+            skipped.append(Skipped(where, str(line)))
+            continue
         if not line.strip():
             continue
-        where = f"{source.path}:{line_no}"
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
@@ -310,6 +497,10 @@ def _read_jsonl(source: SourceFile, text: str) -> tuple[list[Document], list[Ski
         body = record.get("text")
         if not isinstance(body, str) or not body.strip():
             skipped.append(Skipped(where, "no 'text' field with text"))
+            continue
+        if _unpaired_surrogate(body, record.get("title"), record.get("_id"),
+                               record.get("id"), record.get("url"), record.get("date")):
+            skipped.append(Skipped(where, "a string holds an unpaired surrogate escape"))
             continue
         raw_id = record.get("_id", record.get("id"))
         doc_id = str(raw_id) if raw_id not in (None, "") else f"{source.doc_id}#{line_no}"
