@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -21,7 +22,7 @@ from .chunking import chunk_document, embed_text_for
 from .config import Settings
 from .embedding import Embedder, text_hash
 from .errors import BuildError, CiteseekError, ModelMismatch
-from .readers import Skipped, SourceFile, discover, read_file
+from .readers import Skipped, SourceFile, Unreadable, discover, read_file, read_source
 from .store import Store
 from .vector_index import VectorIndex
 
@@ -70,7 +71,6 @@ class BuildReport:
 
 
 def _versions() -> dict[str, str]:
-    import sqlite3
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"sqlite": sqlite3.sqlite_version}
@@ -155,18 +155,8 @@ class _Builder:
             prev_settings.chunking_key() == self.settings.chunking_key()
         if prev_settings is not None and prev_settings != self.settings:
             self._open_new()  # e.g. another index type: a new generation even if no file changed
-        for source in files:
-            try:
-                data = source.path.read_bytes()
-            except OSError as exc:
-                report.skipped.append(Skipped(str(source.path), f"cannot read: {exc.strerror}"))
-                continue
-            sha = hashlib.sha256(data).hexdigest()
-            if same and self.old_hashes.get(source.key) == sha:
-                assert old is not None
-                report.skipped.extend(Skipped(*item) for item in old.file_skips(source.key))
-                continue
-            self.ingest(source, data, sha, report)
+        # Files that are gone leave first: their document ids are then free for the
+        # files that replace them (a folder moved or indexed from another path).
         seen = {s.key for s in files}
         gone = [key for key in self.old_hashes if key not in seen]
         if gone:
@@ -174,6 +164,20 @@ class _Builder:
             for key in gone:
                 store.remove_file(key)
             report.files_removed = len(gone)
+        for source in files:
+            try:
+                data = read_source(source.path)
+            except Unreadable as exc:
+                report.skipped.append(Skipped(str(source.path), str(exc)))
+                continue
+            # The hash is of the very bytes parsed: a file changed after this read is
+            # seen as changed by the next build, never recorded as already indexed.
+            sha = hashlib.sha256(data).hexdigest()
+            if same and self.old_hashes.get(source.key) == sha:
+                assert old is not None
+                report.skipped.extend(Skipped(*item) for item in old.file_skips(source.key))
+                continue
+            self.ingest(source, data, sha, report)
         if self.store is None:
             return
         self.store.conn.execute("COMMIT")
@@ -265,7 +269,7 @@ def build_collection(sources: Iterable[str | os.PathLike[str]], root: Path, *,
                 layout.remove_stale(root, keep={previous} if previous else set())
             if isinstance(exc, CiteseekError | KeyboardInterrupt):
                 raise
-            if isinstance(exc, OSError):
+            if isinstance(exc, OSError | sqlite3.Error):  # a full disk, an I/O error
                 raise BuildError(f"build failed, {previous or 'nothing'} stays live: "
                                  f"{exc}") from exc
             raise

@@ -15,6 +15,7 @@ from .config import Settings
 from .readers import Document
 
 TITLE_TOKENS = 32  # a title prefix longer than this is cut for embedding
+_ABBREVIATION_WINDOW = 32  # characters looked at before a full stop
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "st", "sr", "jr", "no", "vs", "etc", "e.g", "i.e",
     "u.s", "u.k", "u.n", "gen", "col", "lt", "sgt", "rep", "sen", "gov", "inc", "ltd",
@@ -65,9 +66,12 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _ends_with_abbreviation(text: str, start: int, end: int) -> bool:
-    word = text[start:end].rstrip("\"'”’)]").rstrip(".").rsplit(None, 1)
-    if not word:
-        return False
+    # Only the tail matters; slicing from ``start`` made a long run of abbreviations
+    # ("Dr. A Dr. B ...", one line of initials) quadratic in the sentence length.
+    window = max(start, end - _ABBREVIATION_WINDOW)
+    word = text[window:end].rstrip("\"'”’)]").rstrip(".").rsplit(None, 1)
+    if not word or (window > start and len(word) == 1):
+        return False  # nothing there, or a last word too long to be an abbreviation
     last = word[-1].lower().lstrip("(\"'“‘")
     return last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha())
 

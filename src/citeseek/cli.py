@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from .errors import CiteseekError, UsageError
 
@@ -101,8 +101,23 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+class _ArgumentError(Exception):
+    """A usage error found while parsing arguments (argparse would exit on its own)."""
+
+    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
+        super().__init__(message)
+        self.parser = parser
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors ``main`` reports (as JSON too, with --json)."""
+
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+        raise _ArgumentError(self, message)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="citeseek", description="Semantic search with exact citations over articles.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -162,17 +177,28 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _fail(message: str, kind: str, code: int, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps({"error": message, "type": kind}, ensure_ascii=False))
+    print(f"citeseek: error: {message}", file=sys.stderr)
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except _ArgumentError as exc:
+        exc.parser.print_usage(sys.stderr)
+        return _fail(str(exc), "UsageError", 2, "--json" in argv)
     try:
         return int(args.func(args))
     except CiteseekError as exc:
         code = 2 if isinstance(exc, UsageError) else 1
-        if getattr(args, "json", False):
-            print(json.dumps({"error": str(exc), "type": type(exc).__name__}))
-        print(f"citeseek: error: {exc}", file=sys.stderr)
-        return code
+        return _fail(str(exc), type(exc).__name__, code, getattr(args, "json", False))
+    except OSError as exc:  # the system refused (permissions, a full disk): not a bug
+        return _fail(str(exc), type(exc).__name__, 1, getattr(args, "json", False))
     except KeyboardInterrupt:
         print("citeseek: interrupted", file=sys.stderr)
         return 130

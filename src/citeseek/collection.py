@@ -4,8 +4,9 @@ notices when a newer generation has been published."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,12 +17,14 @@ from . import layout
 from .building import BuildReport, build_collection
 from .config import Settings
 from .embedding import Embedder, model_id_for, resolve_embedder
-from .errors import CiteseekError, ModelMismatch, UsageError
+from .errors import CiteseekError, CorruptCollection, ModelMismatch, UsageError
 from .readers import Document
 from .results import HitList
 from .retrieval import Filters, as_tuple, search
 from .store import Store
 from .vector_index import VectorIndex
+
+_LOAD_ATTEMPTS = 5  # a build publishing (and cleaning up) while a reader loads
 
 
 class DocumentNotFound(CiteseekError):
@@ -47,7 +50,7 @@ class Collection:
         self._embedder: Embedder | None = None
         self._lock = threading.Lock()
         self.last_build: BuildReport | None = None
-        self._gen = self._load(layout.current_generation(self.root) or "")
+        self._gen = self._load_current()
 
     # -- loading ------------------------------------------------------------------
     def _load(self, name: str) -> _Generation:
@@ -61,21 +64,58 @@ class Collection:
                 raise ModelMismatch(f"{self.root} was built with model {built_with!r}, not "
                                     f"{wanted_id!r}")
         store = Store(gen_dir / layout.STORE_FILE, readonly=True)
+        try:  # open it now: this thread's connection keeps working if the folder goes
+            store.conn.execute("SELECT 1 FROM chunks LIMIT 1").fetchall()
+        except sqlite3.Error as exc:
+            raise CorruptCollection(f"cannot read {store.path}: {exc}") from None
         index = VectorIndex.load(gen_dir / layout.INDEX_FILE,
                                  dimension=manifest["model"]["dimension"],
                                  count=manifest["index"]["ntotal"],
                                  factory=manifest["index"]["factory"])
         return _Generation(name, manifest, store, index)
 
+    def _load_current(self) -> _Generation:
+        """Load the live generation. Should a build publish a newer one and clean up the
+        one being loaded meanwhile, load the newer one: a race is never an error."""
+        for attempt in range(_LOAD_ATTEMPTS):
+            name = layout.current_generation(self.root)
+            if name is None:
+                raise CorruptCollection(f"{self.root / layout.CURRENT} is missing")
+            try:
+                return self._load(name)
+            except CorruptCollection:
+                if attempt + 1 == _LOAD_ATTEMPTS or layout.current_generation(self.root) == name:
+                    raise
+        raise AssertionError("unreachable")
+
     def refresh(self) -> bool:
-        """Switch to a newer generation if one was published; True when it switched."""
+        """Switch to a newer generation if one was published; True when it switched.
+
+        The switch is one assignment of a fully loaded generation, so a search running
+        meanwhile in another thread uses the old one or the new one, never a mix."""
         name = layout.current_generation(self.root)
         if name is None or name == self._gen.name:
             return False
         with self._lock:
-            if name != self._gen.name:
-                self._gen = self._load(name)
+            if layout.current_generation(self.root) != self._gen.name:
+                self._gen = self._load_current()
         return True
+
+    def _read(self, action: Callable[[_Generation], Any]) -> Any:
+        """Run ``action`` on the live generation; SQLite errors become citeseek's."""
+        for attempt in range(2):
+            self.refresh()
+            gen = self._gen
+            try:
+                return action(gen)
+            except sqlite3.Error as exc:
+                error = CorruptCollection(f"cannot read {gen.store.path}: {exc}")
+            except CorruptCollection as exc:
+                error = exc
+            # Cleaned up under us by builds two generations on: try the live one again.
+            if attempt or layout.current_generation(self.root) == gen.name:
+                raise error
+        raise AssertionError("unreachable")
 
     @property
     def generation(self) -> str:
@@ -116,26 +156,23 @@ class Collection:
         overlaps a better passage of the same document. ``feedback`` (hybrid only) is
         how many fused top passages refine the query vector; 0 gives plain fusion.
         """
-        self.refresh()
-        gen = self._gen
         filters = Filters(sources=as_tuple(sources), date_from=date_from, date_to=date_to,
                           doc_ids=as_tuple(doc_ids))
-        return search(gen.store, gen.index, model=gen.manifest["model"]["id"],
-                      embed_query=self.embed_query, query=query, k=k, mode=mode,
-                      filters=filters, per_doc=per_doc, dedupe=dedupe, feedback=feedback)
+        return self._read(lambda gen: search(
+            gen.store, gen.index, model=gen.manifest["model"]["id"],
+            embed_query=self.embed_query, query=query, k=k, mode=mode, filters=filters,
+            per_doc=per_doc, dedupe=dedupe, feedback=feedback))
 
     # -- documents and info -------------------------------------------------------------
     def document(self, doc_id: str) -> Document:
         """The stored document (its ``text`` is what citations' offsets index into)."""
-        self.refresh()
-        doc = self._gen.store.get_document(doc_id)
+        doc = self._read(lambda gen: gen.store.get_document(doc_id))
         if doc is None:
             raise DocumentNotFound(f"no document {doc_id!r} in {self.root}")
         return doc
 
     def documents(self) -> list[dict[str, Any]]:
-        self.refresh()
-        return self._gen.store.documents()
+        return self._read(lambda gen: gen.store.documents())
 
     def info(self) -> dict[str, Any]:
         self.refresh()

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import SCHEMA_VERSION
-from .errors import CollectionLocked, CollectionNotFound, CorruptCollection
+from .errors import BuildError, CollectionLocked, CollectionNotFound, CorruptCollection
 
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
@@ -124,24 +124,51 @@ def read_manifest(gen_dir: Path, *, verify: bool = True) -> dict[str, Any]:
         raise CorruptCollection(f"missing {path}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CorruptCollection(f"{path} is not valid JSON: {exc}") from None
+    except OSError as exc:
+        raise CorruptCollection(f"cannot read {path}: {exc.strerror or exc}") from None
+    if not isinstance(manifest, dict):
+        raise CorruptCollection(f"{path} is not a manifest (a JSON object)")
     if manifest.get("schema_version") != SCHEMA_VERSION:
         raise CorruptCollection(
             f"{path} has schema version {manifest.get('schema_version')!r}; this citeseek "
             f"reads version {SCHEMA_VERSION}")
+    _check_fields(manifest, path)
     for name in DATA_FILES:
-        expected = manifest.get("files", {}).get(name)
+        expected = manifest["files"][name]
         target = gen_dir / name
-        if not expected:
-            raise CorruptCollection(f"{path} lists no checksum for {name}")
-        if not target.is_file():
-            raise CorruptCollection(f"missing {target}")
-        if target.stat().st_size != expected["bytes"]:
-            raise CorruptCollection(
-                f"{target} has {target.stat().st_size} bytes, the manifest says "
-                f"{expected['bytes']} (truncated or altered)")
-        if verify and sha256_file(target) != expected["sha256"]:
-            raise CorruptCollection(f"{target} does not match its checksum (altered or damaged)")
+        try:
+            size = target.stat().st_size if target.is_file() else None
+            if size is None:
+                raise CorruptCollection(f"missing {target}")
+            if size != expected["bytes"]:
+                raise CorruptCollection(
+                    f"{target} has {size} bytes, the manifest says "
+                    f"{expected['bytes']} (truncated or altered)")
+            if verify and sha256_file(target) != expected["sha256"]:
+                raise CorruptCollection(
+                    f"{target} does not match its checksum (altered or damaged)")
+        except OSError as exc:  # unreadable, or removed while being checked
+            raise CorruptCollection(f"cannot read {target}: {exc.strerror or exc}") from None
     return manifest
+
+
+def _check_fields(manifest: dict[str, Any], path: Path) -> None:
+    """The fields loading relies on, present and of the right kind."""
+    try:
+        for name in DATA_FILES:
+            entry = manifest["files"][name]
+            if not isinstance(entry["sha256"], str) or not isinstance(entry["bytes"], int):
+                raise TypeError(f"files.{name}")
+        checks = (manifest["model"]["id"], manifest["model"]["dimension"],
+                  manifest["index"]["ntotal"], manifest["index"]["factory"],
+                  manifest["settings"], manifest["counts"]["chunks"])
+        kinds = (str, int, int, str, dict, int)
+        for value, kind in zip(checks, kinds, strict=True):
+            if not isinstance(value, kind):
+                raise TypeError(value)
+    except (KeyError, TypeError) as exc:
+        raise CorruptCollection(f"{path} lacks a field or has a malformed one "
+                                f"({exc.args[0] if exc.args else exc!r})") from None
 
 
 def resolve_root(path: str | os.PathLike[str]) -> Path:
@@ -154,9 +181,12 @@ def resolve_root(path: str | os.PathLike[str]) -> Path:
 @contextlib.contextmanager
 def build_lock(root: Path) -> Iterator[None]:
     """One builder at a time. flock is released by the OS if the holder dies."""
-    root.mkdir(parents=True, exist_ok=True)
     path = root / ".lock"
-    fh = open(path, "a+")  # noqa: SIM115 - held open for the life of the lock
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        fh = open(path, "a+")  # noqa: SIM115 - held until the build ends
+    except OSError as exc:
+        raise BuildError(f"cannot create or lock {path}: {exc.strerror or exc}") from None
     try:
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

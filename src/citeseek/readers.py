@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import codecs
+import errno
 import hashlib
 import html as html_lib
 import json
 import os
-import unicodedata
+import stat
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -15,12 +15,14 @@ from datetime import date
 from pathlib import Path
 
 from .cleaning import clean_lines, parse_date
+from .decoding import Unreadable, decode, mixed_utf8, utf8_lines
 
 TEXT_EXTENSIONS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md"}
 HTML_EXTENSIONS = {".html": "html", ".htm": "html"}
 JSONL_EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl"}
 FORMATS = {**TEXT_EXTENSIONS, **HTML_EXTENSIONS, **JSONL_EXTENSIONS}
 MAX_FILE_BYTES = 512 * 1024 * 1024
+_MENU_LINE = 40  # an HTML page whose extracted lines are all shorter may be only a menu
 
 
 @dataclass
@@ -91,10 +93,6 @@ class SourceFile:
         return str(self.path)
 
 
-class Unreadable(Exception):
-    """Raised inside this module for a file that must be skipped; carries the reason."""
-
-
 def discover(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[SourceFile], list[Skipped]]:
     """Find the article files under ``paths`` (folders recursively, hidden files skipped)."""
     found: dict[str, SourceFile] = {}
@@ -115,8 +113,19 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[SourceFile],
 
 def _walk(root: Path, skipped: list[Skipped]) -> Iterator[tuple[Path, str]]:
     seen_dirs: set[tuple[int, int]] = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=None):
-        st = os.stat(dirpath)
+
+    def unreadable_folder(exc: OSError) -> None:  # reported, never silently left out
+        skipped.append(Skipped(exc.filename or str(root),
+                               f"cannot read folder: {exc.strerror or exc}"))
+
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True,
+                                                onerror=unreadable_folder):
+        try:
+            st = os.stat(dirpath)
+        except OSError as exc:  # removed or replaced while the walk was under way
+            skipped.append(Skipped(dirpath, f"cannot read folder: {exc.strerror or exc}"))
+            dirnames[:] = []
+            continue
         if (st.st_dev, st.st_ino) in seen_dirs:  # a symlink loop: stop descending
             skipped.append(Skipped(dirpath, "symbolic link loop"))
             dirnames[:] = []
@@ -134,8 +143,22 @@ def _add(found: dict[str, SourceFile], skipped: list[Skipped], path: Path, rel: 
     if path.suffix.lower() not in FORMATS:
         skipped.append(Skipped(str(path), f"unsupported file type {path.suffix or '(none)'}"))
         return
-    if path.is_symlink() and not path.exists():
-        skipped.append(Skipped(str(path), "dangling symbolic link"))
+    try:
+        st = path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            reason = "symbolic link loop"
+        elif exc.errno == errno.ENOENT and path.is_symlink():
+            reason = "dangling symbolic link"
+        else:
+            reason = f"cannot read: {exc.strerror or exc}"
+        skipped.append(Skipped(str(path), reason))
+        return
+    if not stat.S_ISREG(st.st_mode):  # a FIFO would block the build, a device never end
+        skipped.append(Skipped(str(path), "not a regular file"))
+        return
+    if st.st_size > MAX_FILE_BYTES:
+        skipped.append(Skipped(str(path), f"larger than {MAX_FILE_BYTES >> 20} MiB"))
         return
     if rel in found:
         skipped.append(Skipped(str(path), f"document id {rel!r} already taken by {found[rel].path}"))
@@ -143,69 +166,24 @@ def _add(found: dict[str, SourceFile], skipped: list[Skipped], path: Path, rel: 
     found[rel] = SourceFile(path=path.absolute(), doc_id=rel)
 
 
-def decode(data: bytes) -> str:
-    """Bytes -> text: UTF-8 (BOM stripped), UTF-16 by BOM or shape, else a detected
-    legacy encoding. Raises ``Unreadable`` rather than guessing into mojibake."""
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return _checked(_strict(data, "utf-16"))
-    if b"\x00" in data[:8192]:
-        sample = data[:8192]
-        odd_zeros = sample[1::2].count(0) / max(1, len(sample) // 2)
-        even_zeros = sample[0::2].count(0) / max(1, len(sample) // 2)
-        if odd_zeros > 0.3 and even_zeros < 0.05:
-            return _checked(_strict(data, "utf-16-le"))
-        if even_zeros > 0.3 and odd_zeros < 0.05:
-            return _checked(_strict(data, "utf-16-be"))
-        raise Unreadable("binary file (contains NUL bytes)")
+def read_source(path: Path) -> bytes:
+    """A file's bytes, read once. Raises ``Unreadable`` for anything that is not a
+    regular file of at most ``MAX_FILE_BYTES`` (checked on the open file itself, so a
+    file swapped for a FIFO or a device after discovery cannot hang the build)."""
     try:
-        return _checked(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        pass
-    western = _plausible_cp1252(data)
-    if western is not None:
-        return _checked(western)
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data).best()
-    if best is None or best.encoding.startswith("utf"):
-        raise Unreadable("not valid UTF-8 and no legacy encoding fits")
-    return _checked(str(best))
-
-
-def _plausible_cp1252(data: bytes) -> str | None:
-    """Windows-1252, the commonest legacy encoding of Western text, when it fits.
-
-    Detectors guess poorly on short Western texts (cp1257 for French, say), so cp1252
-    is tried first and kept only if accented letters are sparse among the letters, as
-    in real Latin-script text; Cyrillic or Greek read as cp1252 is nearly all accents.
-    """
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise Unreadable(f"cannot read: {exc.strerror or exc}") from None
     try:
-        text = data.decode("cp1252")
-    except UnicodeDecodeError:
-        return None
-    letters = [c for c in text if c.isalpha()]
-    if not letters:
-        return None
-    accented = sum(1 for c in letters if ord(c) > 127)
-    return text if accented / len(letters) < 0.3 else None
-
-
-def _strict(data: bytes, encoding: str) -> str:
-    try:
-        return data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise Unreadable(f"invalid {encoding}: {exc.reason} at byte {exc.start}") from None
-
-
-def _checked(text: str) -> str:
-    controls = sum(
-        1 for c in text[:20000] if unicodedata.category(c) == "Cc" and c not in "\t\n\r\f\v"
-    )
-    if controls > max(2, len(text[:20000]) // 100):
-        raise Unreadable("binary file (control characters)")
-    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise Unreadable("not a regular file")
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise Unreadable(f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise Unreadable(f"larger than {MAX_FILE_BYTES >> 20} MiB")
+    return data
 
 
 def read_file(source: SourceFile, data: bytes) -> tuple[list[Document], list[Skipped]]:
@@ -214,6 +192,9 @@ def read_file(source: SourceFile, data: bytes) -> tuple[list[Document], list[Ski
     name = str(source.path)
     if not data.strip():
         return [], [Skipped(name, "empty file")]
+    if fmt == "jsonl" and mixed_utf8(data):
+        # JSON is UTF-8: decode line by line so one bad line costs only itself.
+        return _read_jsonl(source, utf8_lines(data))
     try:
         text = decode(data)
     except Unreadable as exc:
@@ -221,7 +202,7 @@ def read_file(source: SourceFile, data: bytes) -> tuple[list[Document], list[Ski
     if not text.strip():
         return [], [Skipped(name, "only whitespace")]
     if fmt == "jsonl":
-        return _read_jsonl(source, text)
+        return _read_jsonl(source, text.split("\n"))
     if fmt == "html":
         doc = _read_html(source, text)
         return ([doc], []) if doc else ([], [Skipped(name, "no main text found in the HTML")])
@@ -259,6 +240,13 @@ def _read_html(source: SourceFile, raw: str) -> Document | None:
     extracted = trafilatura.extract(raw, include_comments=False, include_tables=True)
     if not extracted or not extracted.strip():
         return None
+    if max(len(line.strip()) for line in extracted.split("\n")) < _MENU_LINE:
+        # Only short lines: trafilatura's fallback returns a page's menu when there is
+        # no article; its precise mode says whether anything else is there.
+        precise = trafilatura.extract(raw, include_comments=False, include_tables=True,
+                                      favor_precision=True)
+        if not precise or not precise.strip():
+            return None
     meta = trafilatura.extract_metadata(raw)
     lines = [line for line in extracted.replace("\r\n", "\n").split("\n") if line.strip()]
     # Map each extracted line to the HTML source line that holds its first words.
@@ -291,14 +279,30 @@ def _iso_date(value: object) -> str | None:
         return parse_date(text)
 
 
-def _read_jsonl(source: SourceFile, text: str) -> tuple[list[Document], list[Skipped]]:
+def _unpaired_surrogate(*values: object) -> bool:
+    """True when a JSON string held an escape such as \\ud800 with no partner: no
+    UTF-8 (SQLite, tokenizers) can carry it."""
+    for value in values:
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+    return False
+
+
+def _read_jsonl(source: SourceFile,
+                lines: list[str] | list[str | Unreadable]) -> tuple[list[Document], list[Skipped]]:
     docs: list[Document] = []
     skipped: list[Skipped] = []
     seen: set[str] = set()
-    for line_no, line in enumerate(text.split("\n"), start=1):
+    for line_no, line in enumerate(lines, start=1):
+        where = f"{source.path}:{line_no}"
+        if isinstance(line, Unreadable):
+            skipped.append(Skipped(where, str(line)))
+            continue
         if not line.strip():
             continue
-        where = f"{source.path}:{line_no}"
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
@@ -310,6 +314,10 @@ def _read_jsonl(source: SourceFile, text: str) -> tuple[list[Document], list[Ski
         body = record.get("text")
         if not isinstance(body, str) or not body.strip():
             skipped.append(Skipped(where, "no 'text' field with text"))
+            continue
+        if _unpaired_surrogate(body, record.get("title"), record.get("_id"),
+                               record.get("id"), record.get("url"), record.get("date")):
+            skipped.append(Skipped(where, "a string holds an unpaired surrogate escape"))
             continue
         raw_id = record.get("_id", record.get("id"))
         doc_id = str(raw_id) if raw_id not in (None, "") else f"{source.doc_id}#{line_no}"

@@ -77,6 +77,11 @@ def check_query(query: Any, k: Any, mode: str) -> str:
         raise UsageError(f"the query must be text, not {type(query).__name__}")
     if not query.strip():
         raise UsageError("the query is empty")
+    try:
+        query.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate: tokenizers and SQLite reject it
+        raise UsageError(f"the query is not valid Unicode text ({exc.reason} at "
+                         f"character {exc.start})") from None
     if len(query) > MAX_QUERY_CHARS:
         raise UsageError(f"the query is {len(query):,} characters; the limit is "
                          f"{MAX_QUERY_CHARS:,}")

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .chunking import Chunk
+from .errors import CorruptCollection
 from .readers import Document
 
 SCHEMA = """
@@ -42,6 +43,7 @@ HIT_COLUMNS = (
     "d.title, d.date, d.source, d.url"
 )
 _WORD = re.compile(r"\w+", re.UNICODE)
+_SQLITE_MAX_INT = 2**63 - 1
 # Question words and glue that carry no topic; the index keeps them, queries drop them.
 STOPWORDS = frozenset(
     ["a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "could", "did", "do", "does", "for", "from", "had", "has", "have", "how", "i", "in", "into", "is", "it", "its", "me", "my", "no", "not", "of", "on", "or", "our", "so", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "to", "was", "we", "were", "what", "when", "where", "which", "who", "whom", "why", "will", "with", "would", "you", "your"]
@@ -78,7 +80,10 @@ class Store:
         if conn is None:
             if self.readonly:
                 uri = f"file:{self.path}?mode=ro&immutable=1"
-                conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+                try:
+                    conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+                except sqlite3.Error as exc:
+                    raise CorruptCollection(f"cannot open {self.path}: {exc}") from None
             else:
                 conn = sqlite3.connect(self.path, isolation_level=None)
                 conn.execute("PRAGMA journal_mode=DELETE")
@@ -264,5 +269,5 @@ class Store:
                                   ((int(i),) for i in allowed))
             sql += " AND rowid IN (SELECT id FROM allowed_ids)"
         sql += " ORDER BY score DESC LIMIT ?"
-        params.append(k)
+        params.append(min(k, _SQLITE_MAX_INT))  # k may be any size; SQLite's is 64-bit
         return [(int(r), float(s)) for r, s in self.conn.execute(sql, params)]

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import CorruptCollection, UsageError
+from .errors import BuildError, CorruptCollection, UsageError
 
 EXACT_LIMIT = 200_000  # below this many passages exact search is fast enough
 
@@ -61,18 +61,23 @@ class VectorIndex:
         return cls(index, chosen)
 
     def save(self, path: Path) -> None:
-        """Write the index, then read it back and check it matches before trusting it."""
+        """Write the index, then read the file back: its bytes must hash to what FAISS
+        serializes in memory, and it must load with the same size and dimension."""
+        import hashlib
+
+        from .layout import sha256_file
+
         faiss = _faiss()
-        faiss.write_index(self.index, str(path))
-        again = VectorIndex.load(path, dimension=self.dimension, count=self.ntotal,
-                                 factory=self.factory)
-        if self.ntotal:
-            probe = self.index.id_map.at(0) if hasattr(self.index, "id_map") else None
-            if probe is not None:
-                a = self.index.reconstruct(int(probe))
-                b = again.index.reconstruct(int(probe))
-                if not np.array_equal(a, b):
-                    raise CorruptCollection(f"{path.name} read back differently than written")
+        expected = hashlib.sha256(faiss.serialize_index(self.index)).hexdigest()
+        try:
+            faiss.write_index(self.index, str(path))
+            written = sha256_file(path)
+        except (RuntimeError, OSError) as exc:  # a full disk, an I/O error
+            raise BuildError(f"cannot write {path}: {str(exc).splitlines()[-1]}") from None
+        if written != expected:
+            raise CorruptCollection(f"{path} read back differently than written")
+        VectorIndex.load(path, dimension=self.dimension, count=self.ntotal,
+                         factory=self.factory)
 
     @classmethod
     def load(cls, path: Path, *, dimension: int, count: int, factory: str) -> VectorIndex:

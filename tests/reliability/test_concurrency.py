@@ -1,0 +1,241 @@
+"""Concurrency: one builder at a time (a lock the OS frees if the holder dies), readers
+in other processes and threads answering throughout rebuilds, each answer from exactly
+one generation, and long-lived collections moving on to newer generations."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import citeseek
+from citeseek import layout
+from citeseek.collection import Collection
+from citeseek.errors import CollectionLocked
+
+from ..conftest import FakeEmbedder
+from .conftest import assert_clean, cli, start_worker, worker_env
+from .worker import check_hits, write_version
+
+QUERY = "harbour crane cargo"
+
+
+def _wait_for(condition: Any, proc: Any = None, limit: float = 120) -> None:
+    """Poll until ``condition()`` holds (a failed child or a long wait is an error)."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"worker ended early: {proc.communicate()}")
+        if time.monotonic() > deadline:
+            raise AssertionError("gave up waiting")
+        time.sleep(0.02)
+
+
+def test_second_builder_is_told_the_pid_and_the_lock_dies_with_its_holder(
+        tmp_path: Path) -> None:
+    corpus, store = tmp_path / "corpus", tmp_path / "store"
+    fake = FakeEmbedder()
+    write_version(corpus, 0)
+    citeseek.build(corpus, store, model=fake, progress=False)
+    write_version(corpus, 1)
+    holder = start_worker("cli", "index", str(corpus), "--store", str(store), "--json",
+                          RELIABILITY_SLOW="60")
+    try:
+        lock = store / ".lock"
+        _wait_for(lambda: lock.exists() and lock.read_text() == str(holder.pid), holder)
+        with pytest.raises(CollectionLocked, match=f"PID {holder.pid}"):
+            citeseek.build(corpus, store, model=fake, progress=False)
+        code, error, err = cli("index", str(corpus), "--store", str(store), "--json")
+        assert code == 1 and error["type"] == "CollectionLocked"
+        assert f"PID {holder.pid}" in error["error"] and f"PID {holder.pid}" in err
+        reader = citeseek.open(store, model=fake)  # reading is never locked out
+        assert {w for h in reader.search(QUERY, k=50) for w in h.text.split()
+                if w.startswith("version")} == {"version0"}
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.communicate(timeout=60)
+    assert holder.returncode == -signal.SIGKILL
+    col = citeseek.build(corpus, store, model=fake, progress=False)  # the OS freed it
+    assert not col.last_build.unchanged and "version1" in col.document("article0.txt").text
+    assert_clean(store)
+
+
+def test_readers_in_other_processes_see_one_generation_at_a_time(tmp_path: Path) -> None:
+    corpus, store = tmp_path / "corpus", tmp_path / "store"
+    write_version(corpus, 0)
+    citeseek.build(corpus, store, model=FakeEmbedder(), progress=False)
+    stop, versions = tmp_path / "stop", 12
+    logs = [tmp_path / f"reader{i}.jsonl" for i in range(2)]
+    readers = [start_worker("read", str(store), str(log), str(stop)) for log in logs]
+    for proc, log in zip(readers, logs, strict=True):  # each has answered once already
+        _wait_for(lambda log=log: log.exists() and log.read_text().count("\n") >= 1, proc)
+    builder = start_worker("rebuild", str(store), str(corpus), str(versions))
+    out, err = builder.communicate(timeout=300)
+    assert builder.returncode == 0, err
+    stop.write_text("")
+    for proc in readers:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    by_generation: dict[str, str] = {}
+    for log in logs:
+        records = [json.loads(line) for line in log.read_text().splitlines()]
+        assert len(records) >= 3
+        assert [r for r in records if "error" in r] == []
+        seen_long: list[int] = []
+        for r in records:
+            assert len(r["versions"]) == 1, r  # never a mix of two builds
+            assert r["hits"] == r["chunks"], r  # store and index of the same generation
+            assert by_generation.setdefault(r["generation"], r["versions"][0]) == \
+                r["versions"][0]
+            if r["reader"] == "long":
+                seen_long.append(int(r["versions"][0][len("version"):]))
+        assert seen_long == sorted(seen_long)  # a long-lived reader never goes back
+        assert seen_long[0] == 0 and seen_long[-1] == versions  # and does move on
+    assert len(by_generation) >= 2
+
+
+def _expected(col: Collection, queries: list[tuple[str, dict[str, Any]]]) -> list[Any]:
+    return [[(h.chunk_id, round(h.score, 6)) for h in col.search(q, **kw)]
+            for q, kw in queries]
+
+
+def test_many_threads_search_one_collection(tmp_path: Path) -> None:
+    corpus, store = tmp_path / "corpus", tmp_path / "store"
+    write_version(corpus, 4)
+    fake = FakeEmbedder()
+    col = citeseek.build(corpus, store, model=fake, progress=False)
+    queries = [(QUERY, {"k": 5, "mode": m}) for m in ("dense", "keyword", "hybrid")] + [
+        ("crane number 3", {"k": 3, "doc_ids": ["article1.txt"]}),
+        ("harbour master dock", {"k": 4, "sources": "*article2*", "mode": "dense"}),
+        ("cargo", {"k": 50, "per_doc": 1, "mode": "keyword"})]
+    expected = _expected(col, queries)
+    results: list[Any] = []
+    errors: list[BaseException] = []
+
+    def work(seed: int) -> None:
+        try:
+            for i in range(20):
+                n = (seed + i) % len(queries)
+                results.append((n, _expected(col, [queries[n]])[0]))
+        except BaseException as exc:  # collected and re-raised in the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(results) == 160 and all(got == expected[n] for n, got in results)
+
+
+def test_threads_keep_answering_while_the_collection_is_rebuilt(tmp_path: Path) -> None:
+    corpus, store = tmp_path / "corpus", tmp_path / "store"
+    write_version(corpus, 0)
+    fake = FakeEmbedder()
+    col = citeseek.open(citeseek.build(corpus, store, model=fake, progress=False).root,
+                        model=fake)
+    done = threading.Event()
+    seen: list[tuple[int, str]] = []
+    errors: list[BaseException] = []
+
+    def search(thread: int) -> None:
+        try:
+            while True:
+                finished = done.is_set()
+                hits = col.search(QUERY, k=100, mode=("dense", "hybrid")[thread % 2],
+                                  feedback=0)  # dense scores stay the query's own
+                (version,) = check_hits(col, hits, fake, QUERY)
+                seen.append((thread, version))
+                if finished:
+                    return
+        except BaseException as exc:  # collected and re-raised in the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=search, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for version in range(1, 7):
+        write_version(corpus, version)
+        citeseek.build(corpus, store, model=FakeEmbedder(), progress=False)
+    done.set()
+    for t in threads:
+        t.join()
+    assert errors == []
+    for thread in range(4):
+        mine = [int(v[len("version"):]) for t, v in seen if t == thread]
+        assert mine == sorted(mine) and mine[-1] == 6
+
+
+def test_refresh_loads_the_newest_when_builds_clean_up_under_it(tmp_path: Path,
+                                                                monkeypatch) -> None:
+    """A reader starts loading generation N; meanwhile two builds publish N+2 and delete
+    N. The reader loads N+2 instead of failing."""
+    corpus, store = tmp_path / "corpus", tmp_path / "store"
+    fake = FakeEmbedder()
+    write_version(corpus, 0)
+    reader = citeseek.build(corpus, store, model=fake, progress=False)
+    write_version(corpus, 1)
+    citeseek.build(corpus, store, model=fake, progress=False)
+    target = layout.current_generation(store)
+    real_load = Collection._load
+    raced: list[str] = []
+
+    def load_after_two_builds(self: Collection, name: str) -> Any:
+        if name == target and not raced:
+            raced.append(name)
+            for version in (2, 3):
+                write_version(corpus, version)
+                citeseek.build(corpus, store, model=fake, progress=False)
+            assert not (store / name).exists()
+        return real_load(self, name)
+
+    monkeypatch.setattr(Collection, "_load", load_after_two_builds)
+    assert reader.refresh()
+    assert raced == [target] and reader.generation == layout.current_generation(store)
+    assert "version3" in reader.document("article0.txt").text
+
+
+def test_a_thread_whose_generation_was_removed_retries_on_the_live_one(
+        tmp_path: Path, monkeypatch) -> None:
+    """The generation is checked as current, then deleted by two builds before a new
+    thread's first query opens its store: the query runs on the live generation."""
+    corpus, store = tmp_path / "corpus", tmp_path / "store"
+    fake = FakeEmbedder()
+    write_version(corpus, 0)
+    reader = citeseek.build(corpus, store, model=fake, progress=False)
+    real_refresh = Collection.refresh
+    raced: list[bool] = []
+
+    def refresh_then_two_builds(self: Collection) -> bool:
+        switched = real_refresh(self)
+        if not raced:
+            raced.append(switched)
+            for version in (1, 2):
+                write_version(corpus, version)
+                citeseek.build(corpus, store, model=fake, progress=False)
+        return switched
+
+    monkeypatch.setattr(Collection, "refresh", refresh_then_two_builds)
+    found: list[Any] = []
+    thread = threading.Thread(target=lambda: found.append(reader.search(QUERY, k=3)))
+    thread.start()
+    thread.join()
+    assert raced == [False] and len(found) == 1
+    assert {w for h in found[0] for w in h.text.split() if w.startswith("version")} == \
+        {"version2"}
+
+
+def test_worker_environment_runs_this_checkout() -> None:
+    """The child processes above import this checkout's citeseek, not an installed one."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", "import citeseek; print(citeseek.__file__)"],
+                         env=worker_env(), capture_output=True, text=True, check=True)
+    assert Path(out.stdout.strip()).is_relative_to(Path(citeseek.__file__).parents[1])

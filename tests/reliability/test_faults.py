@@ -1,0 +1,275 @@
+"""Faults: builds killed with SIGKILL at every step, damaged generations, full disks and
+I/O errors. The last complete generation always stays live and loadable; damage is a
+clear error naming the file, never a silent reset."""
+
+from __future__ import annotations
+
+import errno
+import json
+import signal
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import citeseek
+from citeseek import layout
+from citeseek.errors import BuildError, CorruptCollection
+
+from ..conftest import FakeEmbedder
+from .conftest import (
+    assert_clean,
+    assert_intact,
+    cli,
+    run_worker,
+    snapshot,
+    start_worker,
+    write_articles,
+)
+
+
+def documents(store: Path, fake: FakeEmbedder) -> dict[str, str]:
+    """doc id -> stored text of the live generation (opened with full verification)."""
+    col = citeseek.open(store, model=fake)
+    return {d["doc_id"]: col.document(d["doc_id"]).text for d in col.documents()}
+
+
+def change(corpus: Path, version: int) -> None:
+    """The same two articles rewritten for each version: every build does the same steps."""
+    for i in (1, 3):
+        (corpus / f"article{i:02d}.txt").write_text(
+            f"Harbour report {i} edition {version}\n\nThe harbour crane number {version} moved "
+            f"cargo for edition {version} of the report, said the harbour master of dock {i}.\n",
+            encoding="utf-8")
+
+
+def test_kill_9_at_every_step_of_a_build_loses_nothing(tmp_path: Path) -> None:
+    corpus, store = write_articles(tmp_path / "corpus", 5), tmp_path / "store"
+    fake = FakeEmbedder()
+    citeseek.build(corpus, store, model=fake, progress=False)
+    change(corpus, 0)
+    citeseek.build(corpus, store, model=fake, progress=False)  # two generations, as later
+    count_file = tmp_path / "checkpoints.json"
+    change(corpus, 1)
+    counted = run_worker("cli", "index", str(corpus), "--store", str(store), "--json",
+                         RELIABILITY_COUNT_FILE=str(count_file))
+    assert counted.returncode == 0, counted.stderr
+    steps = json.loads(count_file.read_text())
+    assert len(steps) >= 20 and "before citeseek.layout.publish" in steps
+    points = sorted({round(1 + i * (len(steps) - 1) / 29) for i in range(30)})
+    killed_at = []
+    for version, point in enumerate(points, start=2):
+        if len(layout.generations(store)) == 1:  # as before the counted build: two
+            change(corpus, -version)
+            citeseek.build(corpus, store, model=fake, progress=False)
+        before = documents(store, fake)
+        live_before = layout.current_generation(store)
+        change(corpus, version)
+        proc = run_worker("cli", "index", str(corpus), "--store", str(store), "--json",
+                          RELIABILITY_KILL_AT=str(point))
+        assert proc.returncode == -signal.SIGKILL, (point, proc.returncode, proc.stderr)
+        killed_at.append(steps[point - 1])
+        during = documents(store, fake)  # the live generation loads and verifies
+        published = layout.current_generation(store) != live_before
+        col = citeseek.build(corpus, store, model=fake, progress=False)  # the lock was freed
+        after = documents(store, fake)
+        assert during == (after if published else before), steps[point - 1]
+        assert f"edition {version}" in after["article01.txt"]
+        assert_clean(store)
+        hit = col.search(f"crane number {version}", k=1, mode="keyword")[0]
+        assert col.document(hit.doc_id).text[hit.start:hit.end] == hit.text
+    assert len(killed_at) >= 20
+    # The kills landed in every phase: copying, ingesting, embedding, index, publishing.
+    for step in ("Store.copy_to", "_Builder.ingest", "encode", "VectorIndex.save",
+                 "write_manifest", "layout.publish", "remove_stale"):
+        assert any(step in k for k in killed_at), step
+
+
+def test_kill_9_from_outside_while_embedding(tmp_path: Path) -> None:
+    corpus, store = write_articles(tmp_path / "corpus", 4), tmp_path / "store"
+    fake = FakeEmbedder()
+    citeseek.build(corpus, store, model=fake, progress=False)
+    for version in range(3):
+        before, ready = documents(store, fake), tmp_path / f"ready{version}"
+        change(corpus, version)
+        proc = start_worker("cli", "index", str(corpus), "--store", str(store), "--json",
+                            RELIABILITY_SLOW="30", RELIABILITY_READY_FILE=str(ready))
+        while not ready.exists() and proc.poll() is None:
+            time.sleep(0.02)
+        time.sleep(0.3 * version)  # further into the build each time
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=60)
+        assert proc.returncode == -signal.SIGKILL
+        assert documents(store, fake) == before
+        citeseek.build(corpus, store, model=fake, progress=False)
+        assert_clean(store)
+
+
+# -- damaged generations --------------------------------------------------------------
+
+def _flip(path: Path, where: float = 0.5) -> None:
+    data = bytearray(path.read_bytes())
+    data[int(len(data) * where)] ^= 0x5A
+    path.write_bytes(bytes(data))
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _edit_manifest(gen: Path, edit: Any) -> None:
+    manifest = json.loads((gen / "manifest.json").read_text())
+    (gen / "manifest.json").write_text(json.dumps(edit(manifest)))
+
+
+DAMAGE = {  # name -> (damage the live generation folder, file the error must name)
+    "store truncated": (lambda g: _truncate(g / "store.sqlite"), "store.sqlite"),
+    "index truncated": (lambda g: _truncate(g / "index.faiss"), "index.faiss"),
+    "store altered": (lambda g: _flip(g / "store.sqlite", 0.7), "store.sqlite"),
+    "index altered": (lambda g: _flip(g / "index.faiss", 0.6), "index.faiss"),
+    "store missing": (lambda g: (g / "store.sqlite").unlink(), "store.sqlite"),
+    "index missing": (lambda g: (g / "index.faiss").unlink(), "index.faiss"),
+    "manifest missing": (lambda g: (g / "manifest.json").unlink(), "manifest.json"),
+    "manifest not JSON": (lambda g: (g / "manifest.json").write_text("{\"files\": "),
+                          "manifest.json"),
+    "manifest a list": (lambda g: (g / "manifest.json").write_text("[]"), "manifest.json"),
+    "manifest lacks model": (lambda g: _edit_manifest(
+        g, lambda m: {k: v for k, v in m.items() if k != "model"}), "manifest.json"),
+    "manifest bad size": (lambda g: _edit_manifest(
+        g, lambda m: {**m, "files": {**m["files"], "index.faiss": {"sha256": "0"}}}),
+        "manifest.json"),
+    "generation folder gone": (lambda g: [p.unlink() for p in g.iterdir()] and g.rmdir(),
+                               "manifest.json"),
+    "CURRENT garbage": (lambda g: (g.parent / "CURRENT").write_text("../../etc\n"),
+                        "CURRENT"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DAMAGE))
+def test_damaged_generation_is_a_clear_error_never_a_reset(built: Path, articles: Path,
+                                                           name: str) -> None:
+    damage, culprit = DAMAGE[name]
+    gen = built / layout.current_generation(built)
+    damage(gen)
+    left = {p.relative_to(built): p.read_bytes() for p in built.rglob("*") if p.is_file()}
+    fake = FakeEmbedder()
+    with pytest.raises(CorruptCollection, match=culprit.replace(".", r"\.")):
+        citeseek.open(built, model=fake)
+    code, error, err = cli("search", "harbour", "--store", str(built), "--mode", "keyword",
+                           "--json")
+    assert code == 1 and culprit in error["error"] and "Traceback" not in err
+    (articles / "new.txt").write_text("A new article about ferries and their timetables.\n")
+    with pytest.raises(citeseek.CiteseekError, match=culprit.replace(".", r"\.")):
+        citeseek.build(articles, built, model=fake, progress=False)
+    # Nothing was reset, repaired or deleted behind the user's back.
+    assert {p.relative_to(built): p.read_bytes() for p in built.rglob("*")
+            if p.is_file() and p.name != ".lock"} == {k: v for k, v in left.items()
+                                                      if k.name != ".lock"}
+
+
+@pytest.mark.parametrize("target", ["store.sqlite", "index.faiss"])
+def test_damage_found_without_checksums_is_still_a_clear_error(built: Path,
+                                                               target: str) -> None:
+    """``verify=False`` skips hashing; damage then surfaces on load or first use, still
+    as citeseek's error naming the file, never SQLite's or FAISS's own."""
+    gen = built / layout.current_generation(built)
+    data = bytearray((gen / target).read_bytes())
+    data[:64] = b"\xff" * 64  # the header: same size, so only a checksum would see it
+    (gen / target).write_bytes(bytes(data))
+    with pytest.raises(CorruptCollection, match=target.replace(".", r"\.")):
+        col = citeseek.open(built, model=FakeEmbedder(), verify=False)
+        col.search("harbour crane", k=3)
+
+
+# -- injected I/O errors and full disks during a build ------------------------------------
+
+def _raise(exc: BaseException) -> Any:
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        raise exc
+    return fail
+
+
+FAULTS = {  # where -> (object, attribute, the error raised there)
+    "copying the store": ("citeseek.store.Store.copy_to",
+                          sqlite3.OperationalError("database or disk is full")),
+    "adding a document": ("citeseek.store.Store.add_document",
+                          sqlite3.OperationalError("disk I/O error")),
+    "caching vectors": ("citeseek.store.Store.put_embeddings",
+                        sqlite3.OperationalError("database or disk is full")),
+    "writing the index": ("faiss.write_index", RuntimeError(
+        "Error in faiss::FileIOWriter::operator(): 'ret == (n)' failed: write error")),
+    "fsync of a file": ("citeseek.layout.fsync_file", OSError(errno.EIO, "Input/output error")),
+    "writing the manifest": ("citeseek.layout.write_manifest",
+                             OSError(errno.ENOSPC, "No space left on device")),
+    "publishing": ("citeseek.layout.publish", OSError(errno.ENOSPC, "No space left on device")),
+}
+
+
+@pytest.mark.parametrize("where", sorted(FAULTS))
+def test_io_error_during_build_fails_it_and_keeps_the_previous_generation(
+        built: Path, articles: Path, where: str, monkeypatch) -> None:
+    target, error = FAULTS[where]
+    before = snapshot(built)
+    live = layout.current_generation(built)
+    (articles / "new.txt").write_text("A new article about harbour ferries and cranes.\n")
+    if target == "faiss.write_index":  # only writes to a file fail, not serialization
+        import faiss
+
+        real = faiss.write_index
+        monkeypatch.setattr(faiss, "write_index", lambda index, out, *a: real(index, out, *a)
+                            if not isinstance(out, str) else _raise(error)())
+    else:
+        monkeypatch.setattr(target, _raise(error))
+    fake = FakeEmbedder()
+    with pytest.raises(BuildError, match=f"{live} stays live|cannot write"):
+        citeseek.build(articles, built, model=fake, progress=False)
+    monkeypatch.undo()
+    assert layout.generations(built) == [live]  # the half-written one is gone
+    assert_intact(built, before, fake)
+    col = citeseek.build(articles, built, model=fake, progress=False)
+    assert "new.txt" in {d["doc_id"] for d in col.documents()}
+    assert_clean(built)
+
+
+def test_real_full_disk_in_a_child_process(built: Path, articles: Path) -> None:
+    """RLIMIT_FSIZE makes the kernel refuse writes past a size, as a full disk would."""
+    gen = built / layout.current_generation(built)
+    sizes = [(gen / name).stat().st_size for name in layout.DATA_FILES]
+    fake = FakeEmbedder()
+    for n, limit in enumerate([4096, min(sizes) - 1, max(sizes) // 2, max(sizes) - 1]):
+        before = snapshot(built)
+        (articles / f"new{n}.txt").write_text(f"Article {n} about a harbour ferry.\n")
+        code, error, err = cli("index", str(articles), "--store", str(built), "--json",
+                               RELIABILITY_FSIZE=str(limit))
+        assert code == 1 and error["type"] == "BuildError", (limit, error, err)
+        assert "stays live" in error["error"] or "cannot write" in error["error"]
+        assert "Traceback" not in err
+        assert_intact(built, before, fake)
+        assert layout.generations(built) == [layout.current_generation(built)]
+    code, report, err = cli("index", str(articles), "--store", str(built), "--json")
+    assert code == 0 and report["documents"] == 6 + 4, err
+
+
+def test_index_written_wrong_is_caught_by_read_back(built: Path, articles: Path,
+                                                    monkeypatch) -> None:
+    """A disk that stores other bytes than it was given: the read-back compares the whole
+    file with what FAISS serialized in memory, so nothing damaged is published."""
+    import faiss
+
+    real_write = faiss.write_index
+
+    def lying_write(index: Any, out: Any, *args: Any) -> None:
+        real_write(index, out, *args)
+        if isinstance(out, str):  # a file, not FAISS serializing into memory
+            _flip(Path(out), 0.6)  # one byte, deep inside the vectors
+
+    before = snapshot(built)
+    (articles / "new.txt").write_text("A new article about harbour ferries and cranes.\n")
+    monkeypatch.setattr(faiss, "write_index", lying_write)
+    with pytest.raises(CorruptCollection, match="read back differently"):
+        citeseek.build(articles, built, model=FakeEmbedder(), progress=False)
+    monkeypatch.undo()
+    assert_intact(built, before, FakeEmbedder())
+

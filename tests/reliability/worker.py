@@ -1,0 +1,198 @@
+"""A child process for the reliability suite: runs the real CLI or a build/search loop
+with the deterministic fake embedder, so it can be killed, starved of disk or raced
+against other processes without loading a model.
+
+    python -m tests.reliability.worker cli index DIR --store S --json
+    python -m tests.reliability.worker rebuild STORE CORPUS VERSIONS
+    python -m tests.reliability.worker read STORE LOG STOP_FILE
+
+Environment hooks:
+  RELIABILITY_SLOW        seconds each ``encode`` call sleeps (so kills land mid-build)
+  RELIABILITY_KILL_AT     N: SIGKILL this process at the N-th checkpoint of a build
+  RELIABILITY_COUNT_FILE  write how many checkpoints a build passed, and their names
+  RELIABILITY_FSIZE       RLIMIT_FSIZE in bytes: writes past it fail like a full disk
+  RELIABILITY_READY_FILE  created once the worker is set up (before it starts work)
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import resource
+import shutil
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tests.conftest import FakeEmbedder
+
+
+class SlowFakeEmbedder(FakeEmbedder):
+    """The fake embedder, sleeping ``RELIABILITY_SLOW`` seconds per call."""
+
+    def encode(self, texts: list[str], *, batch_size: int = 32,
+               progress: bool = False) -> np.ndarray:
+        time.sleep(float(os.environ.get("RELIABILITY_SLOW", "0")))
+        return super().encode(texts, batch_size=batch_size, progress=progress)
+
+
+_passed: list[str] = []
+
+
+def _checkpoint(name: str) -> None:
+    _passed.append(name)
+    if len(_passed) == int(os.environ.get("RELIABILITY_KILL_AT", "0")):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _instrument(owner: Any, attr: str, label: str) -> None:
+    original = getattr(owner, attr)
+
+    @functools.wraps(original)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _checkpoint(f"before {label}")
+        result = original(*args, **kwargs)
+        _checkpoint(f"after {label}")
+        return result
+
+    setattr(owner, attr, wrapper)
+
+
+def install_checkpoints() -> None:
+    """Every step of a build that writes or moves data becomes a place to die."""
+    from citeseek import building, layout, store, vector_index
+
+    for owner, attr in [
+        (layout, "write_atomic"), (layout, "fsync_file"), (layout, "fsync_dir"),
+        (layout, "publish"), (layout, "remove_stale"), (layout, "write_manifest"),
+        (store.Store, "copy_to"), (store.Store, "add_document"),
+        (store.Store, "remove_file"), (store.Store, "set_file"),
+        (store.Store, "put_embeddings"), (store.Store, "prune_embeddings"),
+        (building._Builder, "ingest"), (building._Builder, "_embed"),
+        (vector_index.VectorIndex, "build"), (vector_index.VectorIndex, "save"),
+        (SlowFakeEmbedder, "encode"), (os, "replace"), (shutil, "rmtree"),
+    ]:
+        _instrument(owner, attr, f"{getattr(owner, '__name__', owner)}.{attr}")
+
+
+def _write_count() -> None:
+    target = os.environ.get("RELIABILITY_COUNT_FILE")
+    if target:
+        Path(target).write_text(json.dumps(_passed))
+
+
+def _setup() -> SlowFakeEmbedder:
+    limit = os.environ.get("RELIABILITY_FSIZE")
+    if limit:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a failed write, not a dead process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (int(limit), int(limit)))
+    if os.environ.get("RELIABILITY_KILL_AT") or os.environ.get("RELIABILITY_COUNT_FILE"):
+        install_checkpoints()
+    ready = os.environ.get("RELIABILITY_READY_FILE")
+    if ready:
+        Path(ready).write_text(str(os.getpid()))
+    return SlowFakeEmbedder()
+
+
+def write_version(corpus: Path, version: int) -> None:
+    """Corpus version ``v``: 2 + v % 3 articles, each naming its version in every line."""
+    if corpus.exists():
+        shutil.rmtree(corpus)
+    corpus.mkdir(parents=True)
+    for i in range(2 + version % 3):
+        lines = [f"Harbour report {i} version{version}"]
+        lines += [f"The harbour crane number {j} moved cargo for version{version} today, "
+                  f"said the harbour master of dock {i}." for j in range(6)]
+        (corpus / f"article{i}.txt").write_text("\n\n".join(lines) + "\n", encoding="utf-8")
+
+
+def cmd_cli(argv: list[str]) -> int:
+    import citeseek.collection
+    from citeseek.cli import main
+
+    fake = _setup()
+    citeseek.collection.resolve_embedder = lambda model: fake  # type: ignore[assignment]
+    try:
+        return main(argv)
+    finally:
+        _write_count()
+
+
+def cmd_rebuild(store: str, corpus: str, versions: str) -> int:
+    """Rebuild ``store`` from corpus versions 1..N, one build each."""
+    import citeseek
+
+    fake = _setup()
+    for version in range(1, int(versions) + 1):
+        write_version(Path(corpus), version)
+        citeseek.build(corpus, store, model=fake, progress=False)
+    return 0
+
+
+def check_hits(col: Any, hits: Any, fake: FakeEmbedder, query: str) -> set[str]:
+    """The versions named by ``hits``; raises if a dense score does not belong to the
+    hit's own text (vectors of one generation paired with passages of another)."""
+    from citeseek.chunking import embed_text_for
+
+    qvec = fake.encode([query])[0]
+    for hit in hits:
+        if hit.scores.get("dense") is not None:
+            text = embed_text_for(hit.title, hit.text, col.settings)
+            expected = float(fake.encode([text])[0] @ qvec)
+            if abs(expected - hit.scores["dense"]) > 1e-4:
+                raise AssertionError(f"score {hit.scores['dense']} is not that of {text!r}")
+    return {word for hit in hits for word in hit.text.split() if word.startswith("version")}
+
+
+def cmd_read(store: str, log: str, stop_file: str) -> int:
+    """Search ``store`` until ``stop_file`` exists, then once more; log every answer."""
+    import citeseek
+
+    fake = _setup()
+    query = "harbour crane cargo"
+    long_lived = citeseek.open(store, model=fake)
+    with open(log, "a", encoding="utf-8") as out:
+        n = 0
+        while True:
+            stopping = Path(stop_file).exists()
+            n += 1
+            for label, col in (("long", long_lived),
+                               ("fresh", citeseek.open(store, model=fake) if n % 3 == 0
+                                else None)):
+                if col is None:
+                    continue
+                record: dict[str, Any] = {"reader": label, "final": stopping}
+                try:
+                    mode = ("dense", "hybrid", "keyword")[n % 3]
+                    # feedback=0: hybrid's dense scores then belong to the query itself,
+                    # so check_hits can recompute each one from the hit's own text
+                    hits = col.search(query, k=100, mode=mode, feedback=0)
+                    record.update(generation=col.generation, mode=mode,
+                                  versions=sorted(check_hits(col, hits, fake, query)),
+                                  hits=len(hits), chunks=len(col))
+                except Exception as exc:  # every failure is logged for the test to see
+                    record["error"] = f"{type(exc).__name__}: {exc}"
+                out.write(json.dumps(record) + "\n")
+                out.flush()
+            if stopping:
+                return 0
+
+
+def main() -> int:
+    command, *rest = sys.argv[1:]
+    if command == "cli":
+        return cmd_cli(rest)
+    if command == "rebuild":
+        return cmd_rebuild(*rest)
+    if command == "read":
+        return cmd_read(*rest)
+    raise SystemExit(f"unknown command {command!r}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
