@@ -49,6 +49,16 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ask(args: argparse.Namespace) -> int:
+    from .collection import open as open_collection
+
+    col = open_collection(args.store, model=args.model)
+    answer = col.ask(args.question, k=args.k, mode=args.mode, sources=args.source,
+                     date_from=args.date_from, date_to=args.date_to, doc_ids=args.doc_id)
+    _emit(args, answer.to_dict(), str(answer))
+    return 0
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     from .collection import open as open_collection
 
@@ -82,9 +92,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
                            "questions": []}
     lines = [str(col.last_build), ""]
     for question in SAMPLE_QUESTIONS:
-        hits = col.search(question, k=args.k)
-        out["questions"].append({"question": question, "hits": hits.to_dict()})
-        lines += [f"Q: {question}", str(hits), ""]
+        answer = col.ask(question, k=args.k)
+        out["questions"].append(answer.to_dict())
+        lines += [str(answer), ""]
     _emit(args, out, "\n".join(lines))
     return 0
 
@@ -154,6 +164,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--per-doc", type=int, help="at most N passages per document")
     p.add_argument("--model", help=argparse.SUPPRESS)
 
+    p = command("ask", cmd_ask, "answer a question with cited sentences, or decline")
+    p.add_argument("question")
+    p.add_argument("-k", type=int, default=5, help="passages to answer from (default 5)")
+    p.add_argument("--mode", choices=("hybrid", "dense", "keyword"), default="hybrid",
+                   help="how passages are retrieved")
+    p.add_argument("--source", action="append", metavar="GLOB", help="only these sources")
+    p.add_argument("--date-from", metavar="YYYY-MM-DD")
+    p.add_argument("--date-to", metavar="YYYY-MM-DD")
+    p.add_argument("--doc-id", action="append", help="only these documents")
+    p.add_argument("--model", help=argparse.SUPPRESS)
+
     p = command("show", cmd_show, "print a stored document")
     p.add_argument("doc_id")
 
@@ -173,7 +194,7 @@ def _parser() -> argparse.ArgumentParser:
     p = command("demo", cmd_demo, "index the bundled sample articles and ask questions",
                 store=False)
     p.add_argument("--store", default="embeddings/sample", metavar="DIR")
-    p.add_argument("-k", type=int, default=3)
+    p.add_argument("-k", type=int, default=5, help="passages to answer from (default 5)")
     return parser
 
 

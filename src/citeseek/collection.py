@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,6 +19,9 @@ from .config import Settings
 from .embedding import Embedder, model_id_for, resolve_embedder
 from .errors import CiteseekError, CorruptCollection, ModelMismatch, UsageError
 from .readers import Document
+
+if TYPE_CHECKING:
+    from .answer_result import Answer
 from .results import HitList
 from .retrieval import Filters, as_tuple, search
 from .store import Store
@@ -162,6 +165,31 @@ class Collection:
             gen.store, gen.index, model=gen.manifest["model"]["id"],
             embed_query=self.embed_query, query=query, k=k, mode=mode, filters=filters,
             per_doc=per_doc, dedupe=dedupe, feedback=feedback))
+
+    def ask(self, question: str, k: int = 5, *, mode: str = "hybrid",
+            generator: Callable[..., str] | None = None, **options: Any) -> Answer:
+        """Answer ``question`` with sentences from the top ``k`` passages, each cited.
+
+        Returns an ``Answer`` whose ``answer`` is None (with a ``message``) when the
+        passages do not answer the question. ``generator(question, {n: Hit}) -> text``
+        lets a language model write the answer from the numbered passages; its ``[n]``
+        markers with no passage n are removed and listed in ``dropped_citations``.
+        Search filters (``sources``, ``date_from``, ``date_to``, ``doc_ids``,
+        ``per_doc``) apply as in ``search``; ``method``, ``min_evidence``,
+        ``confident_evidence`` and ``max_sentences`` tune the answer.
+        """
+        from .answering import answer_question
+
+        search_keys = {"sources", "date_from", "date_to", "doc_ids", "per_doc"}
+        filters = {key: options.pop(key) for key in list(options) if key in search_keys}
+        hits = self.search(question, k=k, mode=mode, **filters)
+        embed = None if mode == "keyword" else self._embed_texts
+        return answer_question(question, hits, embed=embed,
+                               frequencies=self._gen.store.passage_frequencies,
+                               n_passages=len(self), generator=generator, **options)
+
+    def _embed_texts(self, texts: list[str]) -> np.ndarray:
+        return self.embedder.encode(texts, batch_size=32)
 
     # -- documents and info -------------------------------------------------------------
     def document(self, doc_id: str) -> Document:

@@ -10,6 +10,7 @@ SAMPLE_QUESTIONS = [
     "Which foundation did the US Treasury sanction?",
     "Who was arrested for the bomb plot against the NCRI rally?",
     "How many political prisoners were killed in the 1988 massacre?",
+    "Who won the 2018 FIFA World Cup?",  # not in the articles: the answer is declined
 ]
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .answer_result import Answer, AnswerSentence
     from .results import Hit
 
 _STYLE = """<style>
@@ -21,6 +22,10 @@ _STYLE = """<style>
 .cs-meta{color:#666;font-size:.85em}
 .cs-text{margin-top:.4em;line-height:1.45;white-space:pre-wrap}
 .cs-text mark{background:#ffe58a;padding:0 .1em}
+.cs-answer{font-size:1.05em;line-height:1.5;margin:.4em 0}
+.cs-answer mark{background:#c8f0c0;padding:0 .15em;font-weight:600}
+.cs-answer sup a,.cs-answer sup{color:#4a7bd0;text-decoration:none}
+.cs-declined{color:#8a4b00}
 </style>"""
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -75,3 +80,47 @@ def render_hits(hits: Sequence[Hit], *, query: str = "") -> str:
     head = f"<div class='cs-meta'>{len(hits)} passages for <b>{html.escape(query)}</b></div>" \
         if query else ""
     return f"{_STYLE}<div class='cs-hits'>{head}{cards}</div>"
+
+
+def _sentence_html(sentence: AnswerSentence, anchor: str) -> str:
+    text, start = sentence.text, sentence.start
+    if sentence.span_start is not None and sentence.span_end is not None:
+        a, b = sentence.span_start - start, sentence.span_end - start
+        body = (f"{html.escape(text[:a])}<mark>{html.escape(text[a:b])}</mark>"
+                f"{html.escape(text[b:])}")
+    else:
+        body = html.escape(text)
+    n = sentence.citation
+    return (f'<span data-doc-id="{html.escape(sentence.doc_id, quote=True)}" '
+            f'data-start="{sentence.start}" data-end="{sentence.end}">{body}</span>'
+            f'<sup><a href="#{anchor}-{n}">[{n}]</a></sup>')
+
+
+def render_answer(answer: Answer) -> str:
+    """The answer with its span marked and [n] links, then the cited passages as cards."""
+    question = f"<div class='cs-meta'>Q: <b>{html.escape(answer.question)}</b></div>"
+    if answer.answer is None:
+        message = html.escape(answer.message or "No answer.")
+        return (f"{_STYLE}<div class='cs-hits'>{question}"
+                f"<div class='cs-answer cs-declined'>{message}</div></div>")
+    anchor = f"cs-{id(answer):x}"
+    if answer.generated:
+        body = html.escape(answer.answer)
+        evidence = " ".join(_sentence_html(s, anchor) for s in answer.sentences)
+        body += f"<div class='cs-meta'>Evidence: {evidence}</div>" if evidence else ""
+    else:
+        body = " ".join(_sentence_html(s, anchor) for s in answer.sentences)
+    flag = "" if answer.confident else " <span class='cs-meta'>(not confident)</span>"
+    dropped = ""
+    if answer.dropped_citations:
+        dropped = ("<div class='cs-meta'>Removed citations to no passage: "
+                   + ", ".join(f"[{n}]" for n in answer.dropped_citations) + "</div>")
+    terms = query_terms(answer.question)
+    top = max((h.score for h in answer.citations), default=0.0)
+    cards = "".join(
+        f'<div id="{anchor}-{n}">'
+        + render_hit(answer.citations[n - 1], top_score=top, terms=terms)
+        .replace(f'>#{answer.citations[n - 1].rank}<', f'>[{n}]<', 1)
+        + "</div>" for n in answer.cited())
+    return (f"{_STYLE}<div class='cs-hits'>{question}<div class='cs-answer'>{body}{flag}"
+            f"</div>{dropped}<div class='cs-meta'>Sources</div>{cards}</div>")

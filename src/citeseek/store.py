@@ -271,3 +271,14 @@ class Store:
         sql += " ORDER BY score DESC LIMIT ?"
         params.append(min(k, _SQLITE_MAX_INT))  # k may be any size; SQLite's is 64-bit
         return [(int(r), float(s)) for r, s in self.conn.execute(sql, params)]
+
+    def passage_frequencies(self, words: Iterable[str]) -> dict[str, int]:
+        """How many passages hold each word (stemmed the way the keyword index stems),
+        for weighting a question's rare words."""
+        out: dict[str, int] = {}
+        for word in dict.fromkeys(words):
+            match = fts_query(word)
+            out[word] = 0 if match is None else int(self.conn.execute(
+                "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?",
+                (match,)).fetchone()[0])
+        return out

@@ -1,0 +1,123 @@
+"""``Answer`` and ``AnswerSentence``: what ``Collection.ask`` returns."""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass, field
+from typing import Any
+
+from .results import CITATION_FIELDS, HitList
+
+
+@dataclass
+class AnswerSentence:
+    """One answer sentence, verbatim: ``document.text[start:end] == text``.
+
+    ``citation`` is its number in ``Answer.citations`` (1-based). ``span_start`` /
+    ``span_end`` mark the part that answers the question (document offsets), or None.
+    """
+
+    text: str
+    citation: int
+    doc_id: str
+    start: int
+    end: int
+    score: float = 0.0
+    span_start: int | None = None
+    span_end: int | None = None
+
+    @property
+    def span(self) -> str | None:
+        """The answering part of the sentence (a number, date, name...), if found."""
+        if self.span_start is None or self.span_end is None:
+            return None
+        return self.text[self.span_start - self.start:self.span_end - self.start]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "citation": self.citation, "doc_id": self.doc_id,
+                "start": self.start, "end": self.end, "score": self.score,
+                "span": self.span, "span_start": self.span_start, "span_end": self.span_end}
+
+
+@dataclass
+class Answer:
+    """The answer to a question, or ``answer=None`` with a ``message`` when declined.
+
+    ``citations`` are the retrieved passages (``Hit``s), numbered from 1 in order;
+    every ``[n]`` in ``answer`` and every ``sentence.citation`` is such a number.
+    ``evidence`` is the strength compared with the decline threshold. With a generator,
+    ``generated`` is True and ``dropped_citations`` lists the numbers it cited that
+    match no passage (removed from the text).
+    """
+
+    question: str
+    answer: str | None
+    confident: bool
+    sentences: list[AnswerSentence]
+    citations: HitList
+    message: str | None = None
+    evidence: float = 0.0
+    generated: bool = False
+    dropped_citations: list[int] = field(default_factory=list)
+
+    @property
+    def declined(self) -> bool:
+        return self.answer is None
+
+    def cited(self) -> list[int]:
+        """The citation numbers the answer uses, in order of first use."""
+        return list(dict.fromkeys(s.citation for s in self.sentences))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``ask --json`` shape: question, answer, confident, sentences, citations."""
+        return {
+            "question": self.question, "answer": self.answer, "confident": self.confident,
+            "sentences": [s.to_dict() for s in self.sentences],
+            "citations": [h.to_dict() for h in self.citations],
+            "message": self.message, "evidence": self.evidence,
+            "generated": self.generated, "dropped_citations": self.dropped_citations,
+        }
+
+    def to_pandas(self) -> Any:
+        """One row per answer sentence, with its citation's fields."""
+        import pandas as pd
+
+        columns = ["citation", "text", "span", "score", *CITATION_FIELDS]
+        rows = []
+        for s in self.sentences:
+            hit = self.citations[s.citation - 1]
+            rows.append({**{c: getattr(hit, c) for c in CITATION_FIELDS},
+                         "citation": s.citation, "text": s.text, "span": s.span,
+                         "score": s.score, "start": s.start, "end": s.end})
+        return pd.DataFrame(rows, columns=columns)
+
+    def __str__(self) -> str:
+        head = f"Q: {self.question}"
+        if self.answer is None:
+            return f"{head}\n{self.message or 'No answer.'}"
+        flag = "" if self.confident else "  (not confident)"
+        body = textwrap.fill(" ".join(self.answer.split()), width=96,
+                             initial_indent="A: ", subsequent_indent="   ")
+        spans = [f"[{s.citation}] {s.span}" for s in self.sentences if s.span]
+        lines = [head, body + flag]
+        if spans:
+            lines.append("   answer: " + "; ".join(spans))
+        if self.dropped_citations:
+            lines.append("   removed citations to no passage: "
+                         + ", ".join(f"[{n}]" for n in self.dropped_citations))
+        lines.append("Sources:")
+        cited = self.cited() or [n for n in range(1, len(self.citations) + 1)]
+        for n in cited:
+            lines.append(f"  [{n}] {self.citations[n - 1].citation()}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        state = "declined" if self.answer is None else (
+            "confident" if self.confident else "not confident")
+        return (f"Answer({self.question!r}, {state}, {len(self.sentences)} sentences, "
+                f"{len(self.citations)} citations)")
+
+    def _repr_html_(self) -> str:
+        from .display import render_answer
+
+        return render_answer(self)

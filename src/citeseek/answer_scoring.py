@@ -1,0 +1,176 @@
+"""Candidate answer sentences from retrieved passages, and the measures that rank them.
+
+Every candidate is a sentence of a retrieved passage, with exact offsets into its
+document. Each gets a few measures, all in [0, 1] or close to it:
+
+- ``similarity``: cosine of the sentence and the question in the embedding model;
+- ``neighbours``: the same, blended with the sentences on either side;
+- ``keywords``: the share of the question's words, weighted by rarity in the
+  collection (IDF over passages), that the sentence holds;
+- ``passage``: 1 / rank of the passage it came from;
+- ``answer_type``: 1 when the question wants a number/date/name/quotation and the
+  sentence holds one the question does not already say.
+
+A method is a set of weights over these; ``benchmarks/bench_answers.py`` compares them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+from .answer_spans import find_span, question_type, stem
+from .chunking import sentence_spans
+from .results import Hit
+from .store import STOPWORDS
+
+EmbedTexts = Callable[[list[str]], np.ndarray]
+PassageFrequencies = Callable[[list[str]], Mapping[str, int]]
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_QUESTION_GLUE = frozenset({"many", "much", "long", "did", "does", "say", "said", "tell", "know"})
+MIN_WORDS = 5  # shorter "sentences" are headlines, captions and bylines
+
+
+@dataclass(frozen=True, kw_only=True)
+class Weights:
+    """How much each measure counts in a candidate's score."""
+
+    similarity: float = 0.0
+    neighbours: float = 0.0
+    keywords: float = 0.0
+    passage: float = 0.0
+    answer_type: float = 0.0
+
+    def score(self, measures: Mapping[str, float]) -> float:
+        return sum(getattr(self, f.name) * measures.get(f.name, 0.0) for f in fields(self))
+
+
+# The methods measured side by side; "combined" is the default (see README, "Answers").
+METHODS: dict[str, Weights] = {
+    "passage": Weights(passage=1.0, similarity=0.01),
+    "similarity": Weights(similarity=1.0),
+    "neighbours": Weights(neighbours=1.0),
+    "keywords": Weights(keywords=1.0, similarity=0.01),
+    "similarity+keywords": Weights(similarity=1.0, keywords=0.5),
+    "combined": Weights(similarity=1.0, keywords=0.5, passage=0.3, answer_type=0.3),
+}
+DEFAULT_METHOD = "combined"
+
+
+@dataclass
+class Candidate:
+    """One sentence of a retrieved passage. ``hit`` indexes the hit list (0-based);
+    ``span`` is the answering part, in document offsets, where one was found."""
+
+    hit: int
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    measures: dict[str, float] = field(default_factory=dict)
+    span: tuple[int, int] | None = None
+    score: float = 0.0
+
+
+@dataclass
+class Measured:
+    """The candidates of one question, measured, and the question-level evidence."""
+
+    question: str
+    candidates: list[Candidate]
+    coverage: float  # IDF share of the question's words found in any retrieved passage
+    kind: str | None
+
+
+def question_words(question: str) -> list[str]:
+    """The question's content words, lower-cased, without glue and question words."""
+    words = [w.lower() for w in _WORD.findall(question)]
+    return list(dict.fromkeys(w for w in words
+                              if w not in STOPWORDS and w not in _QUESTION_GLUE))
+
+
+def idf_weights(words: Sequence[str], frequencies: Mapping[str, int],
+                n_passages: int) -> dict[str, float]:
+    """BM25-style IDF per word; a word in no passage gets the highest weight."""
+    n = max(n_passages, 1)
+    return {w: math.log(1.0 + (n - frequencies.get(w, 0) + 0.5)
+                        / (frequencies.get(w, 0) + 0.5)) for w in words}
+
+
+def split_candidates(hits: Sequence[Hit], *, min_words: int = MIN_WORDS) -> list[Candidate]:
+    """Sentences of the passages with document offsets; a sentence that two overlapping
+    passages share is kept once, under the better-ranked passage."""
+    seen: set[tuple[str, int, int]] = set()
+    out: list[Candidate] = []
+    for i, hit in enumerate(hits):
+        for s, e in sentence_spans(hit.text):
+            key = (hit.doc_id, hit.start + s, hit.start + e)
+            text = hit.text[s:e]
+            if key in seen or len(_WORD.findall(text)) < min_words:
+                continue
+            seen.add(key)
+            out.append(Candidate(i, hit.doc_id, key[1], key[2], text))
+    return out
+
+
+def _overlap(text: str, weights: Mapping[str, float]) -> float:
+    total = sum(weights.values())
+    if total <= 0:
+        return 0.0
+    have = {stem(w) for w in _WORD.findall(text)}
+    return sum(wt for w, wt in weights.items() if stem(w) in have) / total
+
+
+def measure(question: str, hits: Sequence[Hit], *, embed: EmbedTexts | None,
+            frequencies: PassageFrequencies, n_passages: int) -> Measured:
+    """Split ``hits`` into candidate sentences and measure each against ``question``.
+
+    ``embed`` (texts -> normalized vectors) may be None, as in keyword-only search:
+    the keyword share then stands in for similarity.
+    """
+    candidates = split_candidates(hits)
+    words = question_words(question)
+    weights = idf_weights(words, frequencies(words), n_passages)
+    kind = question_type(question)
+    if embed is not None and candidates:
+        vecs = embed([question] + [c.text for c in candidates])
+        sims = np.clip(vecs[1:] @ vecs[0], -1.0, 1.0)
+    else:  # no model: the keyword share stands in for similarity
+        sims = np.array([_overlap(c.text, weights) for c in candidates], dtype=np.float32)
+    for i, cand in enumerate(candidates):
+        prev_sim = sims[i - 1] if i > 0 and candidates[i - 1].hit == cand.hit else sims[i]
+        next_sim = (sims[i + 1] if i + 1 < len(candidates)
+                    and candidates[i + 1].hit == cand.hit else sims[i])
+        local = find_span(cand.text, question, kind)
+        cand.span = (cand.start + local[0], cand.start + local[1]) if local else None
+        cand.measures = {
+            "similarity": float(sims[i]),
+            "neighbours": float(0.5 * sims[i] + 0.25 * (prev_sim + next_sim)),
+            "keywords": _overlap(cand.text, weights),
+            "passage": 1.0 / (cand.hit + 1),
+            "answer_type": 1.0 if local else 0.0,
+        }
+    coverage = _overlap(" ".join(h.text for h in hits), weights)
+    return Measured(question, candidates, coverage, kind)
+
+
+def rank_candidates(measured: Measured, weights: Weights) -> list[Candidate]:
+    """Candidates scored with ``weights``, best first (ties: better passage, earlier)."""
+    for cand in measured.candidates:
+        cand.score = weights.score(cand.measures)
+    return sorted(measured.candidates, key=lambda c: (-c.score, c.hit, c.start))
+
+
+def evidence(measured: Measured, ranked: Sequence[Candidate]) -> float:
+    """How strongly the passages answer the question: the best sentence's similarity,
+    discounted by up to half when the passages miss the question's rare words (a
+    question about "centrifuges at Natanz" is not answered by passages about Iran that
+    never name them). Declining compares this with ``answering.MIN_EVIDENCE``."""
+    if not ranked:
+        return 0.0
+    return float(ranked[0].measures["similarity"] * (0.5 + 0.5 * measured.coverage))

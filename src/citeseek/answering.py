@@ -1,0 +1,137 @@
+"""``Hit``s -> ``Answer``: one to three sentences taken verbatim from the passages, each
+with a numbered citation, the answering span marked, or a plain "no answer".
+
+The default is extractive and model-free beyond the embedding model. A ``generator``
+(question, {n: Hit}) -> text with [n] markers lets an LLM write the answer instead;
+markers that point at no passage are removed and reported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+
+from .answer_result import Answer, AnswerSentence
+from .answer_scoring import (
+    DEFAULT_METHOD,
+    METHODS,
+    Candidate,
+    EmbedTexts,
+    Measured,
+    PassageFrequencies,
+    Weights,
+    evidence,
+    measure,
+    rank_candidates,
+)
+from .errors import UsageError
+from .results import Hit, HitList
+
+Generator = Callable[[str, Mapping[int, Hit]], str]
+
+# Calibrated on benchmarks/sample_questions.json and the Cranfield queries (see README,
+# "Answers"): below MIN_EVIDENCE the question is declined; from CONFIDENT_EVIDENCE up,
+# with an answer of the kind asked for where the question asks for one, it is confident.
+MIN_EVIDENCE = 0.28
+CONFIDENT_EVIDENCE = 0.50
+MARGIN = 0.08  # further sentences must score within this of the best one
+NO_ANSWER = "The collection holds no passage that answers this question."
+_MARKER = re.compile(r"\s?\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+
+
+def _weights(method: str | Weights) -> Weights:
+    if isinstance(method, Weights):
+        return method
+    if method not in METHODS:
+        raise UsageError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
+    return METHODS[method]
+
+
+def select_sentences(ranked: Sequence[Candidate], *, max_sentences: int = 3,
+                     margin: float = MARGIN) -> list[Candidate]:
+    """The best sentence, and up to ``max_sentences - 1`` more that score nearly as well."""
+    if not ranked:
+        return []
+    best = ranked[0].score
+    return [c for c in ranked[:max_sentences] if c.score >= best - margin]
+
+
+def _sentence(cand: Candidate) -> AnswerSentence:
+    span = cand.span or (None, None)
+    return AnswerSentence(text=cand.text, citation=cand.hit + 1, doc_id=cand.doc_id,
+                          start=cand.start, end=cand.end, score=round(cand.score, 4),
+                          span_start=span[0], span_end=span[1])
+
+
+def compose(question: str, hits: HitList, measured: Measured, *,
+            method: str | Weights = DEFAULT_METHOD, generator: Generator | None = None,
+            min_evidence: float = MIN_EVIDENCE,
+            confident_evidence: float = CONFIDENT_EVIDENCE,
+            max_sentences: int = 3) -> Answer:
+    """Turn measured candidates into an ``Answer`` (or a declined one)."""
+    if max_sentences < 1:
+        raise UsageError(f"max_sentences must be >= 1, not {max_sentences!r}")
+    ranked = rank_candidates(measured, _weights(method))
+    strength = evidence(measured, ranked)
+    base = dict(question=question, citations=hits, evidence=round(strength, 4))
+    if strength < min_evidence:
+        return Answer(answer=None, confident=False, sentences=[], message=NO_ANSWER, **base)
+    if generator is not None:
+        return _generate(question, hits, ranked, generator, strength >= confident_evidence,
+                         base)
+    chosen = select_sentences(ranked, max_sentences=max_sentences)
+    sentences = [_sentence(c) for c in chosen]
+    typed = measured.kind is None or any(c.span is not None for c in chosen)
+    text = " ".join(f"{s.text} [{s.citation}]" for s in sentences)
+    return Answer(answer=text, confident=typed and strength >= confident_evidence,
+                  sentences=sentences, **base)
+
+
+def check_citations(text: str, valid: set[int]) -> tuple[str, list[int], list[int]]:
+    """Remove [n] markers with no passage n. Returns (text, cited, dropped)."""
+    cited: list[int] = []
+    dropped: list[int] = []
+
+    def fix(match: re.Match[str]) -> str:
+        numbers = [int(n) for n in re.split(r"\s*[,;]\s*", match.group(1))]
+        keep = [n for n in numbers if n in valid]
+        dropped.extend(n for n in numbers if n not in valid and n not in dropped)
+        cited.extend(n for n in keep if n not in cited)
+        if not keep:
+            return ""
+        lead = match.group()[: len(match.group()) - len(match.group().lstrip())]
+        return f"{lead}[{', '.join(map(str, keep))}]"
+
+    return _MARKER.sub(fix, text).strip(), cited, dropped
+
+
+def _generate(question: str, hits: HitList, ranked: Sequence[Candidate],
+              generator: Generator, strong: bool, base: dict) -> Answer:
+    passages = {i + 1: hit for i, hit in enumerate(hits)}
+    text = generator(question, passages)
+    if not isinstance(text, str):
+        raise UsageError(f"the generator must return text, not {type(text).__name__}")
+    cleaned, cited, dropped = check_citations(text, set(passages))
+    if not cleaned:
+        return Answer(answer=None, confident=False, sentences=[], message=NO_ANSWER,
+                      dropped_citations=dropped, generated=True, **base)
+    # Each cited passage's best sentence is shown as the evidence for the answer.
+    best: dict[int, Candidate] = {}
+    for cand in ranked:
+        best.setdefault(cand.hit + 1, cand)
+    sentences = [_sentence(best[n]) for n in cited if n in best]
+    return Answer(answer=cleaned, confident=strong and bool(cited) and not dropped,
+                  sentences=sentences, dropped_citations=dropped, generated=True, **base)
+
+
+def answer_question(question: str, hits: HitList, *, embed: EmbedTexts | None,
+                    frequencies: PassageFrequencies, n_passages: int,
+                    **options: object) -> Answer:
+    """Measure the passages' sentences against ``question`` and compose the answer.
+
+    ``options`` go to ``compose``: ``method``, ``generator``, ``min_evidence``,
+    ``confident_evidence``, ``max_sentences``.
+    """
+    measured = measure(question, hits, embed=embed, frequencies=frequencies,
+                       n_passages=n_passages)
+    return compose(question, hits, measured, **options)  # type: ignore[arg-type]

@@ -1,0 +1,195 @@
+"""``Collection.ask``: verbatim answer sentences at exact offsets, citations that resolve,
+declining, the generator hook and the ``ask`` command. Fast tests use the fake embedder;
+tests marked ``model`` use the real bundled model on the sample articles."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import citeseek
+from citeseek.answer_spans import DATE, NAME, NUMBER, QUOTE, find_span, question_type
+from citeseek.answering import NO_ANSWER, check_citations
+from citeseek.cli import main
+from citeseek.errors import UsageError
+
+from .conftest import CRANFIELD
+from .test_cli import run
+
+ABSENT = "quantum chromodynamics gluon propagator lattice renormalization"
+QUESTIONS = Path(__file__).resolve().parents[1] / "benchmarks" / "sample_questions.json"
+
+
+@pytest.fixture
+def col(sample_dir: Path, tmp_path: Path, fake):
+    return citeseek.build(sample_dir, tmp_path / "col", model=fake, progress=False)
+
+
+def check_exact(col, answer) -> None:
+    """Every sentence sits in its document and in its cited passage at its offsets."""
+    assert answer.sentences
+    for s in answer.sentences:
+        assert col.document(s.doc_id).text[s.start:s.end] == s.text
+        assert 1 <= s.citation <= len(answer.citations)
+        hit = answer.citations[s.citation - 1]
+        assert hit.doc_id == s.doc_id and hit.start <= s.start <= s.end <= hit.end
+        if s.span is not None:
+            assert s.start <= s.span_start < s.span_end <= s.end and s.span in s.text
+    for n in re.findall(r"\[(\d+)\]", answer.answer):
+        assert 1 <= int(n) <= len(answer.citations)
+
+
+def test_answer_sentences_are_exact_and_cited(col) -> None:
+    answer = col.ask("Which foundation did the US Treasury sanction?", k=3)
+    assert answer.answer is not None and "Mostazafan" in answer.answer
+    check_exact(col, answer)
+    assert answer.sentences[0].span == "Mostazafan Foundation"
+    data = answer.to_dict()
+    assert {"question", "answer", "confident", "sentences", "citations"} <= set(data)
+    assert {"text", "citation", "doc_id", "start", "end"} <= set(data["sentences"][0])
+    assert data["citations"][0]["doc_id"] == answer.citations[0].doc_id
+    json.dumps(data)
+
+
+def test_absent_topic_is_declined(col) -> None:
+    answer = col.ask(ABSENT)
+    assert answer.answer is None and not answer.confident and answer.sentences == []
+    assert answer.message == NO_ANSWER and NO_ANSWER in str(answer)
+    assert answer.to_dict()["answer"] is None
+
+
+def test_own_unanswerable_questions_are_mostly_declined_without_a_model(col) -> None:
+    questions = json.loads(QUESTIONS.read_text(encoding="utf-8"))["unanswerable"]
+    declined = [col.ask(q, mode="keyword").answer is None for q in questions]
+    assert sum(declined) >= 0.8 * len(questions)
+
+
+def test_generator_invented_citation_is_dropped(col) -> None:
+    seen = {}
+
+    def generator(question: str, passages) -> str:
+        seen.update(passages)
+        return "The Mostazafan Foundation [1], says [7]; see also [2, 9]."
+
+    answer = col.ask("Which foundation did the US Treasury sanction?", k=3,
+                     generator=generator)
+    assert sorted(seen) == [1, 2, 3] and seen[1].text == answer.citations[0].text
+    assert answer.generated and answer.dropped_citations == [7, 9]
+    assert answer.answer == "The Mostazafan Foundation [1], says; see also [2]."
+    assert not answer.confident
+    assert {s.citation for s in answer.sentences} <= {1, 2}
+    check_exact(col, answer)
+    assert "[7]" in str(answer)  # reported as removed
+
+
+def test_generator_that_says_nothing_declines(col) -> None:
+    answer = col.ask("Which foundation did the US Treasury sanction?",
+                     generator=lambda q, p: "  ")
+    assert answer.answer is None and answer.generated
+    with pytest.raises(UsageError):
+        col.ask("Which foundation did the US Treasury sanction?", generator=lambda q, p: 3)
+
+
+def test_check_citations() -> None:
+    assert check_citations("A [1][4] b [2; 3].", {1, 2}) == ("A [1] b [2].", [1, 2], [4, 3])
+    assert check_citations("none [0]", {1}) == ("none", [], [0])
+
+
+def test_text_html_and_dataframe(col, sample_dir: Path, tmp_path: Path, fake) -> None:
+    answer = col.ask("Which foundation did the US Treasury sanction?", k=3)
+    text = str(answer)
+    assert "[1]" in text and "Sources:" in text and ".txt" in text
+    frame = answer.to_pandas()
+    assert list(frame["citation"]) == [s.citation for s in answer.sentences]
+    (sample_dir / "evil.txt").write_text(
+        "Evil markup\n\nThe <script>alert(1)</script> foundation named Mostazafan was "
+        "sanctioned by the US Treasury on a Tuesday.\n", encoding="utf-8")
+    evil = citeseek.build(sample_dir, tmp_path / "evil", model=fake, progress=False)
+    page = evil.ask("Which foundation did the US Treasury sanction on Tuesday?",
+                    doc_ids="evil.txt", min_evidence=0.0)._repr_html_()
+    assert "<script>" not in page and "&lt;script&gt;" in page and "<mark>" in page
+    assert NO_ANSWER in col.ask(ABSENT)._repr_html_()
+
+
+def test_bad_arguments(col) -> None:
+    with pytest.raises(UsageError):
+        col.ask("   ")
+    with pytest.raises(UsageError):
+        col.ask("Mostazafan", method="guess")
+    with pytest.raises(UsageError):
+        col.ask("Mostazafan", k=0)
+
+
+@pytest.mark.parametrize("question, kind, sentence, span", [
+    ("How many protesters were killed in November 2019?", NUMBER,
+     "On December 23, 2019, more than 1,500 protesters were killed, 4,000 injured.", "1,500"),
+    ("When did the regime raise gasoline prices?", DATE,
+     "On November 14, 2019, the regime raised gasoline prices.", "November 14, 2019"),
+    ("Who chaired the Supreme Council session?", NAME,
+     "Judiciary Chief Gholam Hossein Ejei chaired the session; Supreme Council Secretary "
+     "Ali Shamkhani attended.", "Judiciary Chief Gholam Hossein Ejei"),
+    ("What was the title of the report?", QUOTE,
+     "Amnesty released a report under the title “Trampling Humanity” in September.",
+     "Trampling Humanity"),
+    ("How long was Assadi sentenced to?", NUMBER,
+     "Assadi was sentenced to 20 years in prison in 2021.", "20 years"),
+])
+def test_answer_spans(question: str, kind: str, sentence: str, span: str) -> None:
+    assert question_type(question) == kind
+    found = find_span(sentence, question)
+    assert found is not None and sentence[found[0]:found[1]] == span
+
+
+def test_no_span_of_the_wrong_kind() -> None:
+    assert question_type("What prompted the protests?") is None
+    assert find_span("Prices rose in 2019.", "How many people died in 2019?") is None
+
+
+def test_cli_ask_json_and_exit_codes(col, tmp_path: Path, capsys) -> None:
+    store = str(col.root)
+    proc = run("ask", "Which foundation did the US Treasury sanction?", "--store", store,
+               "--mode", "keyword", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert "Mostazafan" in data["answer"] and data["sentences"][0]["citation"] >= 1
+    assert data["citations"][0]["rank"] == 1
+    assert main(["ask", ABSENT, "--store", store, "--mode", "keyword", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["answer"] is None
+    assert main(["ask", "Mostazafan", "--store", store, "--mode", "keyword"]) == 0
+    assert "Sources:" in capsys.readouterr().out
+    assert run("ask", "x").returncode == 2  # --store missing
+    assert main(["ask", "  ", "--store", store, "--mode", "keyword", "--json"]) == 2
+    assert "error" in json.loads(capsys.readouterr().out)
+    missing = run("ask", "anything", "--store", str(tmp_path / "nowhere"), "--json")
+    assert missing.returncode == 1 and "error" in json.loads(missing.stdout)
+
+
+# -- the real model -------------------------------------------------------------------
+
+@pytest.mark.model
+@pytest.mark.parametrize("question, gold", [
+    ("How many protesters were killed in November 2019?", "1,500"),
+    ("Which foundation did the US Treasury sanction?", "Mostazafan"),
+    ("How long was Assadollah Assadi sentenced to prison?", "20 years"),
+    ("How many people have died of the coronavirus in Iran?", "182,500"),
+])
+def test_real_answers(real_sample_collection, question: str, gold: str) -> None:
+    answer = real_sample_collection.ask(question)
+    assert answer.answer is not None and gold in answer.answer and answer.confident
+    assert any(s.span is not None and gold in s.span for s in answer.sentences)
+    check_exact(real_sample_collection, answer)
+
+
+@pytest.mark.model
+def test_real_off_topic_questions_are_declined(real_sample_collection) -> None:
+    questions = ["Who won the 2018 FIFA World Cup?", "How many moons does Jupiter have?",
+                 "How many centrifuges does Iran operate at Natanz?"]
+    path = CRANFIELD / "queries.jsonl"
+    if path.exists():
+        lines = path.read_text(encoding="utf-8").splitlines()[:10]
+        questions += [json.loads(line)["text"] for line in lines]
+    for question in questions:
+        assert real_sample_collection.ask(question).answer is None, question
