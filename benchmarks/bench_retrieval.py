@@ -1,6 +1,6 @@
 """Retrieval quality on a BEIR-layout collection, measured side by side in one process.
 
-Runs bm25s, raw sentence-transformers + FAISS exact search over whole documents, and
+Runs bm25s (with and without an English stemmer), raw sentence-transformers + FAISS exact search over whole documents, and
 citeseek in keyword, dense and hybrid mode, on the same data with the same metric code,
 and prints a table.
 
@@ -40,19 +40,25 @@ def read_corpus(path: Path) -> tuple[list[str], list[str]]:
     return ids, texts
 
 
-def run_bm25s(ids, texts, queries, qrels) -> EvalResult:
+def run_bm25s(ids, texts, queries, qrels, *, stem: bool) -> EvalResult:
     import bm25s
 
+    stemmer = None
+    if stem:
+        import Stemmer
+
+        stemmer = Stemmer.Stemmer("english")
     started = time.perf_counter()
     retriever = bm25s.BM25()
-    retriever.index(bm25s.tokenize(texts, stopwords="en", show_progress=False),
-                    show_progress=False)
+    retriever.index(bm25s.tokenize(texts, stopwords="en", stemmer=stemmer,
+                                   show_progress=False), show_progress=False)
     qids = list(qrels)
     results, _ = retriever.retrieve(
-        bm25s.tokenize([queries[q] for q in qids], stopwords="en", show_progress=False),
+        bm25s.tokenize([queries[q] for q in qids], stopwords="en", stemmer=stemmer,
+                       show_progress=False),
         k=100, show_progress=False)
     rankings = {q: [ids[j] for j in results[i]] for i, q in enumerate(qids)}
-    out = evaluate_rankings(rankings, qrels, "bm25s")
+    out = evaluate_rankings(rankings, qrels, "bm25s + stemmer" if stem else "bm25s")
     out.seconds = time.perf_counter() - started
     return out
 
@@ -90,7 +96,8 @@ def main() -> None:
     qrels = {q: j for q, j in data.qrels.items() if q in data.queries}
     ids, texts = read_corpus(data.corpus)
     embedder = SentenceTransformerEmbedder()
-    rows: list[EvalResult] = [run_bm25s(ids, texts, data.queries, qrels)]
+    rows: list[EvalResult] = [run_bm25s(ids, texts, data.queries, qrels, stem=False),
+                              run_bm25s(ids, texts, data.queries, qrels, stem=True)]
     raw, raw_encode = run_raw_dense(embedder.model, ids, texts, data.queries, qrels)
     rows.append(raw)
     started = time.perf_counter()
