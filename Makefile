@@ -7,7 +7,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test test-fast lint notebook bench clean
+.PHONY: install chromium demo test test-fast lint notebook bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -23,13 +23,22 @@ $(VENV)/.installed: pyproject.toml $(VENV)/.torch
 
 install: $(VENV)/.installed
 
+# Debian's chromium, for the real-browser tests (driven by Playwright, which downloads no
+# browser). Installed only where missing and where we may (root with apt-get); elsewhere
+# those tests skip, and under CI (CI set) they fail.
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else echo "chromium is missing: the browser tests need it (apt-get install chromium)"; fi
+
 demo: install
 	$(VENV)/bin/citeseek demo
 
-test: install
+test: install chromium
 	$(PY) -m pytest -q
 
-test-fast: install
+test-fast: install chromium
 	$(PY) -m pytest -q -m "not model and not slow"
 
 lint: install

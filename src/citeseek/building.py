@@ -22,6 +22,7 @@ from .chunking import chunk_document, embed_text_for
 from .config import Settings
 from .embedding import Embedder, text_hash
 from .errors import BuildError, CiteseekError, ModelMismatch
+from .progress import progress_bar
 from .readers import Skipped, SourceFile, Unreadable, discover, read_file, read_source
 from .store import Store
 from .vector_index import VectorIndex
@@ -193,10 +194,8 @@ class _Builder:
         hashes = [h for h, _, _ in missing]
         texts = [embed_text_for(title, text, self.settings) for _, text, title in missing]
         block = 4096
-        from tqdm.auto import tqdm
-
-        with tqdm(total=len(texts), desc="embedding", unit="passage",
-                  disable=not self.progress or len(texts) < 64) as bar:
+        with progress_bar(total=len(texts), desc="embedding", unit="passage",
+                          disable=not self.progress or len(texts) < 64) as bar:
             for i in range(0, len(texts), block):
                 vecs = self.embedder.encode(texts[i:i + block],
                                             batch_size=self.settings.batch_size)

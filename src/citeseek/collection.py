@@ -19,13 +19,14 @@ from .config import Settings
 from .embedding import Embedder, model_id_for, resolve_embedder
 from .errors import CiteseekError, CorruptCollection, ModelMismatch, UsageError
 from .readers import Document
+from .results import Hit, HitList
+from .retrieval import MODES, Filters, as_tuple, more_like, search
+from .store import Store
+from .vector_index import VectorIndex
 
 if TYPE_CHECKING:
     from .answer_result import Answer
-from .results import HitList
-from .retrieval import Filters, as_tuple, search
-from .store import Store
-from .vector_index import VectorIndex
+    from .views import DocumentView, ModeComparison
 
 _LOAD_ATTEMPTS = 5  # a build publishing (and cleaning up) while a reader loads
 
@@ -191,6 +192,34 @@ class Collection:
     def _embed_texts(self, texts: list[str]) -> np.ndarray:
         return self.embedder.encode(texts, batch_size=32)
 
+    def more_like(self, passage: Hit | int, k: int = 5, *, other_documents: bool = False,
+                  **filters: Any) -> HitList:
+        """Passages most like ``passage`` (a ``Hit`` or a chunk id) by their vectors; no
+        model is loaded. ``other_documents`` leaves out the passage's own document;
+        ``sources``, ``date_from``, ``date_to``, ``doc_ids`` and ``per_doc`` as in
+        ``search``."""
+        chunk_id = passage.chunk_id if isinstance(passage, Hit) else passage
+        per_doc = filters.pop("per_doc", None)
+        unknown = set(filters) - {"sources", "date_from", "date_to", "doc_ids"}
+        if unknown:
+            raise UsageError(f"unknown option(s): {', '.join(sorted(unknown))}")
+        chosen = Filters(sources=as_tuple(filters.get("sources")),
+                         date_from=filters.get("date_from"), date_to=filters.get("date_to"),
+                         doc_ids=as_tuple(filters.get("doc_ids")))
+        return self._read(lambda gen: more_like(
+            gen.store, gen.index, model=gen.manifest["model"]["id"], chunk_id=chunk_id, k=k,
+            filters=chosen, per_doc=per_doc, other_documents=other_documents))
+
+    def compare(self, query: str, k: int = 5,
+                modes: Sequence[str] = ("dense", "keyword", "hybrid")) -> ModeComparison:
+        """The same query in several modes, shown side by side in Jupyter."""
+        from .views import ModeComparison
+
+        bad = [m for m in modes if m not in MODES]
+        if bad or not modes:
+            raise UsageError(f"modes must be among {', '.join(MODES)}, not {list(modes)!r}")
+        return ModeComparison(query, {m: self.search(query, k=k, mode=m) for m in modes})
+
     # -- documents and info -------------------------------------------------------------
     def document(self, doc_id: str) -> Document:
         """The stored document (its ``text`` is what citations' offsets index into)."""
@@ -199,8 +228,33 @@ class Collection:
             raise DocumentNotFound(f"no document {doc_id!r} in {self.root}")
         return doc
 
+    def locate(self, citation: Any, *, context: int = 2) -> DocumentView:
+        """The place a citation points to: ``citation`` is a ``Hit`` or an answer
+        sentence (anything with ``doc_id``, ``start`` and ``end``); its characters are
+        marked among ``context`` lines of its document either side."""
+        return self.document(citation.doc_id).view(citation.start, citation.end,
+                                                   context=context)
+
     def documents(self) -> list[dict[str, Any]]:
+        """Every document's id, title, date, source, url, characters and passages."""
         return self._read(lambda gen: gen.store.documents())
+
+    def passages(self) -> list[dict[str, Any]]:
+        """Every passage with its citation fields and text, by document and position."""
+        return self._read(lambda gen: gen.store.passages())
+
+    def passage_vectors(self, chunk_ids: Sequence[int] | None = None) -> np.ndarray:
+        """The stored vectors of ``chunk_ids`` (every passage in ``passages()`` order when
+        None), one row each; no model is loaded."""
+        return self._read(lambda gen: gen.store.vectors_in_order(
+            gen.manifest["model"]["id"], gen.index.dimension, chunk_ids))
+
+    def to_pandas(self) -> Any:
+        """The documents as a DataFrame (see ``documents()``)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.documents(), columns=["doc_id", "title", "date", "source",
+                                                       "url", "chars", "chunks"])
 
     def info(self) -> dict[str, Any]:
         self.refresh()
@@ -208,6 +262,16 @@ class Collection:
 
     def __len__(self) -> int:
         return int(self._gen.manifest["counts"]["chunks"])
+
+    def __str__(self) -> str:
+        from .views import collection_text
+
+        return collection_text(self)
+
+    def _repr_html_(self) -> str:
+        from .views import render_collection
+
+        return render_collection(self)
 
     def __repr__(self) -> str:
         c = self._gen.manifest["counts"]

@@ -17,3 +17,8 @@ SAMPLE_QUESTIONS = [
 def sample_dir() -> Path:
     """The folder of sample articles shipped inside the package."""
     return Path(str(files("citeseek") / "data" / "sample"))
+
+
+def sample_eval_dir() -> Path:
+    """The judged questions about the sample articles, a BEIR-layout folder."""
+    return Path(str(files("citeseek") / "data" / "sample_eval"))

@@ -82,11 +82,19 @@ class SentenceTransformerEmbedder:
         else:
             target = self.name
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
 
+        # transformers draws a "Loading weights" bar of its own; in a saved notebook it
+        # stays at 0% (widget state is not stored), so it is switched off while loading.
+        bars_were_on = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()
         try:
             return SentenceTransformer(target, device=self.device)
         except Exception as exc:  # many kinds: OSError, HTTP errors, bad configs
             raise UsageError(f"cannot load embedding model {self.name!r}: {exc}") from exc
+        finally:
+            if bars_were_on:
+                hf_logging.enable_progress_bar()
 
     @property
     def max_seq_length(self) -> int:
@@ -113,12 +121,12 @@ class SentenceTransformerEmbedder:
         dim = self.dimension
         if not texts:
             return np.zeros((0, dim), dtype=np.float32)
-        from tqdm.auto import tqdm
+        from .progress import progress_bar
 
         out = np.empty((len(texts), dim), dtype=np.float32)
         block = max(batch_size * 16, 256)  # the model sorts by length within a block
-        with tqdm(total=len(texts), desc="embedding", unit="passage",
-                  disable=not progress) as bar:
+        with progress_bar(total=len(texts), desc="embedding", unit="passage",
+                          disable=not progress) as bar:
             for i in range(0, len(texts), block):
                 part = texts[i:i + block]
                 vecs = self.model.encode(part, batch_size=batch_size, convert_to_numpy=True,

@@ -128,6 +128,35 @@ def evaluate_rankings(rankings: Mapping[str, Sequence[str]], qrels: Qrels,
     return EvalResult(mode=mode, metrics=means, per_query=per_query, queries=n)
 
 
+def per_query(results: Sequence[EvalResult], data: BeirData, metric: str = "ndcg@10") -> Any:
+    """A DataFrame: one row per judged query (its id and text), one column per result's
+    mode holding that query's ``metric``."""
+    import pandas as pd
+
+    if metric not in METRICS:
+        raise UsageError(f"metric must be one of {', '.join(METRICS)}, not {metric!r}")
+    qids = sorted({q for r in results for q in r.per_query})
+    frame = pd.DataFrame({"query": [data.queries.get(q, "") for q in qids]},
+                         index=pd.Index(qids, name="query_id"))
+    for r in results:
+        frame[r.mode] = [r.per_query.get(q, {}).get(metric, 0.0) for q in qids]
+    return frame
+
+
+def wins_and_losses(results: Sequence[EvalResult], data: BeirData, *, mode: str = "hybrid",
+                    metric: str = "ndcg@10") -> Any:
+    """Each query's ``metric`` in ``mode`` against the best of the other modes:
+    ``delta`` > 0 where ``mode`` wins, < 0 where it loses; sorted by ``delta``."""
+    frame = per_query(results, data, metric)
+    others = [r.mode for r in results if r.mode != mode]
+    if mode not in frame.columns or not others:
+        raise UsageError(f"need results for {mode!r} and at least one other mode")
+    frame["best_other"] = frame[others].max(axis=1)
+    frame["best_other_mode"] = frame[others].idxmax(axis=1)
+    frame["delta"] = frame[mode] - frame["best_other"]
+    return frame.sort_values("delta", ascending=False)
+
+
 def evaluate(collection: Any, data: BeirData, *, mode: str = "hybrid", depth: int = 100,
              progress: Callable[[int, int], None] | None = None) -> EvalResult:
     """Search every judged query in ``collection`` and score the document rankings."""

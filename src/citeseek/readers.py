@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import errno
-import hashlib
 import html as html_lib
 import json
 import os
 import stat
-from bisect import bisect_right
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from .cleaning import clean_lines, parse_date
 from .decoding import Unreadable, decode, mixed_utf8, utf8_lines
+from .document import Document
 
 TEXT_EXTENSIONS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md"}
 HTML_EXTENSIONS = {".html": "html", ".htm": "html"}
@@ -23,51 +22,6 @@ JSONL_EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl"}
 FORMATS = {**TEXT_EXTENSIONS, **HTML_EXTENSIONS, **JSONL_EXTENSIONS}
 MAX_FILE_BYTES = 512 * 1024 * 1024
 _MENU_LINE = 40  # an HTML page whose extracted lines are all shorter may be only a menu
-
-
-@dataclass
-class Document:
-    """One article as stored: ``text`` is what citations' offsets index into.
-
-    ``line_map[i]`` is the 1-based line of the source file that holds line ``i`` of
-    ``text``; for a JSONL record every line maps to the record's line.
-    """
-
-    doc_id: str
-    source: str
-    text: str
-    title: str | None = None
-    date: str | None = None
-    url: str | None = None
-    format: str = "txt"
-    line_map: list[int] = field(default_factory=list)
-    file_key: str = ""
-
-    def __post_init__(self) -> None:
-        if not self.line_map:
-            self.line_map = list(range(1, self.text.count("\n") + 2))
-        self._line_starts: list[int] | None = None
-
-    @property
-    def content_hash(self) -> str:
-        h = hashlib.sha256()
-        for part in (self.text, self.title or "", self.date or "", self.url or ""):
-            h.update(part.encode("utf-8", "surrogatepass"))
-            h.update(b"\0")
-        return h.hexdigest()
-
-    def lines_for(self, start: int, end: int) -> tuple[int, int]:
-        """Source lines (1-based, inclusive) holding ``text[start:end]``."""
-        if self._line_starts is None:
-            starts = [0]
-            pos = self.text.find("\n")
-            while pos != -1:
-                starts.append(pos + 1)
-                pos = self.text.find("\n", pos + 1)
-            self._line_starts = starts
-        first = bisect_right(self._line_starts, start) - 1
-        last = bisect_right(self._line_starts, max(start, end - 1)) - 1
-        return self.line_map[first], self.line_map[last]
 
 
 @dataclass(frozen=True)

@@ -174,6 +174,30 @@ def search(store: Store, index: VectorIndex, *, model: str,
                     dedupe=dedupe)
 
 
+def more_like(store: Store, index: VectorIndex, *, model: str, chunk_id: int, k: int = 5,
+              filters: Filters | None = None, per_doc: int | None = None,
+              other_documents: bool = False) -> HitList:
+    """Passages nearest to passage ``chunk_id``'s own vector (itself left out);
+    ``other_documents`` leaves out its whole document."""
+    check_query("more like", k, "dense")
+    if isinstance(chunk_id, bool) or not isinstance(chunk_id, int | np.integer):
+        raise UsageError(f"a passage id is a whole number, not {chunk_id!r}")
+    rows = store.hit_rows([chunk_id])
+    if chunk_id not in rows:
+        raise UsageError(f"no passage {chunk_id!r} in this collection")
+    doc_id = rows[chunk_id][1]
+    _, vecs = store.vectors_for(model, index.dimension, [chunk_id])
+    allowed = (filters or Filters()).allowed_chunk_ids(store)
+    if other_documents:
+        others = [r[0] for r in store.conn.execute(
+            "SELECT chunk_id FROM chunks WHERE doc_id<>?", (doc_id,))]
+        allowed = others if allowed is None else sorted(set(allowed) & set(others))
+    run = [(cid, s) for cid, s in dense_candidates(
+        store, index, model, vecs[0], max(50, 5 * k) + 1, allowed) if cid != chunk_id]
+    return _to_hits(store, run, {"dense": run}, k=k, per_doc=per_doc, query="",
+                    mode="similar")
+
+
 def _feedback_vector(store: Store, model: str, dim: int, query_vec: np.ndarray,
                      chunk_ids: list[int]) -> np.ndarray:
     """Rocchio: move the query toward the mean of the best passages, renormalized."""

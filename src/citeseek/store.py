@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .chunking import Chunk
-from .errors import CorruptCollection
+from .errors import CorruptCollection, UsageError
 from .readers import Document
 
 SCHEMA = """
@@ -181,6 +181,15 @@ class Store:
         keys = ("doc_id", "title", "date", "source", "url", "chars", "chunks")
         return [dict(zip(keys, row, strict=True)) for row in cur]
 
+    def passages(self) -> list[dict[str, Any]]:
+        """Every passage's citation fields and text, in document then position order."""
+        cur = self.conn.execute(
+            f"SELECT {HIT_COLUMNS} FROM chunks c JOIN documents d USING(doc_id) "
+            "ORDER BY d.doc_id, c.ord")
+        keys = ("chunk_id", "doc_id", "start", "end", "line_start", "line_end", "text",
+                "title", "date", "source", "url")
+        return [dict(zip(keys, row, strict=True)) for row in cur]
+
     def hit_rows(self, chunk_ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
         """Citation rows for chunk ids (see ``HIT_COLUMNS``)."""
         out: dict[int, tuple[Any, ...]] = {}
@@ -248,6 +257,18 @@ class Store:
                 blobs.append(blob)
         vecs = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(-1, dim)
         return np.asarray(got_ids, dtype=np.int64), vecs
+
+    def vectors_in_order(self, model: str, dim: int,
+                         chunk_ids: Sequence[int] | None = None) -> np.ndarray:
+        """Vectors of ``chunk_ids`` (all passages in ``passages()`` order when None), one
+        row each in that order; an id with no passage is a ``UsageError``."""
+        ids = [p["chunk_id"] for p in self.passages()] if chunk_ids is None else list(chunk_ids)
+        found, vecs = self.vectors_for(model, dim, ids)
+        row = {int(cid): i for i, cid in enumerate(found)}
+        missing = [cid for cid in ids if cid not in row]
+        if missing:
+            raise UsageError(f"no passage(s) {missing[:5]} in this collection")
+        return vecs[[row[cid] for cid in ids]].reshape(len(ids), dim)
 
     # -- keyword search -------------------------------------------------------------
     def keyword_search(self, query: str, k: int, *,
