@@ -18,6 +18,7 @@ import json
 import logging
 import math
 import os
+import re
 import shutil
 import warnings
 from collections.abc import Iterable, Iterator
@@ -28,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from . import layout
+from . import errors, layout
 from .build_report import BuildReport
 from .building import _Builder, build_collection
 from .config import Settings
@@ -41,6 +42,9 @@ from .vector_index import TRAIN_SAMPLE, VectorIndex, choose_factory
 INSTALL_HINT = ("the ray engine needs Ray: pip install 'citeseek[ray]' "
                 "(on the machine that builds and on every node of the cluster)")
 SHARDS = "shards"
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_OWN_ERROR = re.compile(r"^citeseek\.errors\.(\w+): (.*)$", re.MULTILINE)
+_ANY_ERROR = re.compile(r"^[\w.]*(Error|Exception|Exit)\w*: ")
 _MAX_FILES_PER_BATCH = 64
 
 
@@ -86,16 +90,22 @@ def _ray_session(ray: Any, options: RayOptions, progress: bool) -> Iterator[None
         ray.shutdown()
 
 
-def _citeseek_cause(exc: BaseException) -> CiteseekError | None:
-    """A citeseek error raised on a worker (a model that cannot load), unwrapped."""
-    seen: BaseException | None = exc
-    for _ in range(8):
-        if seen is None:
-            return None
-        if isinstance(seen, CiteseekError):
-            return seen
-        seen = getattr(seen, "cause", None) or seen.__cause__
-    return None
+def _worker_error(exc: BaseException) -> CiteseekError:
+    """What went wrong on a worker, as citeseek's error. Ray passes a worker's exception
+    back as text (its traceback), so a citeseek error raised there (a model that cannot
+    load) is found by name; anything else is a ``BuildError`` naming the worker's error."""
+    text = _ANSI.sub("", str(exc))
+    ours = _OWN_ERROR.findall(text)
+    if ours:
+        name, message = ours[-1]
+        kind = getattr(errors, name, None)
+        if isinstance(kind, type) and issubclass(kind, CiteseekError):
+            return kind(message)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    named = [line for line in lines if _ANY_ERROR.match(line)
+             and "UserCodeException" not in line]
+    reason = (named or lines or [repr(exc)])[-1 if named else 0]
+    return BuildError(f"the Ray pipeline failed: {reason.rstrip('.')}")
 
 
 def read_shards(folder: Path, expected: int) -> Iterator[dict[str, Any]]:
@@ -154,12 +164,11 @@ class RayBuilder(_Builder):
             except (CiteseekError, KeyboardInterrupt):
                 raise
             except Exception as exc:  # a worker lost for good, an actor that cannot start
-                cause = _citeseek_cause(exc)
-                if cause is not None:
-                    raise cause from None
-                lines = [x for x in str(exc).splitlines() if x.strip()] or [repr(exc)]
-                raise BuildError(f"the Ray pipeline failed, {self.previous or 'nothing'} "
-                                 f"stays live: {lines[-1]}") from exc
+                error = _worker_error(exc)
+                if isinstance(error, BuildError):
+                    error = BuildError(f"{error}; " + (f"{self.previous} stays live" if
+                                               self.previous else "nothing was published"))
+                raise error from None
         dim = self.embedder.dimension
         for source, row in zip(todo, read_shards(shard_dir, len(todo)), strict=True):
             report.embedded += self._record(source, row, report, dim)
