@@ -36,7 +36,14 @@ def cluster():
     # (and, for the test embedders, this package) from the same folders.
     saved = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), str(ROOT)])
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    for attempt in range(2):  # on a busy machine the node may miss Ray's 30 s start-up
+        try:
+            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+            break
+        except Exception:
+            ray.shutdown()
+            if attempt:
+                raise
     try:
         yield ray
     finally:
@@ -105,6 +112,7 @@ def edit(folder: Path) -> None:
     (folder / "000_8ec7e9efab969127.txt").unlink()
 
 
+@pytest.mark.model
 def test_ray_engine_builds_the_local_collection_with_the_real_model(
         cluster, real_model, sample_dir: Path, tmp_path: Path) -> None:
     local, remote = tmp_path / "local", tmp_path / "ray"

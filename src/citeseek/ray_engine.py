@@ -81,7 +81,8 @@ def _ray_session(ray: Any, options: RayOptions, progress: bool) -> Iterator[None
     try:
         ray.init(address=options.address, include_dashboard=False, log_to_driver=progress,
                  logging_level=logging.INFO if progress else logging.WARNING)
-    except (ConnectionError, ValueError, RuntimeError) as exc:
+    except Exception as exc:  # no cluster at the address, a node that did not start
+        ray.shutdown()
         where = options.address or "a new local cluster"
         raise BuildError(f"cannot start or reach Ray at {where}: {exc}") from None
     try:
