@@ -18,7 +18,7 @@ $(VENV)/.torch: | $(PY)
 	touch $@
 
 $(VENV)/.installed: pyproject.toml $(VENV)/.torch
-	$(PIP) install -e ".[test,notebook,bench]"
+	$(PIP) install -e ".[test,notebook,bench,ray]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -39,7 +39,7 @@ test: install chromium
 	$(PY) -m pytest -q
 
 test-fast: install chromium
-	$(PY) -m pytest -q -m "not model and not slow"
+	$(PY) -m pytest -q -m "not model and not slow and not ray"
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks

@@ -11,15 +11,16 @@ import hashlib
 import os
 import sqlite3
 import time
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from . import layout
-from .chunking import chunk_document, embed_text_for
+from .build_report import BuildReport
+from .chunking import Chunk, chunk_document, embed_text_for
 from .config import Settings
+from .document import Document
 from .embedding import Embedder, text_hash
 from .errors import BuildError, CiteseekError, ModelMismatch
 from .progress import progress_bar
@@ -28,47 +29,6 @@ from .store import Store
 from .vector_index import VectorIndex
 
 _COMMIT_EVERY = 200  # files per transaction while ingesting
-
-
-@dataclass
-class BuildReport:
-    """What a build did. ``generation`` is None when nothing changed."""
-
-    store: str
-    generation: str | None
-    previous: str | None
-    files: int = 0
-    files_changed: int = 0
-    files_removed: int = 0
-    documents: int = 0
-    chunks: int = 0
-    embedded: int = 0
-    skipped: list[Skipped] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def unchanged(self) -> bool:
-        return self.generation is None
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["skipped"] = [{"source": s.source, "reason": s.reason} for s in self.skipped]
-        data["unchanged"] = self.unchanged
-        return data
-
-    def __str__(self) -> str:
-        head = (f"{self.store}: up to date ({self.previous})" if self.unchanged else
-                f"{self.store}: built {self.generation}")
-        lines = [
-            head,
-            f"  files {self.files} ({self.files_changed} changed, {self.files_removed} removed),"
-            f" documents {self.documents}, passages {self.chunks}, newly embedded "
-            f"{self.embedded}, {self.seconds:.1f}s",
-        ]
-        if self.skipped:
-            lines.append(f"  skipped {len(self.skipped)}:")
-            lines.extend(f"    {s}" for s in self.skipped)
-        return "\n".join(lines)
 
 
 def _versions() -> dict[str, str]:
@@ -97,13 +57,17 @@ class _Builder:
         self.store: Store | None = None
         self.pending = 0
 
+    def _reserve(self) -> Path:
+        """The new generation's folder, created on first use (not yet holding a store)."""
+        if self.generation is None:
+            self.generation = layout.next_generation(self.root)
+            (self.root / self.generation).mkdir(parents=True)
+        return self.root / self.generation
+
     def _open_new(self) -> Store:
         """Start the new generation as a copy of the live one (made on first change)."""
         if self.store is None:
-            self.generation = layout.next_generation(self.root)
-            gen_dir = self.root / self.generation
-            gen_dir.mkdir(parents=True)
-            target = gen_dir / layout.STORE_FILE
+            target = self._reserve() / layout.STORE_FILE
             if self.previous:
                 Store(self.root / self.previous / layout.STORE_FILE, readonly=True).copy_to(target)
             self.store = Store(target)
@@ -119,6 +83,14 @@ class _Builder:
 
     def ingest(self, source: SourceFile, data: bytes, sha: str, report: BuildReport) -> None:
         docs, skipped = read_file(source, data)
+        self.record_file(source, sha, len(data), docs, skipped, report,
+                         lambda doc: chunk_document(doc, self.embedder, self.settings))
+
+    def record_file(self, source: SourceFile, sha: str, size: int, docs: list[Document],
+                    skipped: list[Skipped], report: BuildReport,
+                    chunks_of: Callable[[Document], list[Chunk]]) -> None:
+        """Store one parsed file: its documents, chunked by ``chunks_of``, replace what the
+        file held before. The seam where another engine hands in its parsed files."""
         report.skipped.extend(skipped)
         if not docs:
             # Unreadable: nothing is recorded, so it is reported again on every build;
@@ -134,11 +106,11 @@ class _Builder:
                 report.skipped.append(Skipped(f"{source.path} ({doc.doc_id})",
                                               f"document id already used by {owner}"))
                 continue
-            chunks = chunk_document(doc, self.embedder, self.settings)
+            chunks = chunks_of(doc)
             hashes = [text_hash(c.embed_text) for c in chunks]
             store.add_document(doc, chunks, hashes)
             kept += 1
-        store.set_file(source.key, sha, len(data), kept,
+        store.set_file(source.key, sha, size, kept,
                        [(s.source, s.reason) for s in report.skipped[before:]])
         report.files_changed += 1
         self._tick()
@@ -165,6 +137,16 @@ class _Builder:
             for key in gone:
                 store.remove_file(key)
             report.files_removed = len(gone)
+        self.process(self._changed(files, old, same, report), report)
+        if self.store is None:
+            return
+        self.store.conn.execute("COMMIT")
+        report.embedded += self._embed()
+        self._finish(report)
+
+    def _changed(self, files: list[SourceFile], old: Store | None, same: bool,
+                 report: BuildReport) -> Iterator[tuple[SourceFile, bytes, str]]:
+        """(file, bytes, sha256) of each file whose bytes differ from the live build's."""
         for source in files:
             try:
                 data = read_source(source.path)
@@ -178,12 +160,13 @@ class _Builder:
                 assert old is not None
                 report.skipped.extend(Skipped(*item) for item in old.file_skips(source.key))
                 continue
+            yield source, data, sha
+
+    def process(self, changed: Iterable[tuple[SourceFile, bytes, str]],
+                report: BuildReport) -> None:
+        """Parse, chunk and store the changed files, one at a time, here."""
+        for source, data, sha in changed:
             self.ingest(source, data, sha, report)
-        if self.store is None:
-            return
-        self.store.conn.execute("COMMIT")
-        report.embedded = self._embed()
-        self._finish(report)
 
     def _embed(self) -> int:
         assert self.store is not None
@@ -205,14 +188,18 @@ class _Builder:
                 bar.update(len(vecs))
         return len(texts)
 
+    def build_index(self, store: Store, dim: int, n_vectors: int) -> VectorIndex:
+        """The FAISS index of every passage's vector (the settings' factory, or by size)."""
+        return VectorIndex.build(store.iter_vectors(self.embedder.model_id, dim), dim,
+                                 n_vectors, self.settings.index)
+
     def _finish(self, report: BuildReport) -> None:
         assert self.store is not None and self.generation is not None
         store, gen_dir = self.store, self.root / self.generation
         model, dim = self.embedder.model_id, self.embedder.dimension
         store.prune_embeddings(model)
         counts = store.counts()
-        index = VectorIndex.build(store.iter_vectors(model, dim), dim, counts["chunks"],
-                                  self.settings.index)
+        index = self.build_index(store, dim, counts["chunks"])
         if index.ntotal != counts["chunks"]:
             raise BuildError(f"{counts['chunks']} passages but {index.ntotal} vectors")
         store.conn.execute("VACUUM")
@@ -233,8 +220,12 @@ class _Builder:
 
 def build_collection(sources: Iterable[str | os.PathLike[str]], root: Path, *,
                      settings: Settings, embedder: Embedder, progress: bool = True,
-                     strict: bool = False) -> BuildReport:
-    """Create or update the collection at ``root`` from ``sources``."""
+                     strict: bool = False,
+                     builder_class: Callable[..., _Builder] | None = None) -> BuildReport:
+    """Create or update the collection at ``root`` from ``sources``.
+
+    ``builder_class`` (a ``_Builder`` subclass) lets another engine parse, chunk and
+    embed the changed files; everything else (lock, store, index, publish) is shared."""
     started = time.perf_counter()
     with layout.build_lock(root):
         previous = layout.current_generation(root)
@@ -245,7 +236,7 @@ def build_collection(sources: Iterable[str | os.PathLike[str]], root: Path, *,
                 f"{embedder.model_id!r}; build into a new --store to change models")
         layout.remove_stale(root, keep={previous} if previous else set())
         report = BuildReport(store=str(root), generation=None, previous=previous)
-        builder = _Builder(root, settings, embedder, previous, prev_manifest, progress)
+        builder = (builder_class or _Builder)(root, settings, embedder, previous, prev_manifest, progress)
         try:
             builder.run(sources, report)
             if strict and report.skipped:

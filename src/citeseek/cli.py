@@ -30,8 +30,11 @@ def cmd_index(args: argparse.Namespace) -> int:
         "index": args.index_type, "batch_size": args.batch_size,
         "embed_title": False if args.no_title else None,
     }.items() if v is not None}
+    if args.engine != "ray" and (args.address or args.workers):
+        raise UsageError("--address and --workers need --engine ray")
     col = build(args.sources, args.store, model=args.model, strict=args.strict,
-                progress=not args.json and not args.quiet, **overrides)
+                progress=not args.json and not args.quiet, engine=args.engine,
+                address=args.address, workers=args.workers, **overrides)
     report = col.last_build
     assert report is not None
     _emit(args, report.to_dict(), str(report))
@@ -152,6 +155,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--index-type", help="FAISS factory string, or 'auto'")
     p.add_argument("--batch-size", type=int, help="embedding batch size")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="where files are parsed and embedded: here, or on a Ray cluster "
+                   "(pip install 'citeseek[ray]')")
+    p.add_argument("--address", metavar="ADDR", help="Ray cluster to use, e.g. auto or "
+                   "ray://head:10001 (default: start a local one)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="Ray model actors (default: one per CPU of the cluster)")
 
     p = command("search", cmd_search, "rank passages for a query")
     p.add_argument("query")

@@ -289,6 +289,7 @@ def default_store(sources: Sequence[str | os.PathLike[str]]) -> Path:
 def build(sources: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
           store: str | os.PathLike[str] | None = None, *,
           model: str | Embedder | None = None, progress: bool = True, strict: bool = False,
+          engine: str = "local", address: str | None = None, workers: int | None = None,
           **settings: Any) -> Collection:
     """Create or update a collection from articles and return it opened.
 
@@ -297,7 +298,14 @@ def build(sources: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     (``chunk_tokens``, ``overlap_tokens``, ``embed_title``, ``batch_size``, ``index``)
     default to the collection's previous ones. Files that cannot be read are skipped
     and listed in ``collection.last_build.skipped``; ``strict=True`` fails instead.
+    ``engine="ray"`` reads, chunks and embeds the changed files on a Ray cluster
+    (``address``: a running one, default a local one; ``workers``: model actors); the
+    collection is the same as the local engine's (needs ``pip install 'citeseek[ray]'``).
     """
+    if engine not in ("local", "ray"):
+        raise UsageError(f"unknown engine {engine!r}: 'local' or 'ray'")
+    if engine == "local" and (address is not None or workers is not None):
+        raise UsageError("address and workers apply to engine='ray' only")
     paths = [sources] if isinstance(sources, str | os.PathLike) else list(sources)
     if not paths:
         raise UsageError("no sources given")
@@ -316,8 +324,15 @@ def build(sources: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
         merged["model"] = model.model_id
     chosen = Settings.from_dict(merged)
     embedder = resolve_embedder(model if model is not None else chosen.model)
-    report = build_collection(paths, root, settings=chosen, embedder=embedder,
-                              progress=progress, strict=strict)
+    if engine == "ray":
+        from .ray_engine import RayOptions, build_collection_on_ray
+
+        report = build_collection_on_ray(
+            paths, root, settings=chosen, embedder=embedder, progress=progress,
+            strict=strict, options=RayOptions(address=address, workers=workers))
+    else:
+        report = build_collection(paths, root, settings=chosen, embedder=embedder,
+                                  progress=progress, strict=strict)
     col = Collection(root, model=embedder)
     col._embedder = embedder
     col.last_build = report

@@ -224,6 +224,21 @@ class Store:
             "INSERT OR REPLACE INTO embeddings VALUES (?,?,?)",
             ((model, h, data[i].tobytes()) for i, h in enumerate(hashes)))
 
+    def embedding_hashes(self, model: str) -> list[str]:
+        """The text hashes whose vectors are cached for ``model``."""
+        return [h for (h,) in self.conn.execute(
+            "SELECT hash FROM embeddings WHERE model=? ORDER BY hash", (model,))]
+
+    def sample_vectors(self, model: str, dim: int, limit: int) -> np.ndarray:
+        """About ``limit`` cached vectors, a uniform sample: hashes are uniformly spread,
+        so those below a cut-off are a random draw (and the same on every run)."""
+        total = self.conn.execute("SELECT count(*) FROM embeddings WHERE model=?",
+                                  (model,)).fetchone()[0]
+        cut = f"{min(0xFFFFFFFF, (0xFFFFFFFF * limit) // max(total, 1)):08x}"
+        rows = self.conn.execute("SELECT vector FROM embeddings WHERE model=? AND "
+                                 "substr(hash, 1, 8)<=? LIMIT ?", (model, cut, limit))
+        return np.frombuffer(b"".join(r[0] for r in rows), dtype="<f4").reshape(-1, dim)
+
     def prune_embeddings(self, model: str) -> int:
         """Drop cached vectors no chunk uses (and every other model's)."""
         cur = self.conn.execute(

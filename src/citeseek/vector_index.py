@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,9 @@ import numpy as np
 from .errors import BuildError, CorruptCollection, UsageError
 
 EXACT_LIMIT = 200_000  # below this many passages exact search is fast enough
+COMPRESS_LIMIT = 2_000_000  # from this many, a compressed index (when asked for)
+TRAIN_SAMPLE = 100_000  # vectors a trained index (IVF, PQ) learns from
+NPROBE = 32  # inverted lists an IVF search visits
 
 
 def _faiss() -> Any:
@@ -19,9 +23,21 @@ def _faiss() -> Any:
     return faiss
 
 
-def choose_factory(n_vectors: int) -> str:
-    """Exact inner-product search for small collections, HNSW graphs for large ones."""
-    return "Flat" if n_vectors < EXACT_LIMIT else "HNSW32,Flat"
+def choose_factory(n_vectors: int, dim: int = 384, *, compress: bool = False) -> str:
+    """Exact inner-product search for small collections, HNSW graphs for large ones and,
+    with ``compress``, IVF-PQ for very large ones (a few bytes a passage)."""
+    if n_vectors < EXACT_LIMIT:
+        return "Flat"
+    if not compress or n_vectors < COMPRESS_LIMIT:
+        return "HNSW32,Flat"
+    return ivfpq_factory(n_vectors, dim)
+
+
+def ivfpq_factory(n_vectors: int, dim: int) -> str:
+    """IVF lists about 4·sqrt(n) (a power of two), PQ with a byte per 8 dimensions."""
+    nlist = 1 << max(8, min(16, round(math.log2(4 * math.sqrt(max(n_vectors, 1))))))
+    m = max(d for d in range(1, max(1, dim // 8) + 1) if dim % d == 0)
+    return f"IVF{nlist},PQ{m}"
 
 
 class VectorIndex:
@@ -41,7 +57,11 @@ class VectorIndex:
 
     @classmethod
     def build(cls, blocks: Iterable[tuple[np.ndarray, np.ndarray]], dim: int,
-              n_vectors: int, factory: str = "auto") -> VectorIndex:
+              n_vectors: int, factory: str = "auto", *,
+              sample: Callable[[], np.ndarray] | None = None) -> VectorIndex:
+        """Index ``blocks`` of (ids, vectors). An index that must be trained learns from
+        ``sample()`` when given (so ``blocks`` stream once), else from the first
+        ``TRAIN_SAMPLE`` vectors (all blocks are then held in memory)."""
         faiss = _faiss()
         chosen = choose_factory(n_vectors) if factory == "auto" else factory
         try:
@@ -51,10 +71,15 @@ class VectorIndex:
         index = faiss.IndexIDMap2(inner)
         if hasattr(inner, "hnsw"):
             inner.hnsw.efConstruction = 80
-        pending = list(blocks) if not inner.is_trained else blocks
+        pending = list(blocks) if not inner.is_trained and sample is None else blocks
         if not inner.is_trained:
-            sample = np.concatenate([v for _, v in pending])[: max(256 * 50, 100_000)]
-            inner.train(np.ascontiguousarray(sample, dtype=np.float32))
+            train = sample() if sample is not None else \
+                np.concatenate([v for _, v in pending])[:TRAIN_SAMPLE]
+            try:
+                inner.train(np.ascontiguousarray(train, dtype=np.float32))
+            except RuntimeError as exc:  # e.g. fewer vectors than the index has centroids
+                raise BuildError(f"cannot train {chosen!r} on {len(train)} vectors: "
+                                 f"{str(exc).splitlines()[-1]}") from None
         for ids, vecs in pending:
             index.add_with_ids(np.ascontiguousarray(vecs, dtype=np.float32),
                                np.ascontiguousarray(ids, dtype=np.int64))
@@ -111,6 +136,9 @@ class VectorIndex:
                 params = faiss.SearchParametersHNSW(sel=sel, efSearch=max(128, 2 * k))
         elif hasattr(self.index.index, "hnsw"):
             params = faiss.SearchParametersHNSW(efSearch=max(64, 2 * k))
+        if faiss.try_extract_index_ivf(self.index.index) is not None:  # IVF: more lists
+            params = faiss.SearchParametersIVF(sel=params.sel if params else None,
+                                               nprobe=NPROBE)
         k = min(k, self.ntotal)
         scores, ids = self.index.search(q, k, params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]

@@ -1,0 +1,107 @@
+"""The Ray engine's worker side: an actor that reads, cleans, chunks and embeds files.
+
+Each actor of the pool holds one embedder (its model loads once, on first use) and runs
+the local engine's own functions: ``read_source``, ``read_file``, ``chunk_document``,
+``text_hash``. A batch of files comes in as columns (``seq``, ``path``, ``doc_id``); one
+row per file goes out, written to shard files by Ray Data: documents and chunks as JSON,
+new vectors as little-endian float32 bytes (no pickle). This module imports no Ray.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .chunking import Chunk, chunk_document
+from .config import Settings
+from .embedding import Embedder, text_hash
+from .readers import Document, SourceFile, Unreadable, read_file, read_source
+
+HASH_PREFIX = 32  # hex digits of a text hash sent to workers as "already cached"
+_DOC_FIELDS = ("doc_id", "source", "text", "title", "date", "url", "format", "line_map",
+               "file_key")
+
+
+def cached_keys(hashes: list[str]) -> np.ndarray:
+    """Sorted hash prefixes, for a quick "is this vector cached?" on the workers."""
+    return np.array(sorted(h[:HASH_PREFIX] for h in hashes), dtype=f"S{HASH_PREFIX}")
+
+
+def encode_documents(pairs: list[tuple[Document, list[Chunk]]]) -> str:
+    """Documents and their chunks as JSON (a chunk's text is its document's slice)."""
+    return json.dumps([
+        {**{name: getattr(doc, name) for name in _DOC_FIELDS},
+         "chunks": [[c.ord, c.start, c.end, c.line_start, c.line_end, c.embed_text]
+                    for c in chunks]}
+        for doc, chunks in pairs])
+
+
+def decode_documents(data: str) -> list[tuple[Document, list[Chunk]]]:
+    """The inverse of ``encode_documents``."""
+    out = []
+    for item in json.loads(data):
+        doc = Document(**{name: item[name] for name in _DOC_FIELDS})
+        chunks = [Chunk(doc.doc_id, o, s, e, ls, le, doc.text[s:e], et)
+                  for o, s, e, ls, le, et in item["chunks"]]
+        out.append((doc, chunks))
+    return out
+
+
+class FileWorker:
+    """A Ray Data callable class: files in, parsed and embedded files out."""
+
+    def __init__(self, embedder: Embedder, settings: Settings, cached: np.ndarray) -> None:
+        self.embedder = embedder
+        self.settings = settings
+        self.cached = cached
+
+    def _is_cached(self, hashes: list[str]) -> np.ndarray:
+        if not len(self.cached) or not hashes:
+            return np.zeros(len(hashes), dtype=bool)
+        keys = np.array([h[:HASH_PREFIX] for h in hashes], dtype=self.cached.dtype)
+        pos = np.minimum(np.searchsorted(self.cached, keys), len(self.cached) - 1)
+        return self.cached[pos] == keys
+
+    def parse(self, seq: int, path: str, doc_id: str) -> tuple[dict[str, Any], dict[str, str]]:
+        """One file's row (without vectors) and its passages' {hash: embedding text}."""
+        row: dict[str, Any] = {"seq": seq, "sha": "", "size": 0, "error": "",
+                               "skipped": "[]", "documents": "[]"}
+        source = SourceFile(path=Path(path), doc_id=doc_id)
+        try:
+            data = read_source(source.path)
+        except Unreadable as exc:
+            row["error"] = str(exc)
+            return row, {}
+        row["sha"], row["size"] = hashlib.sha256(data).hexdigest(), len(data)
+        docs, skipped = read_file(source, data)
+        pairs = [(doc, chunk_document(doc, self.embedder, self.settings)) for doc in docs]
+        row["skipped"] = json.dumps([[s.source, s.reason] for s in skipped])
+        row["documents"] = encode_documents(pairs)
+        texts = {text_hash(c.embed_text): c.embed_text for _, chunks in pairs for c in chunks}
+        return row, texts
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[Any]]:
+        parsed = [self.parse(int(seq), str(path), str(doc_id)) for seq, path, doc_id in
+                  zip(batch["seq"], batch["path"], batch["doc_id"], strict=True)]
+        wanted: dict[str, str] = {}
+        for _, texts in parsed:
+            for h, text in texts.items():
+                wanted.setdefault(h, text)
+        hashes = [h for h, done in zip(wanted, self._is_cached(list(wanted)), strict=True)
+                  if not done]
+        vectors = self.embedder.encode([wanted[h] for h in hashes],
+                                       batch_size=self.settings.batch_size)
+        position = {h: i for i, h in enumerate(hashes)}
+        sent: set[str] = set()
+        rows = []
+        for row, texts in parsed:  # each new vector travels once, with the first file
+            mine = [h for h in texts if h in position and h not in sent]
+            sent.update(mine)
+            block = vectors[[position[h] for h in mine]]
+            rows.append({**row, "hashes": json.dumps(mine),
+                         "vectors": np.ascontiguousarray(block, dtype="<f4").tobytes()})
+        return {key: [r[key] for r in rows] for key in rows[0]} if rows else {}
