@@ -125,6 +125,8 @@ class VectorIndex:
             return []
         faiss = _faiss()
         q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+        # The id map hands back its inner index as a plain Index: downcast to see HNSW.
+        is_hnsw = hasattr(faiss.downcast_index(self.index.index), "hnsw")
         params = None
         if allowed is not None:
             if len(allowed) == 0:
@@ -132,9 +134,9 @@ class VectorIndex:
             sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
             params = faiss.SearchParameters(sel=sel)
             k = min(k, len(allowed))
-            if hasattr(self.index.index, "hnsw"):
+            if is_hnsw:
                 params = faiss.SearchParametersHNSW(sel=sel, efSearch=max(128, 2 * k))
-        elif hasattr(self.index.index, "hnsw"):
+        elif is_hnsw:
             params = faiss.SearchParametersHNSW(efSearch=max(64, 2 * k))
         if faiss.try_extract_index_ivf(self.index.index) is not None:  # IVF: more lists
             params = faiss.SearchParametersIVF(sel=params.sel if params else None,
