@@ -38,17 +38,14 @@ RARE_TERM_QUESTIONS = [
 ]
 
 
-@pytest.mark.parametrize("question,doc_id,needle", RARE_TERM_QUESTIONS)
-@pytest.mark.parametrize("mode", ["hybrid", "keyword"])
-def test_rare_terms_in_top_3(real_sample_collection, question, doc_id, needle, mode):
-    hits = real_sample_collection.search(question, k=3, mode=mode)
-    assert any(h.doc_id == doc_id and needle in h.text for h in hits), [
-        (h.doc_id, h.text[:80]) for h in hits]
+# (question set, modes that must find each answer passage in the top 3)
+CASES = [(q, "hybrid") for q in QUESTIONS] + [(q, "dense") for q in QUESTIONS] + [
+    (q, "hybrid") for q in RARE_TERM_QUESTIONS] + [(q, "keyword") for q in RARE_TERM_QUESTIONS]
 
 
-@pytest.mark.parametrize("question,doc_id,needle", QUESTIONS)
-@pytest.mark.parametrize("mode", ["hybrid", "dense"])
-def test_answer_passage_in_top_3(real_sample_collection, question, doc_id, needle, mode):
+@pytest.mark.parametrize("case,mode", CASES, ids=[f"{m}-{c[0][:40]}" for c, m in CASES])
+def test_answer_passage_in_top_3(real_sample_collection, case, mode):
+    question, doc_id, needle = case
     hits = real_sample_collection.search(question, k=3, mode=mode)
     assert any(h.doc_id == doc_id and needle in h.text for h in hits), [
         (h.doc_id, h.text[:80]) for h in hits]
