@@ -27,6 +27,7 @@ from .store import Store
 from .vector_index import VectorIndex
 
 _COMMIT_EVERY = 200  # files per transaction while ingesting
+_EMBED_BLOCK = 4096  # passages embedded per committed block: what an interruption can lose
 
 
 @dataclass
@@ -42,6 +43,7 @@ class BuildReport:
     documents: int = 0
     chunks: int = 0
     embedded: int = 0
+    reused: int = 0  # vectors taken over from an interrupted build
     skipped: list[Skipped] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -62,7 +64,8 @@ class BuildReport:
             head,
             f"  files {self.files} ({self.files_changed} changed, {self.files_removed} removed),"
             f" documents {self.documents}, passages {self.chunks}, newly embedded "
-            f"{self.embedded}, {self.seconds:.1f}s",
+            f"{self.embedded}{f' (reused {self.reused})' if self.reused else ''}, "
+            f"{self.seconds:.1f}s",
         ]
         if self.skipped:
             lines.append(f"  skipped {len(self.skipped)}:")
@@ -85,7 +88,7 @@ def _versions() -> dict[str, str]:
 class _Builder:
     def __init__(self, root: Path, settings: Settings, embedder: Embedder,
                  previous: str | None, prev_manifest: dict[str, Any] | None,
-                 progress: bool) -> None:
+                 progress: bool, leftovers: list[str] | None = None) -> None:
         self.root = root
         self.settings = settings
         self.embedder = embedder
@@ -95,6 +98,8 @@ class _Builder:
         self.generation: str | None = None
         self.store: Store | None = None
         self.pending = 0
+        self.leftovers = leftovers or []  # unpublished generations of interrupted builds
+        self.harvested = 0
 
     def _open_new(self) -> Store:
         """Start the new generation as a copy of the live one (made on first change)."""
@@ -182,29 +187,44 @@ class _Builder:
             return
         self.store.conn.execute("COMMIT")
         report.embedded = self._embed()
+        report.reused = self.harvested
         self._finish(report)
 
+    def _harvest(self, dim: int) -> None:
+        """Take the vectors that interrupted builds had computed, then remove their
+        folders: a build killed while embedding resumes where it stopped."""
+        assert self.store is not None
+        for name in self.leftovers:
+            self.harvested += self.store.harvest_embeddings(
+                self.root / name / layout.STORE_FILE, self.embedder.model_id, dim)
+        if self.leftovers:
+            keep = {self.generation} | ({self.previous} if self.previous else set())
+            layout.remove_stale(self.root, keep={g for g in keep if g})
+            self.leftovers = []
+
     def _embed(self) -> int:
+        """Embed every passage text not cached yet, shortest first, in committed blocks."""
         assert self.store is not None
         model = self.embedder.model_id
-        missing = self.store.missing_embeddings(model)
-        if not missing:
+        dim = (self.prev_manifest["model"]["dimension"] if self.prev_manifest
+               else self.embedder.dimension)
+        self._harvest(dim)
+        ids = self.store.missing_embedding_ids(model)
+        if not len(ids):
             return 0
-        hashes = [h for h, _, _ in missing]
-        texts = [embed_text_for(title, text, self.settings) for _, text, title in missing]
-        block = 4096
         from tqdm.auto import tqdm
 
-        with tqdm(total=len(texts), desc="embedding", unit="passage",
-                  disable=not self.progress or len(texts) < 64) as bar:
-            for i in range(0, len(texts), block):
-                vecs = self.embedder.encode(texts[i:i + block],
-                                            batch_size=self.settings.batch_size)
+        with tqdm(total=len(ids), desc="embedding", unit="passage",
+                  disable=not self.progress or len(ids) < 64) as bar:
+            for i in range(0, len(ids), _EMBED_BLOCK):
+                rows = self.store.embedding_inputs(ids[i:i + _EMBED_BLOCK])
+                texts = [embed_text_for(title, text, self.settings) for _, text, title in rows]
+                vecs = self.embedder.encode(texts, batch_size=self.settings.batch_size)
                 self.store.conn.execute("BEGIN")
-                self.store.put_embeddings(model, hashes[i:i + block], vecs)
+                self.store.put_embeddings(model, [h for h, _, _ in rows], vecs)
                 self.store.conn.execute("COMMIT")
                 bar.update(len(vecs))
-        return len(texts)
+        return len(ids)
 
     def _finish(self, report: BuildReport) -> None:
         assert self.store is not None and self.generation is not None
@@ -244,9 +264,12 @@ def build_collection(sources: Iterable[str | os.PathLike[str]], root: Path, *,
             raise ModelMismatch(
                 f"{root} was built with model {prev_manifest['model']['id']!r}, not "
                 f"{embedder.model_id!r}; build into a new --store to change models")
-        layout.remove_stale(root, keep={previous} if previous else set())
+        kept = {previous} if previous else set()
+        leftovers = layout.unpublished(root)
+        layout.remove_stale(root, keep=kept | set(leftovers))
         report = BuildReport(store=str(root), generation=None, previous=previous)
-        builder = _Builder(root, settings, embedder, previous, prev_manifest, progress)
+        builder = _Builder(root, settings, embedder, previous, prev_manifest, progress,
+                           leftovers)
         try:
             builder.run(sources, report)
             if strict and report.skipped:
@@ -259,14 +282,17 @@ def build_collection(sources: Iterable[str | os.PathLike[str]], root: Path, *,
             if builder.generation is not None:
                 layout.read_manifest(root / builder.generation, verify=True)
                 layout.publish(root, builder.generation)
-                layout.remove_stale(root, keep={builder.generation} | (
-                    {previous} if previous else set()))
+                layout.remove_stale(root, keep={builder.generation} | kept)
+            else:
+                layout.remove_stale(root, keep=kept)
         except BaseException as exc:
             if builder.store is not None:
                 builder.store.close()
+            if isinstance(exc, KeyboardInterrupt):
+                raise  # its half-written generation is harvested by the next build
             if builder.generation is not None and layout.current_generation(root) != \
                     builder.generation:
-                layout.remove_stale(root, keep={previous} if previous else set())
+                layout.remove_stale(root, keep=kept)
             if isinstance(exc, CiteseekError | KeyboardInterrupt):
                 raise
             if isinstance(exc, OSError | sqlite3.Error):  # a full disk, an I/O error

@@ -98,12 +98,36 @@ class SentenceTransformerEmbedder:
         getter = getattr(m, "get_embedding_dimension", None) or m.get_sentence_embedding_dimension
         return int(getter())
 
+    @property
+    def _fast_tokenizer(self) -> Any:
+        """The model's Rust tokenizer, copied without truncation or padding, or None.
+
+        Calling it directly skips the Python layer of ``transformers`` (a third of the
+        cost of chunking a short article); the offsets are the same."""
+        if not hasattr(self, "_backend"):
+            backend = getattr(self.model.tokenizer, "backend_tokenizer", None)
+            if backend is not None:
+                from tokenizers import Tokenizer
+
+                backend = Tokenizer.from_str(backend.to_str())
+                backend.no_truncation()
+                backend.no_padding()
+            self._backend = backend
+        return self._backend
+
     def token_spans(self, text: str) -> list[tuple[int, int]]:
-        enc = self.model.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True,
-                                   verbose=False)
-        return [(s, e) for s, e in enc["offset_mapping"] if e > s]
+        fast = self._fast_tokenizer
+        if fast is not None:
+            offsets = fast.encode(text, add_special_tokens=False).offsets
+        else:
+            offsets = self.model.tokenizer(text, add_special_tokens=False, verbose=False,
+                                           return_offsets_mapping=True)["offset_mapping"]
+        return [(s, e) for s, e in offsets if e > s]
 
     def count_tokens(self, texts: list[str]) -> list[int]:
+        fast = self._fast_tokenizer
+        if fast is not None:
+            return [len(enc.ids) for enc in fast.encode_batch(texts, add_special_tokens=True)]
         enc = self.model.tokenizer(texts, add_special_tokens=True, verbose=False)
         return [len(ids) for ids in enc["input_ids"]]
 

@@ -140,15 +140,17 @@ class Store:
             (doc.doc_id, doc.file_key, doc.source, doc.title, doc.date, doc.url, doc.format,
              doc.text, json.dumps(doc.line_map, separators=(",", ":")), doc.content_hash),
         )
-        for chunk, h in zip(chunks, embed_hashes, strict=True):
-            cur = c.execute(
-                "INSERT INTO chunks(doc_id, ord, start, \"end\", line_start, line_end, text, "
-                "embed_hash) VALUES (?,?,?,?,?,?,?,?)",
-                (doc.doc_id, chunk.ord, chunk.start, chunk.end, chunk.line_start,
-                 chunk.line_end, chunk.text, h),
-            )
-            c.execute("INSERT INTO chunks_fts(rowid, title, body) VALUES (?,?,?)",
-                      (cur.lastrowid, doc.title or "", chunk.text))
+        first = (c.execute("SELECT coalesce(max(chunk_id), 0) FROM chunks").fetchone()[0]
+                 + 1)
+        ids = range(first, first + len(chunks))
+        c.executemany(
+            "INSERT INTO chunks(chunk_id, doc_id, ord, start, \"end\", line_start, line_end, "
+            "text, embed_hash) VALUES (?,?,?,?,?,?,?,?,?)",
+            [(cid, doc.doc_id, ch.ord, ch.start, ch.end, ch.line_start, ch.line_end, ch.text, h)
+             for cid, ch, h in zip(ids, chunks, embed_hashes, strict=True)])
+        c.executemany("INSERT INTO chunks_fts(rowid, title, body) VALUES (?,?,?)",
+                      [(cid, doc.title or "", ch.text) for cid, ch in zip(ids, chunks,
+                                                                        strict=True)])
 
     def remove_document(self, doc_id: str) -> None:
         c = self.conn
@@ -202,12 +204,48 @@ class Store:
         }
 
     # -- embeddings ---------------------------------------------------------------
-    def missing_embeddings(self, model: str) -> list[tuple[str, str, str | None]]:
-        """(hash, chunk text, title) of one chunk per embedding hash not yet cached."""
-        return self.conn.execute(
-            "SELECT c.embed_hash, c.text, d.title FROM chunks c JOIN documents d USING(doc_id) "
-            "WHERE NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.model=? AND "
-            "e.hash=c.embed_hash) GROUP BY c.embed_hash", (model,)).fetchall()
+    def missing_embedding_ids(self, model: str) -> np.ndarray:
+        """One chunk id per embedding text not yet cached for ``model``, shortest first.
+
+        Only ids are held, so memory stays small however many passages wait; sorted by
+        length, each batch holds texts of similar length and the model pads little."""
+        rows = self.conn.execute(
+            "SELECT min(c.chunk_id) FROM chunks c WHERE NOT EXISTS (SELECT 1 FROM "
+            "embeddings e WHERE e.model=? AND e.hash=c.embed_hash) GROUP BY c.embed_hash "
+            "ORDER BY length(c.text)", (model,))
+        return np.fromiter((r[0] for r in rows), dtype=np.int64)
+
+    def embedding_inputs(self, chunk_ids: Sequence[int]) -> list[tuple[str, str, str | None]]:
+        """(embedding hash, chunk text, title) for ``chunk_ids``, in their order."""
+        found: dict[int, tuple[str, str, str | None]] = {}
+        for i in range(0, len(chunk_ids), 500):
+            part = [int(x) for x in chunk_ids[i:i + 500]]
+            marks = ",".join("?" * len(part))
+            for cid, h, text, title in self.conn.execute(
+                    f"SELECT c.chunk_id, c.embed_hash, c.text, d.title FROM chunks c JOIN "
+                    f"documents d USING(doc_id) WHERE c.chunk_id IN ({marks})", part):
+                found[cid] = (h, text, title)
+        return [found[int(cid)] for cid in chunk_ids]
+
+    def harvest_embeddings(self, other: Path, model: str, dim: int) -> int:
+        """Copy ``model``'s cached vectors that this store lacks from another store file
+        (a build that never finished), so they are not computed again. A damaged or
+        half-written file gives nothing rather than an error."""
+        if not other.is_file():
+            return 0
+        try:  # read-write, so SQLite rolls back what the dead build had not committed
+            self.conn.execute("ATTACH DATABASE ? AS leftover", (str(other),))
+        except sqlite3.Error:
+            return 0
+        try:
+            cur = self.conn.execute(
+                "INSERT OR IGNORE INTO embeddings SELECT model, hash, vector FROM "
+                "leftover.embeddings WHERE model=? AND length(vector)=?", (model, 4 * dim))
+            return max(cur.rowcount, 0)
+        except sqlite3.Error:
+            return 0
+        finally:
+            self.conn.execute("DETACH DATABASE leftover")
 
     def put_embeddings(self, model: str, hashes: Sequence[str], vectors: np.ndarray) -> None:
         data = np.ascontiguousarray(vectors, dtype="<f4")
