@@ -125,3 +125,40 @@ def test_keyword_search_from_the_command_line_imports_no_model_library(
     out, marker = proc.stdout.rsplit("MODULES", 1)
     assert marker.split() == ["[]", "0"]
     assert "lighthouse keeper" in json.loads(out)[0]["text"]
+
+
+def test_index_choice_by_size_and_memory() -> None:
+    from citeseek.vector_index import EXACT_LIMIT, IVF_LIMIT, choose_factory
+
+    plenty, short = 1 << 40, 1 << 20
+    assert choose_factory(EXACT_LIMIT - 1, 384, plenty) == "Flat"
+    assert choose_factory(EXACT_LIMIT, 384, plenty) == "HNSW32,Flat"
+    assert choose_factory(EXACT_LIMIT, 384, short) == "HNSW32,SQ8"
+    assert choose_factory(1_000_000, 384, plenty).startswith("IVF")
+    assert choose_factory(IVF_LIMIT, 384, short).endswith(",SQ8")
+
+
+@pytest.mark.parametrize("factory", ["HNSW16,Flat", "IVF8,Flat", "HNSW16,SQ8"])
+def test_approximate_index_records_its_search_setting_and_recall(
+        tmp_path: Path, factory: str) -> None:
+    corpus = _articles(tmp_path / "corpus", 400)
+    col = citeseek.build(corpus, tmp_path / "store", model=FakeEmbedder(), progress=False,
+                         index=factory)
+    meta = col.manifest["index"]
+    assert meta["factory"] == factory and meta["chosen"] == "setting"
+    assert meta["exact"] is False and meta["recall_queries"] == 200
+    assert 0.9 <= meta["recall_at_10"] <= 1.0
+    knob = "efSearch" if factory.startswith("HNSW") else "nprobe"
+    assert set(meta["search"]) == {knob}
+    reopened = citeseek.open(tmp_path / "store", model=FakeEmbedder())
+    assert reopened._gen.index.search_params == meta["search"]
+    text = reopened.document("a123.txt").text
+    assert reopened.search(text, k=1, mode="dense")[0].doc_id == "a123.txt"
+
+
+def test_exact_index_is_recorded_as_exact(tmp_path: Path) -> None:
+    col = citeseek.build(_articles(tmp_path / "corpus", 5), tmp_path / "store",
+                         model=FakeEmbedder(), progress=False)
+    meta = col.manifest["index"]
+    assert meta["factory"] == "Flat" and meta["chosen"] == "auto"
+    assert meta["exact"] is True and meta["recall_at_10"] == 1.0

@@ -22,6 +22,7 @@ from .chunking import chunk_document, embed_text_for
 from .config import Settings
 from .embedding import Embedder, text_hash
 from .errors import BuildError, CiteseekError, ModelMismatch
+from .index_tuning import tune
 from .readers import Skipped, SourceFile, Unreadable, discover, read_file, read_source
 from .store import Store
 from .vector_index import VectorIndex
@@ -236,6 +237,7 @@ class _Builder:
                                   self.settings.index)
         if index.ntotal != counts["chunks"]:
             raise BuildError(f"{counts['chunks']} passages but {index.ntotal} vectors")
+        measured = tune(index, lambda: store.iter_vectors(model, dim))
         store.conn.execute("VACUUM")
         store.close()
         index.save(gen_dir / layout.INDEX_FILE)
@@ -246,7 +248,9 @@ class _Builder:
                       "max_seq_length": self.embedder.max_seq_length},
             "settings": self.settings.to_dict(),
             "counts": counts,
-            "index": {"factory": index.factory, "ntotal": index.ntotal},
+            "index": {"factory": index.factory, "ntotal": index.ntotal,
+                      "chosen": "auto" if self.settings.index == "auto" else "setting",
+                      "search": index.search_params, **measured},
             "versions": _versions(),
         })
         report.documents, report.chunks = counts["documents"], counts["chunks"]

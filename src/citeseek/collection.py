@@ -74,7 +74,8 @@ class Collection:
         index = VectorIndex.load(gen_dir / layout.INDEX_FILE,
                                  dimension=manifest["model"]["dimension"],
                                  count=manifest["index"]["ntotal"],
-                                 factory=manifest["index"]["factory"])
+                                 factory=manifest["index"]["factory"],
+                                 search=manifest["index"].get("search"))
         return _Generation(name, manifest, store, index)
 
     def _load_current(self) -> _Generation:

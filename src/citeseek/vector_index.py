@@ -1,7 +1,17 @@
-"""FAISS index of chunk vectors by chunk id: choice by size, verified save and load."""
+"""FAISS index of chunk vectors by chunk id: choice by size, verified save and load.
+
+Exact search while a query can scan every vector in a few milliseconds; an HNSW graph
+beyond that; IVF lists for very large collections, where HNSW takes too long to build.
+When the full vectors would not fit in the memory budget, they are stored as 8-bit
+scalars (SQ8). The search parameter (``efSearch`` or ``nprobe``) is tuned after the
+build so that recall@10 against exact search reaches ``TARGET_RECALL`` on a sample of
+the collection's own vectors (see ``index_tuning``); both are written to the manifest.
+"""
 
 from __future__ import annotations
 
+import math
+import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -10,7 +20,10 @@ import numpy as np
 
 from .errors import BuildError, CorruptCollection, UsageError
 
-EXACT_LIMIT = 200_000  # below this many passages exact search is fast enough
+EXACT_LIMIT = 20_000  # exact (Flat) below this many passages: a scan of ~1-3 ms here
+IVF_LIMIT = 500_000  # HNSW below this many passages; IVF lists (quick to build) above
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
 
 
 def _faiss() -> Any:
@@ -19,17 +32,57 @@ def _faiss() -> Any:
     return faiss
 
 
-def choose_factory(n_vectors: int) -> str:
-    """Exact inner-product search for small collections, HNSW graphs for large ones."""
-    return "Flat" if n_vectors < EXACT_LIMIT else "HNSW32,Flat"
+def memory_budget() -> int:
+    """Bytes an index may take in RAM: half of what the machine has available now."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024 // 2
+    except (OSError, ValueError):
+        pass
+    pages = os.sysconf("SC_PHYS_PAGES") if hasattr(os, "sysconf") else 0
+    return int(pages * os.sysconf("SC_PAGE_SIZE") // 4) if pages else 4 << 30
+
+
+def choose_factory(n_vectors: int, dim: int = 384, budget: int | None = None) -> str:
+    """A FAISS factory string for ``n_vectors`` of dimension ``dim``.
+
+    Exact below ``EXACT_LIMIT``; ``HNSW32`` up to ``IVF_LIMIT``; ``IVF{4 sqrt(n)}`` above.
+    Vectors are stored whole (``Flat``) when they fit in ``budget`` bytes (half the
+    available memory by default), else as 8-bit scalars (``SQ8``, a quarter of the size).
+    """
+    if n_vectors < EXACT_LIMIT:
+        return "Flat"
+    budget = memory_budget() if budget is None else budget
+    graph = HNSW_M * 2 * 4 if n_vectors < IVF_LIMIT else 8  # links, or the list id
+    storage = "Flat" if n_vectors * (dim * 4 + graph) <= budget else "SQ8"
+    if n_vectors < IVF_LIMIT:
+        return f"HNSW{HNSW_M},{storage}"
+    nlist = 1 << round(math.log2(4 * math.sqrt(n_vectors)))
+    return f"IVF{nlist},{storage}"
+
+
+def search_parameter(index: Any) -> str | None:
+    """The name of the knob that trades speed for recall in ``index``, if any."""
+    if hasattr(index, "hnsw"):
+        return "efSearch"
+    if hasattr(index, "nprobe"):
+        return "nprobe"
+    return None
 
 
 class VectorIndex:
     """Inner-product (cosine, on normalized vectors) search returning chunk ids."""
 
-    def __init__(self, index: Any, factory: str) -> None:
+    def __init__(self, index: Any, factory: str, search: dict[str, int] | None = None) -> None:
         self.index = index
         self.factory = factory
+        self.inner = _faiss().downcast_index(index.index)
+        self.knob = search_parameter(self.inner)
+        self.search_params: dict[str, int] = dict(search or {})
+        if self.knob and self.knob not in self.search_params:
+            self.search_params[self.knob] = 64 if self.knob == "efSearch" else 32
 
     @property
     def ntotal(self) -> int:
@@ -43,18 +96,28 @@ class VectorIndex:
     def build(cls, blocks: Iterable[tuple[np.ndarray, np.ndarray]], dim: int,
               n_vectors: int, factory: str = "auto") -> VectorIndex:
         faiss = _faiss()
-        chosen = choose_factory(n_vectors) if factory == "auto" else factory
+        chosen = choose_factory(n_vectors, dim) if factory == "auto" else factory
         try:
             inner = faiss.index_factory(dim, chosen, faiss.METRIC_INNER_PRODUCT)
         except RuntimeError as exc:
             raise UsageError(f"invalid FAISS index description {chosen!r}: {exc}") from None
         index = faiss.IndexIDMap2(inner)
         if hasattr(inner, "hnsw"):
-            inner.hnsw.efConstruction = 80
+            inner.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
         pending = list(blocks) if not inner.is_trained else blocks
         if not inner.is_trained:
-            sample = np.concatenate([v for _, v in pending])[: max(256 * 50, 100_000)]
-            inner.train(np.ascontiguousarray(sample, dtype=np.float32))
+            nlist = getattr(faiss.try_extract_index_ivf(inner), "nlist", 0) if hasattr(
+                faiss, "try_extract_index_ivf") else 0
+            sample = np.concatenate([v for _, v in pending])
+            size = max(40 * nlist, 50_000)
+            if len(sample) > size:  # a spread sample, not the first articles only
+                sample = sample[np.random.default_rng(0).choice(len(sample), size,
+                                                                replace=False)]
+            try:
+                inner.train(np.ascontiguousarray(sample, dtype=np.float32))
+            except RuntimeError as exc:  # e.g. fewer vectors than IVF lists
+                raise UsageError(f"cannot train FAISS index {chosen!r} on {len(sample)} "
+                                 f"vectors: {str(exc).splitlines()[-1]}") from None
         for ids, vecs in pending:
             index.add_with_ids(np.ascontiguousarray(vecs, dtype=np.float32),
                                np.ascontiguousarray(ids, dtype=np.int64))
@@ -80,7 +143,8 @@ class VectorIndex:
                          factory=self.factory)
 
     @classmethod
-    def load(cls, path: Path, *, dimension: int, count: int, factory: str) -> VectorIndex:
+    def load(cls, path: Path, *, dimension: int, count: int, factory: str,
+             search: dict[str, int] | None = None) -> VectorIndex:
         faiss = _faiss()
         try:
             index = faiss.read_index(str(path))
@@ -90,7 +154,23 @@ class VectorIndex:
             raise CorruptCollection(
                 f"{path} holds {index.ntotal} vectors of dimension {index.d}; the manifest "
                 f"says {count} of dimension {dimension}")
-        return cls(index, factory)
+        return cls(index, factory, search)
+
+    def _params(self, sel: Any, k: int, boost: int = 1) -> Any:
+        faiss = _faiss()
+        if self.knob == "efSearch":
+            return faiss.SearchParametersHNSW(
+                sel=sel, efSearch=max(self.search_params["efSearch"] * boost, 2 * k))
+        if self.knob == "nprobe":
+            nlist = int(self.inner.nlist)
+            return faiss.SearchParametersIVF(
+                sel=sel, nprobe=min(nlist, self.search_params["nprobe"] * boost))
+        return faiss.SearchParameters(sel=sel) if sel is not None else None
+
+    def search_many(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, ids) of the top ``k`` for each row of ``queries`` (unfiltered)."""
+        q = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.dimension)
+        return self.index.search(q, min(k, self.ntotal), params=self._params(None, k))
 
     def search(self, query: np.ndarray, k: int, *,
                allowed: Sequence[int] | None = None) -> list[tuple[int, float]]:
@@ -100,17 +180,13 @@ class VectorIndex:
             return []
         faiss = _faiss()
         q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
-        params = None
+        params = self._params(None, k)
         if allowed is not None:
             if len(allowed) == 0:
                 return []
             sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
-            params = faiss.SearchParameters(sel=sel)
             k = min(k, len(allowed))
-            if hasattr(self.index.index, "hnsw"):
-                params = faiss.SearchParametersHNSW(sel=sel, efSearch=max(128, 2 * k))
-        elif hasattr(self.index.index, "hnsw"):
-            params = faiss.SearchParametersHNSW(efSearch=max(64, 2 * k))
+            params = self._params(sel, k, boost=2 if self.knob == "efSearch" else 4)
         k = min(k, self.ntotal)
         scores, ids = self.index.search(q, k, params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
