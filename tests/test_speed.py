@@ -162,3 +162,16 @@ def test_exact_index_is_recorded_as_exact(tmp_path: Path) -> None:
     meta = col.manifest["index"]
     assert meta["factory"] == "Flat" and meta["chosen"] == "auto"
     assert meta["exact"] is True and meta["recall_at_10"] == 1.0
+
+
+def test_help_imports_neither_numpy_nor_the_model_libraries() -> None:
+    script = (f"import sys; sys.path.insert(0, {str(REPO / 'src')!r})\n"
+              "from citeseek.cli import main\n"
+              "try:\n    main(['--help'])\nexcept SystemExit as exc:\n    code = exc.code\n"
+              "heavy = [m for m in ('numpy', 'faiss', 'torch', 'sentence_transformers') "
+              "if m in sys.modules]\n"
+              "print('MODULES', heavy, code)\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "index" in proc.stdout and proc.stdout.rsplit("MODULES", 1)[1].split() == ["[]", "0"]

@@ -233,8 +233,8 @@ class _Builder:
         model, dim = self.embedder.model_id, self.embedder.dimension
         store.prune_embeddings(model)
         counts = store.counts()
-        index = VectorIndex.build(store.iter_vectors(model, dim), dim, counts["chunks"],
-                                  self.settings.index)
+        index = VectorIndex.build(lambda: store.iter_vectors(model, dim), dim,
+                                  counts["chunks"], self.settings.index)
         if index.ntotal != counts["chunks"]:
             raise BuildError(f"{counts['chunks']} passages but {index.ntotal} vectors")
         measured = tune(index, lambda: store.iter_vectors(model, dim))

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
+from .config import BACKENDS
 from .errors import CiteseekError, UsageError
 
 
@@ -27,7 +28,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     overrides = {k: v for k, v in {
         "chunk_tokens": args.chunk_tokens, "overlap_tokens": args.overlap_tokens,
-        "index": args.index_type, "batch_size": args.batch_size,
+        "index": args.index_type, "batch_size": args.batch_size, "backend": args.backend,
         "embed_title": False if args.no_title else None,
     }.items() if v is not None}
     col = build(args.sources, args.store, model=args.model, strict=args.strict,
@@ -149,7 +150,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--chunk-tokens", type=int, help="passage size in model tokens")
     p.add_argument("--overlap-tokens", type=int, help="overlap between passages")
     p.add_argument("--no-title", action="store_true", help="embed passages without titles")
-    p.add_argument("--index-type", help="FAISS factory string, or 'auto'")
+    p.add_argument("--index-type", help="FAISS factory string (e.g. HNSW32,Flat or "
+                   "IVF1024,SQ8), or 'auto': exact below 20,000 passages, then HNSW, IVF "
+                   "above 500,000")
+    p.add_argument("--backend", choices=BACKENDS, help="how the model runs: torch "
+                   "(default) or onnx-int8 (needs the onnx extra; other vectors, so a "
+                   "collection keeps the backend it was built with)")
     p.add_argument("--batch-size", type=int, help="embedding batch size")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 

