@@ -12,12 +12,12 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from . import layout
+from .build_report import BuildReport, versions
 from .chunking import chunk_document, embed_text_for
 from .config import Settings
 from .embedding import Embedder, text_hash
@@ -29,61 +29,6 @@ from .vector_index import VectorIndex
 
 _COMMIT_EVERY = 200  # files per transaction while ingesting
 _EMBED_BLOCK = 4096  # passages embedded per committed block: what an interruption can lose
-
-
-@dataclass
-class BuildReport:
-    """What a build did. ``generation`` is None when nothing changed."""
-
-    store: str
-    generation: str | None
-    previous: str | None
-    files: int = 0
-    files_changed: int = 0
-    files_removed: int = 0
-    documents: int = 0
-    chunks: int = 0
-    embedded: int = 0
-    reused: int = 0  # vectors taken over from an interrupted build
-    skipped: list[Skipped] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def unchanged(self) -> bool:
-        return self.generation is None
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["skipped"] = [{"source": s.source, "reason": s.reason} for s in self.skipped]
-        data["unchanged"] = self.unchanged
-        return data
-
-    def __str__(self) -> str:
-        head = (f"{self.store}: up to date ({self.previous})" if self.unchanged else
-                f"{self.store}: built {self.generation}")
-        lines = [
-            head,
-            f"  files {self.files} ({self.files_changed} changed, {self.files_removed} removed),"
-            f" documents {self.documents}, passages {self.chunks}, newly embedded "
-            f"{self.embedded}{f' (reused {self.reused})' if self.reused else ''}, "
-            f"{self.seconds:.1f}s",
-        ]
-        if self.skipped:
-            lines.append(f"  skipped {len(self.skipped)}:")
-            lines.extend(f"    {s}" for s in self.skipped)
-        return "\n".join(lines)
-
-
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {"sqlite": sqlite3.sqlite_version}
-    for pkg in ("citeseek", "faiss-cpu", "sentence-transformers"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            out[pkg] = "unknown"
-    return out
 
 
 class _Builder:
@@ -251,7 +196,7 @@ class _Builder:
             "index": {"factory": index.factory, "ntotal": index.ntotal,
                       "chosen": "auto" if self.settings.index == "auto" else "setting",
                       "search": index.search_params, **measured},
-            "versions": _versions(),
+            "versions": versions(),
         })
         report.documents, report.chunks = counts["documents"], counts["chunks"]
 
