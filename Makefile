@@ -7,7 +7,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test test-fast lint notebook bench clean
+.PHONY: install demo test test-fast lint notebook bench bench-retrieval clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,15 @@ lint: install
 notebook: install
 	$(VENV)/bin/jupyter lab notebooks/
 
+# Speed and scale figures (README, "Speed and scale"); about 30-40 minutes on 2 cores.
 bench: install
+	$(PIP) install -e ".[onnx]"
+	$(PY) benchmarks/bench_build.py
+	$(PY) benchmarks/bench_search.py
+	$(PY) benchmarks/bench_encoders.py
+	$(PY) benchmarks/bench_memory.py
+
+bench-retrieval: install
 	$(PY) benchmarks/bench_retrieval.py
 
 clean:

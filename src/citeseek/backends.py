@@ -77,8 +77,8 @@ def export_model(st_model: Any, model_id: str) -> Path:
         (work / "citeseek.json").write_text(json.dumps({
             "model_id": model_id, "pooling": pooling, "inputs": names,
             "max_seq_length": int(st_model.max_seq_length),
-            "dimension": int(getattr(st_model, "get_embedding_dimension", None)
-                             or st_model.get_sentence_embedding_dimension)(),
+            "dimension": int((getattr(st_model, "get_embedding_dimension", None)
+                              or st_model.get_sentence_embedding_dimension)()),
         }, indent=2))
         try:
             os.replace(work, target)
