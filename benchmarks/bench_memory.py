@@ -54,7 +54,7 @@ class HashingEmbedder:
 
 def write_corpus(folder: Path, n: int) -> int:
     rng = np.random.default_rng(n)
-    vocab = [f"w{i}" for i in range(20_000)] + ["the", "of", "and", "a", "in"] * 400
+    vocab = np.array([f"w{i}" for i in range(20_000)] + ["the", "of", "and", "a", "in"] * 400)
     total = 0
     for i in range(n):
         sub = folder / f"{i // 1000:04d}"

@@ -151,11 +151,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--overlap-tokens", type=int, help="overlap between passages")
     p.add_argument("--no-title", action="store_true", help="embed passages without titles")
     p.add_argument("--index-type", help="FAISS factory string (e.g. HNSW32,Flat or "
-                   "IVF1024,SQ8), or 'auto': exact below 20,000 passages, then HNSW, IVF "
+                   "IVF1024,SQ8), or 'auto': exact below 10,000 passages, then HNSW, IVF "
                    "above 500,000")
     p.add_argument("--backend", choices=BACKENDS, help="how the model runs: torch "
-                   "(default) or onnx-int8 (needs the onnx extra; other vectors, so a "
-                   "collection keeps the backend it was built with)")
+                   "(default), onnx (same vectors) or onnx-int8 (other vectors, so the "
+                   "collection keeps it); onnx ones need the onnx extra")
     p.add_argument("--batch-size", type=int, help="embedding batch size")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 

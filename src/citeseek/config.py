@@ -9,9 +9,9 @@ from typing import Any
 from .errors import UsageError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
-# How the model runs. Others (onnx, openvino, openvino-int8) exist in ``backends`` for
-# benchmarks but are not offered: they were not faster here (README, "Speed and scale").
-BACKENDS = ("torch", "onnx-int8")
+# How the model runs. OpenVINO (fp32 and int8) exists in ``backends`` for the benchmark
+# but is not offered: it was slower than torch here (README, "Speed and scale").
+BACKENDS = ("torch", "onnx", "onnx-int8")
 SCHEMA_VERSION = 1
 
 
@@ -25,7 +25,8 @@ class Settings:
     ``index`` is ``"auto"`` (chosen by size) or a FAISS factory string such as
     ``"HNSW32,Flat"``. The overlap actually used is at most half a passage.
     ``backend`` runs the model with ``"torch"`` (default) or, with the ``onnx`` extra,
-    ``"onnx-int8"`` (ONNX Runtime, int8 weights; see ``citeseek.backends``).
+    ONNX Runtime: ``"onnx"`` (torch's vectors) or ``"onnx-int8"`` (int8 weights, vectors
+    of their own; see ``citeseek.backends``).
     """
 
     model: str = DEFAULT_MODEL
