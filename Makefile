@@ -7,7 +7,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install chromium demo test test-fast lint notebook bench clean
+.PHONY: install chromium demo test test-fast lint notebook bench bench-retrieval clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ $(VENV)/.torch: | $(PY)
 	touch $@
 
 $(VENV)/.installed: pyproject.toml $(VENV)/.torch
-	$(PIP) install -e ".[test,notebook,bench,ray]"
+	$(PIP) install -e ".[test,notebook,bench,ray,onnx]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -47,7 +47,14 @@ lint: install
 notebook: install
 	$(VENV)/bin/jupyter lab notebooks/
 
+# Speed and scale figures (README, "Speed and scale"); about 30-40 minutes on 2 cores.
 bench: install
+	$(PY) benchmarks/bench_build.py
+	$(PY) benchmarks/bench_search.py
+	$(PY) benchmarks/bench_encoders.py
+	$(PY) benchmarks/bench_memory.py
+
+bench-retrieval: install
 	$(PY) benchmarks/bench_retrieval.py
 
 clean:

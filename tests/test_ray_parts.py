@@ -97,9 +97,11 @@ def test_shards_are_read_in_file_order_once_and_gaps_fail(tmp_path: Path) -> Non
 
 
 def test_very_large_collections_get_ivf_pq_trained_on_a_sample(tmp_path: Path) -> None:
-    assert choose_factory(100_000, 384, compress=True) == "Flat"
-    assert choose_factory(3_000_000, 384) == "HNSW32,Flat"
-    assert choose_factory(3_000_000, 384, compress=True) == "IVF8192,PQ48"
+    plenty = 1 << 40
+    assert choose_factory(5_000, 384, plenty, compress=True) == "Flat"
+    assert choose_factory(100_000, 384, plenty, compress=True) == "HNSW32,Flat"
+    assert choose_factory(3_000_000, 384, plenty) == "IVF2048,Flat"
+    assert choose_factory(3_000_000, 384, plenty, compress=True) == "IVF8192,PQ48"
     assert ivfpq_factory(50_000_000, 384) == "IVF32768,PQ48"
     assert ivfpq_factory(100, 64) == "IVF256,PQ8"
     rng = np.random.default_rng(0)

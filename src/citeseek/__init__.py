@@ -6,15 +6,43 @@ col = citeseek.build("articles/", store="embeddings/articles")
 hits = col.search("How many protesters were killed?", k=5)
 ans = col.ask("How many protesters were killed in November 2019?")
 ```
+
+The names below load on first use, so ``import citeseek`` (and ``citeseek --help``)
+does not pull in numpy, FAISS or the model libraries.
 """
 
-from .answer_result import Answer, AnswerSentence
-from .collection import Collection, build, open
-from .config import Settings
-from .document import Document
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .errors import CiteseekError
-from .results import Hit, HitList
+
+if TYPE_CHECKING:
+    from .answer_result import Answer, AnswerSentence
+    from .collection import Collection, build, open
+    from .config import Settings
+    from .document import Document
+    from .results import Hit, HitList
 
 __all__ = ["Answer", "AnswerSentence", "CiteseekError", "Collection", "Document", "Hit",
            "HitList", "Settings", "build", "open"]
 __version__ = "0.1.0"
+
+_LAZY = {
+    "Answer": "answer_result", "AnswerSentence": "answer_result",
+    "Collection": "collection", "build": "collection", "open": "collection",
+    "Settings": "config", "Document": "document", "Hit": "results", "HitList": "results",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

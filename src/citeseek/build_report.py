@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -21,6 +22,7 @@ class BuildReport:
     documents: int = 0
     chunks: int = 0
     embedded: int = 0
+    reused: int = 0  # vectors taken over from an interrupted build
     skipped: list[Skipped] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -41,9 +43,23 @@ class BuildReport:
             head,
             f"  files {self.files} ({self.files_changed} changed, {self.files_removed} removed),"
             f" documents {self.documents}, passages {self.chunks}, newly embedded "
-            f"{self.embedded}, {self.seconds:.1f}s",
+            f"{self.embedded}{f' (reused {self.reused})' if self.reused else ''}, "
+            f"{self.seconds:.1f}s",
         ]
         if self.skipped:
             lines.append(f"  skipped {len(self.skipped)}:")
             lines.extend(f"    {s}" for s in self.skipped)
         return "\n".join(lines)
+
+
+def versions() -> dict[str, str]:
+    """Versions of citeseek and of the libraries whose output a collection holds."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"sqlite": sqlite3.sqlite_version}
+    for pkg in ("citeseek", "faiss-cpu", "sentence-transformers"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "unknown"
+    return out

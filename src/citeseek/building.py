@@ -17,36 +17,26 @@ from pathlib import Path
 from typing import Any
 
 from . import layout
-from .build_report import BuildReport
+from .build_report import BuildReport, versions
 from .chunking import Chunk, chunk_document, embed_text_for
 from .config import Settings
 from .document import Document
 from .embedding import Embedder, text_hash
 from .errors import BuildError, CiteseekError, ModelMismatch
+from .index_tuning import tune
 from .progress import progress_bar
 from .readers import Skipped, SourceFile, Unreadable, discover, read_file, read_source
 from .store import Store
 from .vector_index import VectorIndex
 
 _COMMIT_EVERY = 200  # files per transaction while ingesting
-
-
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {"sqlite": sqlite3.sqlite_version}
-    for pkg in ("citeseek", "faiss-cpu", "sentence-transformers"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            out[pkg] = "unknown"
-    return out
+_EMBED_BLOCK = 4096  # passages embedded per committed block: what an interruption can lose
 
 
 class _Builder:
     def __init__(self, root: Path, settings: Settings, embedder: Embedder,
                  previous: str | None, prev_manifest: dict[str, Any] | None,
-                 progress: bool) -> None:
+                 progress: bool, leftovers: list[str] | None = None) -> None:
         self.root = root
         self.settings = settings
         self.embedder = embedder
@@ -56,6 +46,8 @@ class _Builder:
         self.generation: str | None = None
         self.store: Store | None = None
         self.pending = 0
+        self.leftovers = leftovers or []  # unpublished generations of interrupted builds
+        self.harvested = 0
 
     def _reserve(self) -> Path:
         """The new generation's folder, created on first use (not yet holding a store)."""
@@ -142,6 +134,7 @@ class _Builder:
             return
         self.store.conn.execute("COMMIT")
         report.embedded += self._embed()
+        report.reused = self.harvested
         self._finish(report)
 
     def _changed(self, files: list[SourceFile], old: Store | None, same: bool,
@@ -168,30 +161,45 @@ class _Builder:
         for source, data, sha in changed:
             self.ingest(source, data, sha, report)
 
+    def _harvest(self, dim: int) -> None:
+        """Take the vectors that interrupted builds had computed, then remove their
+        folders: a build killed while embedding resumes where it stopped."""
+        assert self.store is not None
+        for name in self.leftovers:
+            self.harvested += self.store.harvest_embeddings(
+                self.root / name / layout.STORE_FILE, self.embedder.model_id, dim)
+        if self.leftovers:
+            keep = {self.generation} | ({self.previous} if self.previous else set())
+            layout.remove_stale(self.root, keep={g for g in keep if g})
+            self.leftovers = []
+
     def _embed(self) -> int:
+        """Embed every passage text not cached yet, shortest first, in committed blocks."""
         assert self.store is not None
         model = self.embedder.model_id
-        missing = self.store.missing_embeddings(model)
-        if not missing:
+        dim = (self.prev_manifest["model"]["dimension"] if self.prev_manifest
+               else self.embedder.dimension)
+        self._harvest(dim)
+        ids = self.store.missing_embedding_ids(model)
+        if not len(ids):
             return 0
-        hashes = [h for h, _, _ in missing]
-        texts = [embed_text_for(title, text, self.settings) for _, text, title in missing]
-        block = 4096
-        with progress_bar(total=len(texts), desc="embedding", unit="passage",
-                          disable=not self.progress or len(texts) < 64) as bar:
-            for i in range(0, len(texts), block):
-                vecs = self.embedder.encode(texts[i:i + block],
-                                            batch_size=self.settings.batch_size)
+        with progress_bar(total=len(ids), desc="embedding", unit="passage",
+                          disable=not self.progress or len(ids) < 64) as bar:
+            for i in range(0, len(ids), _EMBED_BLOCK):
+                rows = self.store.embedding_inputs(ids[i:i + _EMBED_BLOCK])
+                texts = [embed_text_for(title, text, self.settings) for _, text, title in rows]
+                vecs = self.embedder.encode(texts, batch_size=self.settings.batch_size)
                 self.store.conn.execute("BEGIN")
-                self.store.put_embeddings(model, hashes[i:i + block], vecs)
+                self.store.put_embeddings(model, [h for h, _, _ in rows], vecs)
                 self.store.conn.execute("COMMIT")
                 bar.update(len(vecs))
-        return len(texts)
+        return len(ids)
 
     def build_index(self, store: Store, dim: int, n_vectors: int) -> VectorIndex:
         """The FAISS index of every passage's vector (the settings' factory, or by size)."""
-        return VectorIndex.build(store.iter_vectors(self.embedder.model_id, dim), dim,
-                                 n_vectors, self.settings.index)
+        model = self.embedder.model_id
+        return VectorIndex.build(lambda: store.iter_vectors(model, dim), dim, n_vectors,
+                                 self.settings.index)
 
     def _finish(self, report: BuildReport) -> None:
         assert self.store is not None and self.generation is not None
@@ -202,6 +210,7 @@ class _Builder:
         index = self.build_index(store, dim, counts["chunks"])
         if index.ntotal != counts["chunks"]:
             raise BuildError(f"{counts['chunks']} passages but {index.ntotal} vectors")
+        measured = tune(index, lambda: store.iter_vectors(model, dim))
         store.conn.execute("VACUUM")
         store.close()
         index.save(gen_dir / layout.INDEX_FILE)
@@ -212,8 +221,10 @@ class _Builder:
                       "max_seq_length": self.embedder.max_seq_length},
             "settings": self.settings.to_dict(),
             "counts": counts,
-            "index": {"factory": index.factory, "ntotal": index.ntotal},
-            "versions": _versions(),
+            "index": {"factory": index.factory, "ntotal": index.ntotal,
+                      "chosen": "auto" if self.settings.index == "auto" else "setting",
+                      "search": index.search_params, **measured},
+            "versions": versions(),
         })
         report.documents, report.chunks = counts["documents"], counts["chunks"]
 
@@ -234,9 +245,12 @@ def build_collection(sources: Iterable[str | os.PathLike[str]], root: Path, *,
             raise ModelMismatch(
                 f"{root} was built with model {prev_manifest['model']['id']!r}, not "
                 f"{embedder.model_id!r}; build into a new --store to change models")
-        layout.remove_stale(root, keep={previous} if previous else set())
+        kept = {previous} if previous else set()
+        leftovers = layout.unpublished(root)
+        layout.remove_stale(root, keep=kept | set(leftovers))
         report = BuildReport(store=str(root), generation=None, previous=previous)
-        builder = (builder_class or _Builder)(root, settings, embedder, previous, prev_manifest, progress)
+        builder = (builder_class or _Builder)(root, settings, embedder, previous,
+                                              prev_manifest, progress, leftovers)
         try:
             builder.run(sources, report)
             if strict and report.skipped:
@@ -249,14 +263,17 @@ def build_collection(sources: Iterable[str | os.PathLike[str]], root: Path, *,
             if builder.generation is not None:
                 layout.read_manifest(root / builder.generation, verify=True)
                 layout.publish(root, builder.generation)
-                layout.remove_stale(root, keep={builder.generation} | (
-                    {previous} if previous else set()))
+                layout.remove_stale(root, keep={builder.generation} | kept)
+            else:
+                layout.remove_stale(root, keep=kept)
         except BaseException as exc:
             if builder.store is not None:
                 builder.store.close()
+            if isinstance(exc, KeyboardInterrupt):
+                raise  # its half-written generation is harvested by the next build
             if builder.generation is not None and layout.current_generation(root) != \
                     builder.generation:
-                layout.remove_stale(root, keep={previous} if previous else set())
+                layout.remove_stale(root, keep=kept)
             if isinstance(exc, CiteseekError | KeyboardInterrupt):
                 raise
             if isinstance(exc, OSError | sqlite3.Error):  # a full disk, an I/O error

@@ -15,6 +15,9 @@ from .config import Settings
 from .readers import Document
 
 TITLE_TOKENS = 32  # a title prefix longer than this is cut for embedding
+# A passage counted this far below the limit in context is not re-tokenized on its own:
+# counts in context and alone differ by a token or two at most (a word cut at an edge).
+RECOUNT_MARGIN = 8
 _ABBREVIATION_WINDOW = 32  # characters looked at before a full stop
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "st", "sr", "jr", "no", "vs", "etc", "e.g", "i.e",
@@ -95,10 +98,10 @@ def chunk_document(doc: Document, tokenizer: Tokenizer, settings: Settings) -> l
     """Split ``doc`` into overlapping passages that fit the model."""
     limit = tokenizer.max_seq_length - 2  # [CLS] and [SEP]
     budget = min(settings.chunk_tokens or limit, limit)
-    title = _short_title(doc.title, tokenizer, min(TITLE_TOKENS, limit // 4)) \
-        if settings.embed_title else None
+    title, title_tokens = _short_title(doc.title, tokenizer, min(TITLE_TOKENS, limit // 4)) \
+        if settings.embed_title else (None, 0)
     if title:
-        budget -= len(tokenizer.token_spans(title)) + 1
+        budget -= title_tokens + 1
     budget = max(budget, min(16, limit))
     overlap = min(settings.overlap_tokens, budget // 2)
 
@@ -138,16 +141,24 @@ def chunk_document(doc: Document, tokenizer: Tokenizer, settings: Settings) -> l
         _make_chunk(doc, n, units[a][0], units[b - 1][1], title, settings)
         for n, (a, b) in enumerate(groups)
     ]
-    return _enforce_limit(doc, chunks, tokenizer, title, settings)
+    # Tokens of each embedding text as counted in context: passage, title, separator, and
+    # the two special tokens.
+    estimates = [sum(u[2] for u in units[a:b]) + (title_tokens + 1 if title else 0) + 2
+                 for a, b in groups]
+    return _enforce_limit(doc, chunks, tokenizer, title, settings, estimates)
 
 
-def _short_title(title: str | None, tokenizer: Tokenizer, max_tokens: int) -> str | None:
+def _short_title(title: str | None, tokenizer: Tokenizer,
+                 max_tokens: int) -> tuple[str | None, int]:
+    """The title cut to ``max_tokens`` tokens, and its token count."""
     if not title or max_tokens <= 0:
-        return None
+        return None, 0
     spans = tokenizer.token_spans(title)
     if not spans:
-        return None
-    return title[: spans[max_tokens - 1][1]] if len(spans) > max_tokens else title
+        return None, 0
+    if len(spans) > max_tokens:
+        return title[: spans[max_tokens - 1][1]], max_tokens
+    return title, len(spans)
 
 
 def _split_long(start: int, end: int, spans: list[tuple[int, int]], tok_starts: list[int],
@@ -180,15 +191,22 @@ def _make_chunk(doc: Document, ordinal: int, start: int, end: int, title: str | 
 
 
 def _enforce_limit(doc: Document, chunks: list[Chunk], tokenizer: Tokenizer,
-                   title: str | None, settings: Settings) -> list[Chunk]:
-    """Re-count each embedding text on its own and shorten any that the model would cut.
+                   title: str | None, settings: Settings,
+                   estimates: list[int]) -> list[Chunk]:
+    """Re-count each embedding text near the limit on its own and shorten any that the
+    model would cut.
 
     Counting in context and alone can differ by a token or two where a cut falls inside
-    a word; this check makes the limit hold whatever the tokenizer does.
+    a word; this check makes the limit hold whatever the tokenizer does. Texts counted
+    at least ``RECOUNT_MARGIN`` tokens below the limit are not tokenized again (that
+    second pass was a third of a build's cost outside the model).
     """
     limit = tokenizer.max_seq_length
     out = []
-    for chunk in chunks:
+    for chunk, estimate in zip(chunks, estimates, strict=True):
+        if estimate + RECOUNT_MARGIN <= limit:
+            out.append(chunk)
+            continue
         while True:
             (n,) = tokenizer.count_tokens([chunk.embed_text])
             if n <= limit or chunk.end - chunk.start <= 1:

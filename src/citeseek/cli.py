@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
+from .config import BACKENDS
 from .errors import CiteseekError, UsageError
 
 
@@ -27,7 +28,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     overrides = {k: v for k, v in {
         "chunk_tokens": args.chunk_tokens, "overlap_tokens": args.overlap_tokens,
-        "index": args.index_type, "batch_size": args.batch_size,
+        "index": args.index_type, "batch_size": args.batch_size, "backend": args.backend,
         "embed_title": False if args.no_title else None,
     }.items() if v is not None}
     if args.engine != "ray" and (args.address or args.workers):
@@ -152,7 +153,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--chunk-tokens", type=int, help="passage size in model tokens")
     p.add_argument("--overlap-tokens", type=int, help="overlap between passages")
     p.add_argument("--no-title", action="store_true", help="embed passages without titles")
-    p.add_argument("--index-type", help="FAISS factory string, or 'auto'")
+    p.add_argument("--index-type", help="FAISS factory string (e.g. HNSW32,Flat or "
+                   "IVF1024,SQ8), or 'auto': exact below 10,000 passages, then HNSW, IVF "
+                   "above 500,000")
+    p.add_argument("--backend", choices=BACKENDS, help="how the model runs: torch "
+                   "(default), onnx (same vectors) or onnx-int8 (other vectors, so the "
+                   "collection keeps it); onnx ones need the onnx extra")
     p.add_argument("--batch-size", type=int, help="embedding batch size")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--engine", choices=("local", "ray"), default="local",

@@ -16,7 +16,7 @@ import numpy as np
 from . import layout
 from .building import BuildReport, build_collection
 from .config import Settings
-from .embedding import Embedder, model_id_for, resolve_embedder
+from .embedding import Embedder, backend_model_id, model_id_for, resolve_embedder
 from .errors import CiteseekError, CorruptCollection, ModelMismatch, UsageError
 from .readers import Document
 from .results import Hit, HitList
@@ -63,7 +63,9 @@ class Collection:
         built_with = manifest["model"]["id"]
         if self._model_arg is not None:
             wanted = (self._model_arg if isinstance(self._model_arg, str) else None)
-            wanted_id = model_id_for(wanted) if wanted else self._model_arg.model_id  # type: ignore[union-attr]
+            backend = manifest["settings"].get("backend", "torch")
+            wanted_id = (backend_model_id(model_id_for(wanted), backend) if wanted
+                         else self._model_arg.model_id)  # type: ignore[union-attr]
             if wanted_id != built_with:
                 raise ModelMismatch(f"{self.root} was built with model {built_with!r}, not "
                                     f"{wanted_id!r}")
@@ -75,7 +77,8 @@ class Collection:
         index = VectorIndex.load(gen_dir / layout.INDEX_FILE,
                                  dimension=manifest["model"]["dimension"],
                                  count=manifest["index"]["ntotal"],
-                                 factory=manifest["index"]["factory"])
+                                 factory=manifest["index"]["factory"],
+                                 search=manifest["index"].get("search"))
         return _Generation(name, manifest, store, index)
 
     def _load_current(self) -> _Generation:
@@ -137,8 +140,8 @@ class Collection:
     def embedder(self) -> Embedder:
         if self._embedder is None:
             arg = self._model_arg
-            self._embedder = resolve_embedder(
-                arg if arg is not None else self.settings.model)
+            self._embedder = _resolve(arg if arg is not None else self.settings.model,
+                                      self.settings.backend)
         return self._embedder
 
     def embed_query(self, text: str) -> np.ndarray:
@@ -280,6 +283,12 @@ class Collection:
                 f"model={self._gen.manifest['model']['id']!r})")
 
 
+def _resolve(model: str | Embedder, backend: str) -> Embedder:
+    # The one-argument call for torch: callers that stand in their own resolver (tests
+    # with a fake model) need not know about backends.
+    return resolve_embedder(model) if backend == "torch" else resolve_embedder(model, backend)
+
+
 def default_store(sources: Sequence[str | os.PathLike[str]]) -> Path:
     first = Path(sources[0]).expanduser().absolute()
     name = first.stem if first.is_file() else first.name
@@ -295,7 +304,8 @@ def build(sources: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
 
     ``sources``: folders (read recursively), files, or a list of both. ``store``: the
     collection folder (default ``embeddings/<name of the first source>``). Settings
-    (``chunk_tokens``, ``overlap_tokens``, ``embed_title``, ``batch_size``, ``index``)
+    (``chunk_tokens``, ``overlap_tokens``, ``embed_title``, ``batch_size``, ``index``,
+    ``backend``)
     default to the collection's previous ones. Files that cannot be read are skipped
     and listed in ``collection.last_build.skipped``; ``strict=True`` fails instead.
     ``engine="ray"`` reads, chunks and embeds the changed files on a Ray cluster
@@ -323,7 +333,7 @@ def build(sources: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     elif model is not None:
         merged["model"] = model.model_id
     chosen = Settings.from_dict(merged)
-    embedder = resolve_embedder(model if model is not None else chosen.model)
+    embedder = _resolve(model if model is not None else chosen.model, chosen.backend)
     if engine == "ray":
         from .ray_engine import RayOptions, build_collection_on_ray
 

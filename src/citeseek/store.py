@@ -6,15 +6,17 @@ import json
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from .chunking import Chunk
+from .embedding_cache import EmbeddingCache
 from .errors import CorruptCollection, UsageError
 from .readers import Document
+
+if TYPE_CHECKING:
+    import numpy as np
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files(
@@ -64,7 +66,7 @@ def fts_query(text: str) -> str | None:
     return " OR ".join('"' + w.replace('"', '""') + '"' for w in unique)
 
 
-class Store:
+class Store(EmbeddingCache):
     """One generation's ``store.sqlite``. Read-only stores may be shared across threads."""
 
     def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
@@ -140,15 +142,17 @@ class Store:
             (doc.doc_id, doc.file_key, doc.source, doc.title, doc.date, doc.url, doc.format,
              doc.text, json.dumps(doc.line_map, separators=(",", ":")), doc.content_hash),
         )
-        for chunk, h in zip(chunks, embed_hashes, strict=True):
-            cur = c.execute(
-                "INSERT INTO chunks(doc_id, ord, start, \"end\", line_start, line_end, text, "
-                "embed_hash) VALUES (?,?,?,?,?,?,?,?)",
-                (doc.doc_id, chunk.ord, chunk.start, chunk.end, chunk.line_start,
-                 chunk.line_end, chunk.text, h),
-            )
-            c.execute("INSERT INTO chunks_fts(rowid, title, body) VALUES (?,?,?)",
-                      (cur.lastrowid, doc.title or "", chunk.text))
+        first = (c.execute("SELECT coalesce(max(chunk_id), 0) FROM chunks").fetchone()[0]
+                 + 1)
+        ids = range(first, first + len(chunks))
+        c.executemany(
+            "INSERT INTO chunks(chunk_id, doc_id, ord, start, \"end\", line_start, line_end, "
+            "text, embed_hash) VALUES (?,?,?,?,?,?,?,?,?)",
+            [(cid, doc.doc_id, ch.ord, ch.start, ch.end, ch.line_start, ch.line_end, ch.text, h)
+             for cid, ch, h in zip(ids, chunks, embed_hashes, strict=True)])
+        c.executemany("INSERT INTO chunks_fts(rowid, title, body) VALUES (?,?,?)",
+                      [(cid, doc.title or "", ch.text) for cid, ch in zip(ids, chunks,
+                                                                        strict=True)])
 
     def remove_document(self, doc_id: str) -> None:
         c = self.conn
@@ -210,69 +214,7 @@ class Store:
             "chunks": c.execute("SELECT count(*) FROM chunks").fetchone()[0],
         }
 
-    # -- embeddings ---------------------------------------------------------------
-    def missing_embeddings(self, model: str) -> list[tuple[str, str, str | None]]:
-        """(hash, chunk text, title) of one chunk per embedding hash not yet cached."""
-        return self.conn.execute(
-            "SELECT c.embed_hash, c.text, d.title FROM chunks c JOIN documents d USING(doc_id) "
-            "WHERE NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.model=? AND "
-            "e.hash=c.embed_hash) GROUP BY c.embed_hash", (model,)).fetchall()
-
-    def put_embeddings(self, model: str, hashes: Sequence[str], vectors: np.ndarray) -> None:
-        data = np.ascontiguousarray(vectors, dtype="<f4")
-        self.conn.executemany(
-            "INSERT OR REPLACE INTO embeddings VALUES (?,?,?)",
-            ((model, h, data[i].tobytes()) for i, h in enumerate(hashes)))
-
-    def embedding_hashes(self, model: str) -> list[str]:
-        """The text hashes whose vectors are cached for ``model``."""
-        return [h for (h,) in self.conn.execute(
-            "SELECT hash FROM embeddings WHERE model=? ORDER BY hash", (model,))]
-
-    def sample_vectors(self, model: str, dim: int, limit: int) -> np.ndarray:
-        """About ``limit`` cached vectors, a uniform sample: hashes are uniformly spread,
-        so those below a cut-off are a random draw (and the same on every run)."""
-        total = self.conn.execute("SELECT count(*) FROM embeddings WHERE model=?",
-                                  (model,)).fetchone()[0]
-        cut = f"{min(0xFFFFFFFF, (0xFFFFFFFF * limit) // max(total, 1)):08x}"
-        rows = self.conn.execute("SELECT vector FROM embeddings WHERE model=? AND "
-                                 "substr(hash, 1, 8)<=? LIMIT ?", (model, cut, limit))
-        return np.frombuffer(b"".join(r[0] for r in rows), dtype="<f4").reshape(-1, dim)
-
-    def prune_embeddings(self, model: str) -> int:
-        """Drop cached vectors no chunk uses (and every other model's)."""
-        cur = self.conn.execute(
-            "DELETE FROM embeddings WHERE model<>? OR hash NOT IN "
-            "(SELECT embed_hash FROM chunks)", (model,))
-        return cur.rowcount
-
-    def iter_vectors(self, model: str, dim: int, *,
-                     batch: int = 20000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """(chunk ids, vectors) in blocks, in chunk id order."""
-        cur = self.conn.execute(
-            "SELECT c.chunk_id, e.vector FROM chunks c JOIN embeddings e "
-            "ON e.model=? AND e.hash=c.embed_hash ORDER BY c.chunk_id", (model,))
-        while rows := cur.fetchmany(batch):
-            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-            vecs = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f4").reshape(-1, dim)
-            yield ids, vecs
-
-    def vectors_for(self, model: str, dim: int,
-                    chunk_ids: Iterable[int]) -> tuple[np.ndarray, np.ndarray]:
-        ids_list = list(chunk_ids)
-        got_ids: list[int] = []
-        blobs: list[bytes] = []
-        for i in range(0, len(ids_list), 500):
-            part = ids_list[i:i + 500]
-            marks = ",".join("?" * len(part))
-            for cid, blob in self.conn.execute(
-                f"SELECT c.chunk_id, e.vector FROM chunks c JOIN embeddings e ON e.model=? "
-                f"AND e.hash=c.embed_hash WHERE c.chunk_id IN ({marks})", [model, *part]):
-                got_ids.append(cid)
-                blobs.append(blob)
-        vecs = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(-1, dim)
-        return np.asarray(got_ids, dtype=np.int64), vecs
-
+    # -- vectors in passage order ---------------------------------------------------
     def vectors_in_order(self, model: str, dim: int,
                          chunk_ids: Sequence[int] | None = None) -> np.ndarray:
         """Vectors of ``chunk_ids`` (all passages in ``passages()`` order when None), one

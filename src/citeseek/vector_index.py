@@ -1,9 +1,21 @@
-"""FAISS index of chunk vectors by chunk id: choice by size, verified save and load."""
+"""FAISS index of chunk vectors by chunk id: choice by size, verified save and load.
+
+Exact search while a query can scan every vector in a few milliseconds; an HNSW graph
+beyond that; IVF lists for very large collections, where HNSW takes too long to build.
+When the full vectors would not fit in the memory budget, they are stored as 8-bit
+scalars (SQ8), and when even those would not fit, product-quantized (IVF-PQ, a few bytes
+a passage; the Ray engine asks for it from ``COMPRESS_LIMIT`` passages). The search parameter (``efSearch`` or ``nprobe``) is tuned after the
+build so that recall@10 against exact search reaches ``TARGET_RECALL`` on a sample of
+the collection's own vectors (see ``index_tuning``); both are written to the manifest.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable, Iterable, Sequence
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +23,14 @@ import numpy as np
 
 from .errors import BuildError, CorruptCollection, UsageError
 
-EXACT_LIMIT = 200_000  # below this many passages exact search is fast enough
-COMPRESS_LIMIT = 2_000_000  # from this many, a compressed index (when asked for)
-TRAIN_SAMPLE = 100_000  # vectors a trained index (IVF, PQ) learns from
-NPROBE = 32  # inverted lists an IVF search visits
+EXACT_LIMIT = 10_000  # exact (Flat) below this many passages: a scan of a few ms here
+IVF_LIMIT = 500_000  # HNSW below this many passages; IVF lists (quick to build) above
+COMPRESS_LIMIT = 2_000_000  # from this many, IVF-PQ when compression is asked for
+TRAIN_SAMPLE = 100_000  # vectors a trained index (IVF, PQ) learns from, at most
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+
+Blocks = Iterable[tuple[np.ndarray, np.ndarray]]
 
 
 def _faiss() -> Any:
@@ -23,14 +39,73 @@ def _faiss() -> Any:
     return faiss
 
 
-def choose_factory(n_vectors: int, dim: int = 384, *, compress: bool = False) -> str:
-    """Exact inner-product search for small collections, HNSW graphs for large ones and,
-    with ``compress``, IVF-PQ for very large ones (a few bytes a passage)."""
+_threads_lock = threading.Lock()
+_threads_users = 0
+_threads_saved = 1
+
+
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    """One OpenMP thread while searching for one query: waking a team of threads costs
+    far more than the search (30 ms against 0.2 ms for HNSW on a busy 2-core machine).
+    Counted, so concurrent searches restore the setting only when the last one ends."""
+    global _threads_users, _threads_saved
+    faiss = _faiss()
+    with _threads_lock:
+        if _threads_users == 0:
+            _threads_saved = faiss.omp_get_max_threads()
+            faiss.omp_set_num_threads(1)
+        _threads_users += 1
+    try:
+        yield
+    finally:
+        with _threads_lock:
+            _threads_users -= 1
+            if _threads_users == 0:
+                faiss.omp_set_num_threads(_threads_saved)
+
+
+def memory_budget() -> int:
+    """Bytes an index may take in RAM: half of what the machine has available now."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024 // 2
+    except (OSError, ValueError):
+        pass
+    pages = os.sysconf("SC_PHYS_PAGES") if hasattr(os, "sysconf") else 0
+    return int(pages * os.sysconf("SC_PAGE_SIZE") // 4) if pages else 4 << 30
+
+
+def choose_factory(n_vectors: int, dim: int = 384, budget: int | None = None, *,
+                   compress: bool = False) -> str:
+    """A FAISS factory string for ``n_vectors`` of dimension ``dim``.
+
+    Exact below ``EXACT_LIMIT``; ``HNSW32`` up to ``IVF_LIMIT``; ``IVF{~sqrt(n)}`` above
+    (a power of two: 1024 lists for a million passages, trained in seconds).
+    Vectors are stored whole (``Flat``) when they fit in ``budget`` bytes (half the
+    available memory by default), else as 8-bit scalars (``SQ8``, a quarter of the size),
+    else product-quantized (IVF-PQ). ``compress`` asks for IVF-PQ from
+    ``COMPRESS_LIMIT`` passages whatever the memory (an index built for serving
+    elsewhere, as the Ray engine does).
+    """
     if n_vectors < EXACT_LIMIT:
         return "Flat"
-    if not compress or n_vectors < COMPRESS_LIMIT:
-        return "HNSW32,Flat"
-    return ivfpq_factory(n_vectors, dim)
+    if compress and n_vectors >= COMPRESS_LIMIT:
+        return ivfpq_factory(n_vectors, dim)
+    budget = memory_budget() if budget is None else budget
+    graph = HNSW_M * 2 * 4 if n_vectors < IVF_LIMIT else 8  # links, or the list id
+    if n_vectors * (dim * 4 + graph) <= budget:
+        storage = "Flat"
+    elif n_vectors * (dim + graph) <= budget:
+        storage = "SQ8"
+    else:
+        return ivfpq_factory(n_vectors, dim)
+    if n_vectors < IVF_LIMIT:
+        return f"HNSW{HNSW_M},{storage}"
+    nlist = 1 << round(math.log2(math.sqrt(n_vectors)))
+    return f"IVF{nlist},{storage}"
 
 
 def ivfpq_factory(n_vectors: int, dim: int) -> str:
@@ -40,12 +115,40 @@ def ivfpq_factory(n_vectors: int, dim: int) -> str:
     return f"IVF{nlist},PQ{m}"
 
 
+def search_parameter(index: Any) -> str | None:
+    """The name of the knob that trades speed for recall in ``index``, if any."""
+    if hasattr(index, "hnsw"):
+        return "efSearch"
+    if hasattr(index, "nprobe"):
+        return "nprobe"
+    return None
+
+
+def _spread_sample(blocks: Callable[[], Blocks], n_vectors: int, dim: int,
+                   nlist: int) -> np.ndarray:
+    """Training vectors drawn across the whole collection, not its first articles only:
+    40 per IVF list, at least 50,000, at most ``TRAIN_SAMPLE`` (or all there are)."""
+    size = min(n_vectors, min(TRAIN_SAMPLE, max(40 * nlist, 50_000)))
+    picks = np.sort(np.random.default_rng(0).choice(n_vectors, size, replace=False))
+    parts, offset = [], 0
+    for _, vecs in blocks():
+        local = picks[(picks >= offset) & (picks < offset + len(vecs))] - offset
+        parts.append(np.array(vecs[local], dtype=np.float32))
+        offset += len(vecs)
+    return np.concatenate(parts) if parts else np.zeros((0, dim), np.float32)
+
+
 class VectorIndex:
     """Inner-product (cosine, on normalized vectors) search returning chunk ids."""
 
-    def __init__(self, index: Any, factory: str) -> None:
+    def __init__(self, index: Any, factory: str, search: dict[str, int] | None = None) -> None:
         self.index = index
         self.factory = factory
+        self.inner = _faiss().downcast_index(index.index)
+        self.knob = search_parameter(self.inner)
+        self.search_params: dict[str, int] = dict(search or {})
+        if self.knob and self.knob not in self.search_params:
+            self.search_params[self.knob] = 64 if self.knob == "efSearch" else 32
 
     @property
     def ntotal(self) -> int:
@@ -56,31 +159,35 @@ class VectorIndex:
         return int(self.index.d)
 
     @classmethod
-    def build(cls, blocks: Iterable[tuple[np.ndarray, np.ndarray]], dim: int,
-              n_vectors: int, factory: str = "auto", *,
+    def build(cls, blocks: Callable[[], Blocks] | Blocks, dim: int, n_vectors: int,
+              factory: str = "auto", *,
               sample: Callable[[], np.ndarray] | None = None) -> VectorIndex:
-        """Index ``blocks`` of (ids, vectors). An index that must be trained learns from
-        ``sample()`` when given (so ``blocks`` stream once), else from the first
-        ``TRAIN_SAMPLE`` vectors (all blocks are then held in memory)."""
+        """Build from ``blocks()``, (chunk ids, vectors) in blocks (a callable, so the
+        blocks can be read again; a plain iterable is held in memory). An index that
+        needs training learns from ``sample()`` when given, else from a spread sample
+        read in a first pass over the blocks, so memory holds the index and one block,
+        never a second copy of every vector."""
         faiss = _faiss()
-        chosen = choose_factory(n_vectors) if factory == "auto" else factory
+        if not callable(blocks):
+            held = list(blocks)
+            blocks = lambda: held  # noqa: E731
+        chosen = choose_factory(n_vectors, dim) if factory == "auto" else factory
         try:
             inner = faiss.index_factory(dim, chosen, faiss.METRIC_INNER_PRODUCT)
         except RuntimeError as exc:
             raise UsageError(f"invalid FAISS index description {chosen!r}: {exc}") from None
         index = faiss.IndexIDMap2(inner)
         if hasattr(inner, "hnsw"):
-            inner.hnsw.efConstruction = 80
-        pending = list(blocks) if not inner.is_trained and sample is None else blocks
+            inner.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
         if not inner.is_trained:
-            train = sample() if sample is not None else \
-                np.concatenate([v for _, v in pending])[:TRAIN_SAMPLE]
+            train = sample() if sample is not None else _spread_sample(
+                blocks, n_vectors, dim, int(getattr(inner, "nlist", 0)))
             try:
                 inner.train(np.ascontiguousarray(train, dtype=np.float32))
-            except RuntimeError as exc:  # e.g. fewer vectors than the index has centroids
+            except RuntimeError as exc:  # e.g. fewer vectors than IVF lists
                 raise BuildError(f"cannot train {chosen!r} on {len(train)} vectors: "
                                  f"{str(exc).splitlines()[-1]}") from None
-        for ids, vecs in pending:
+        for ids, vecs in blocks():
             index.add_with_ids(np.ascontiguousarray(vecs, dtype=np.float32),
                                np.ascontiguousarray(ids, dtype=np.int64))
         return cls(index, chosen)
@@ -105,7 +212,8 @@ class VectorIndex:
                          factory=self.factory)
 
     @classmethod
-    def load(cls, path: Path, *, dimension: int, count: int, factory: str) -> VectorIndex:
+    def load(cls, path: Path, *, dimension: int, count: int, factory: str,
+             search: dict[str, int] | None = None) -> VectorIndex:
         faiss = _faiss()
         try:
             index = faiss.read_index(str(path))
@@ -115,7 +223,23 @@ class VectorIndex:
             raise CorruptCollection(
                 f"{path} holds {index.ntotal} vectors of dimension {index.d}; the manifest "
                 f"says {count} of dimension {dimension}")
-        return cls(index, factory)
+        return cls(index, factory, search)
+
+    def _params(self, sel: Any, k: int, boost: int = 1) -> Any:
+        faiss = _faiss()
+        if self.knob == "efSearch":
+            return faiss.SearchParametersHNSW(
+                sel=sel, efSearch=max(self.search_params["efSearch"] * boost, 2 * k))
+        if self.knob == "nprobe":
+            nlist = int(self.inner.nlist)
+            return faiss.SearchParametersIVF(
+                sel=sel, nprobe=min(nlist, self.search_params["nprobe"] * boost))
+        return faiss.SearchParameters(sel=sel) if sel is not None else None
+
+    def search_many(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, ids) of the top ``k`` for each row of ``queries`` (unfiltered)."""
+        q = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.dimension)
+        return self.index.search(q, min(k, self.ntotal), params=self._params(None, k))
 
     def search(self, query: np.ndarray, k: int, *,
                allowed: Sequence[int] | None = None) -> list[tuple[int, float]]:
@@ -125,22 +249,15 @@ class VectorIndex:
             return []
         faiss = _faiss()
         q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
-        # The id map hands back its inner index as a plain Index: downcast to see HNSW.
-        is_hnsw = hasattr(faiss.downcast_index(self.index.index), "hnsw")
-        params = None
-        if allowed is not None:
+        if allowed is None:
+            params = self._params(None, k)
+        else:
             if len(allowed) == 0:
                 return []
             sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
-            params = faiss.SearchParameters(sel=sel)
             k = min(k, len(allowed))
-            if is_hnsw:
-                params = faiss.SearchParametersHNSW(sel=sel, efSearch=max(128, 2 * k))
-        elif is_hnsw:
-            params = faiss.SearchParametersHNSW(efSearch=max(64, 2 * k))
-        if faiss.try_extract_index_ivf(self.index.index) is not None:  # IVF: more lists
-            params = faiss.SearchParametersIVF(sel=params.sel if params else None,
-                                               nprobe=NPROBE)
+            params = self._params(sel, k, boost=2 if self.knob == "efSearch" else 4)
         k = min(k, self.ntotal)
-        scores, ids = self.index.search(q, k, params=params)
+        with _one_thread():
+            scores, ids = self.index.search(q, k, params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]

@@ -1,0 +1,123 @@
+"""Peak memory of a build against corpus size, measured with ``/usr/bin/time -v``.
+
+Writes N synthetic articles (text files of about 250 words, drawn from a fixed
+vocabulary) and builds each corpus in a child process under ``/usr/bin/time -v``. The
+real model would take hours at this scale, so the child embeds with a cheap hashing
+embedder of the real model's shape (dimension 384, 256 tokens); everything else (reading,
+chunking, SQLite, the embedding cache, FAISS, the verified save) is citeseek's own code.
+The index is exact (``Flat``) to keep the run short: an HNSW or IVF index over the
+same vectors takes the bytes per passage that ``bench_search.py`` reports.
+
+    .venv/bin/python benchmarks/bench_memory.py [--articles 10000,100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+_WORD = re.compile(r"\w+|[^\w\s]")
+
+
+class HashingEmbedder:
+    """Words hashed into 384 dimensions: the real model's shape at a tiny cost."""
+
+    model_id = "bench-hashing-384"
+    max_seq_length = 256
+    dimension = 384
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        return [m.span() for m in _WORD.finditer(text)]
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        return [len(_WORD.findall(t)) + 2 for t in texts]
+
+    def encode(self, texts: list[str], *, batch_size: int = 32,
+               progress: bool = False) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            cols = [zlib.crc32(w.encode()) % self.dimension for w in text.lower().split()]
+            np.add.at(out[row], cols, 1.0)
+        out[:, 0] += 1e-3
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def write_corpus(folder: Path, n: int) -> int:
+    rng = np.random.default_rng(n)
+    vocab = np.array([f"w{i}" for i in range(20_000)] + ["the", "of", "and", "a", "in"] * 400)
+    total = 0
+    for i in range(n):
+        sub = folder / f"{i // 1000:04d}"
+        if i % 1000 == 0:
+            sub.mkdir(parents=True)
+        words = rng.choice(vocab, 250)
+        sentences = [" ".join(words[j:j + 18]).capitalize() + "." for j in range(0, 250, 18)]
+        text = f"Article {i}\n\n" + " ".join(sentences) + "\n"
+        (sub / f"a{i:06d}.txt").write_text(text, encoding="utf-8")
+        total += len(text)
+    return total
+
+
+def child(corpus: Path, store: Path) -> None:
+    sys.path.insert(0, str(ROOT / "src"))
+    import citeseek
+
+    col = citeseek.build(corpus, store, model=HashingEmbedder(), progress=False,
+                         index="Flat")
+    print("PASSAGES", len(col))
+
+
+def peak(corpus: Path, store: Path) -> tuple[float, float, int]:
+    """(peak RSS MiB, seconds, passages) of a build in a child under /usr/bin/time -v."""
+    proc = subprocess.run(["/usr/bin/time", "-v", sys.executable, __file__, "--child",
+                           str(corpus), str(store)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(proc.stderr[-3000:])
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)[1])
+    wall = re.search(r"Elapsed \(wall clock\) time .*: (?:(\d+):)?(\d+):([\d.]+)", proc.stderr)
+    seconds = int(wall[1] or 0) * 3600 + int(wall[2]) * 60 + float(wall[3])
+    passages = int(re.search(r"PASSAGES (\d+)", proc.stdout)[1])
+    return rss / 1024, seconds, passages
+
+
+def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--child":
+        child(Path(sys.argv[2]), Path(sys.argv[3]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--articles", default="10000,100000")
+    args = parser.parse_args()
+    if not Path("/usr/bin/time").exists():
+        raise SystemExit("needs /usr/bin/time (apt-get install time)")
+    print(f"{os.cpu_count()} CPUs; hashing embedder (dimension 384), Flat index")
+    print("| articles | corpus MiB | passages | store + index MiB | peak RSS MiB | seconds |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+    rows = []
+    for n in (int(a) for a in args.articles.split(",")):
+        work = Path(tempfile.mkdtemp(prefix="citeseek-memory-"))
+        try:
+            size = write_corpus(work / "corpus", n)
+            rss, seconds, passages = peak(work / "corpus", work / "store")
+            on_disk = sum(f.stat().st_size for f in (work / "store").rglob("*") if f.is_file())
+            rows.append((n, size, rss))
+            print(f"| {n:,} | {size / 2**20:.0f} | {passages:,} | {on_disk / 2**20:.0f} | "
+                  f"{rss:.0f} | {seconds:.0f} |", flush=True)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    if len(rows) > 1:
+        (_, s0, r0), (_, s1, r1) = rows[0], rows[-1]
+        print(f"\ncorpus grew {s1 / s0:.1f}x, peak memory {r1 / r0:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
