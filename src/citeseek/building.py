@@ -213,7 +213,7 @@ class _Builder:
         measured = tune(index, lambda: store.iter_vectors(model, dim))
         store.conn.execute("VACUUM")
         store.close()
-        index.save(gen_dir / layout.INDEX_FILE)
+        index.save(gen_dir / layout.INDEX_FILE, release=True)
         layout.write_manifest(gen_dir, {
             "generation": self.generation,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -221,7 +221,7 @@ class _Builder:
                       "max_seq_length": self.embedder.max_seq_length},
             "settings": self.settings.to_dict(),
             "counts": counts,
-            "index": {"factory": index.factory, "ntotal": index.ntotal,
+            "index": {"factory": index.factory, "ntotal": counts["chunks"],
                       "chosen": "auto" if self.settings.index == "auto" else "setting",
                       "search": index.search_params, **measured},
             "versions": versions(),

@@ -192,24 +192,40 @@ class VectorIndex:
                                np.ascontiguousarray(ids, dtype=np.int64))
         return cls(index, chosen)
 
-    def save(self, path: Path) -> None:
-        """Write the index, then read the file back: its bytes must hash to what FAISS
-        serializes in memory, and it must load with the same size and dimension."""
+    def save(self, path: Path, *, release: bool = False) -> None:
+        """Write the index, hashing the bytes as FAISS streams them out, then read the
+        file back: it must hash the same and load with the same size and dimension.
+
+        No second copy of the index is held while writing; with ``release`` the index
+        leaves memory before the file is loaded back to check it (a build no longer
+        needs it), so the check does not double the peak either."""
         import hashlib
 
         from .layout import sha256_file
 
         faiss = _faiss()
-        expected = hashlib.sha256(faiss.serialize_index(self.index)).hexdigest()
+        digest = hashlib.sha256()
+        dimension, count = self.dimension, self.ntotal
         try:
-            faiss.write_index(self.index, str(path))
+            with open(path, "wb") as fh:
+                def write(chunk: bytes) -> int:
+                    digest.update(chunk)
+                    fh.write(chunk)
+                    return len(chunk)
+
+                writer = faiss.PyCallbackIOWriter(write)
+                faiss.write_index(self.index, writer)
+                del writer  # flushes FAISS's buffer into ``write``
+                fh.flush()
+                os.fsync(fh.fileno())
             written = sha256_file(path)
         except (RuntimeError, OSError) as exc:  # a full disk, an I/O error
             raise BuildError(f"cannot write {path}: {str(exc).splitlines()[-1]}") from None
-        if written != expected:
+        if written != digest.hexdigest():
             raise CorruptCollection(f"{path} read back differently than written")
-        VectorIndex.load(path, dimension=self.dimension, count=self.ntotal,
-                         factory=self.factory)
+        if release:  # ``factory`` and ``search_params`` stay; searching needs a load
+            self.index = self.inner = None
+        VectorIndex.load(path, dimension=dimension, count=count, factory=self.factory)
 
     @classmethod
     def load(cls, path: Path, *, dimension: int, count: int, factory: str,
