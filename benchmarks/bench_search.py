@@ -17,7 +17,7 @@ over the same vectors. Exact search at 1M is timed on fewer queries (each one sc
 1.5 GB).
 
     .venv/bin/python benchmarks/bench_search.py [--sizes 100000,1000000] [--queries 500]
-        [--data clustered,fitted]
+        [--data clustered,fitted] [--also 'HNSW32,Flat']
 """
 
 from __future__ import annotations
@@ -132,6 +132,8 @@ def main() -> None:
     parser.add_argument("--exact-queries-1m", type=int, default=30)
     parser.add_argument("--data", default="clustered,fitted",
                         help="comma-separated: clustered, fitted")
+    parser.add_argument("--also", default="", help="more FAISS factories to measure at "
+                        "every size, separated by ';' (e.g. 'HNSW32,Flat')")
     args = parser.parse_args()
     print(f"{os.cpu_count()} CPUs, dimension {DIM}, {args.queries} held-out queries, "
           "one at a time, k=10")
@@ -152,7 +154,8 @@ def main() -> None:
             truth = exact_neighbors(lambda d=data: blocks_of(d), queries, 10)
             auto = choose_factory(n, DIM)
             storage = auto.split(",")[0]
-            factories = ["Flat", auto, f"{storage},SQ8" if auto.endswith("Flat") else auto]
+            factories = ["Flat", auto, f"{storage},SQ8" if auto.endswith("Flat") else auto,
+                         *filter(None, args.also.split(";"))]
             for factory in dict.fromkeys(factories):
                 timed = args.exact_queries_1m if factory == "Flat" and n >= 500_000 \
                     else args.queries

@@ -138,6 +138,22 @@ def _spread_sample(blocks: Callable[[], Blocks], n_vectors: int, dim: int,
     return np.concatenate(parts) if parts else np.zeros((0, dim), np.float32)
 
 
+def _preallocate(inner: Any, n_vectors: int) -> None:
+    """Size the flat code storage (Flat, SQ8, and an HNSW graph's vectors) once for
+    ``n_vectors``: adding block by block, FAISS would grow it by doubling, holding the old
+    and the new buffer at once (a peak of twice the index). Shrinking the size back to 0
+    keeps the capacity, so the adds that follow fill it without moving it."""
+    target = _faiss().downcast_index(inner.storage) if hasattr(inner, "hnsw") else inner
+    codes, code_size = getattr(target, "codes", None), getattr(target, "code_size", 0)
+    if codes is None or not code_size or target.ntotal:
+        return
+    try:
+        codes.resize(n_vectors * int(code_size))
+        codes.resize(0)
+    except (AttributeError, MemoryError, RuntimeError):  # a FAISS without this storage
+        pass
+
+
 class VectorIndex:
     """Inner-product (cosine, on normalized vectors) search returning chunk ids."""
 
@@ -187,6 +203,7 @@ class VectorIndex:
             except RuntimeError as exc:  # e.g. fewer vectors than IVF lists
                 raise BuildError(f"cannot train {chosen!r} on {len(train)} vectors: "
                                  f"{str(exc).splitlines()[-1]}") from None
+        _preallocate(inner, n_vectors)
         for ids, vecs in blocks():
             index.add_with_ids(np.ascontiguousarray(vecs, dtype=np.float32),
                                np.ascontiguousarray(ids, dtype=np.int64))
