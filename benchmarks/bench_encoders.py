@@ -10,8 +10,8 @@ which the speed runs check) and evaluated with ``citeseek.evaluation.evaluate``.
     .venv/bin/python benchmarks/bench_encoders.py [BEIR_DIR] [--sample N] [--rounds R]
         [--quality-backends onnx-int8,openvino-int8] [--store-dir DIR]
 
-BEIR_DIR defaults to ../shared/eval/cranfield. Needs the onnx extra (onnxruntime,
-openvino, onnx). ``--store-dir`` keeps the built collections, so a second run only
+BEIR_DIR defaults to ../shared/eval/cranfield. Needs the onnx extra (ONNX Runtime) and,
+for OpenVINO, the bench extra (``make install`` installs both). ``--store-dir`` keeps the built collections, so a second run only
 evaluates.
 """
 

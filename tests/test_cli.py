@@ -60,7 +60,22 @@ def test_show_and_info(built: Path, capsys) -> None:
     info = json.loads(capsys.readouterr().out)
     assert info["counts"]["documents"] == 5 and info["model"]["id"] == "fake-bow-64"
     assert main(["info", "--store", str(built)]) == 0
-    assert "5 documents" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "5 documents" in out and "index Flat (auto, exact)" in out
+
+
+def test_info_names_the_index_setting_and_its_recall(sample_dir, tmp_path, fake,
+                                                     capsys) -> None:
+    import citeseek
+
+    store = tmp_path / "hnsw"
+    citeseek.build(sample_dir, store, model=fake, progress=False, index="HNSW16,Flat")
+    assert main(["info", "--store", str(store)]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("  index "))
+    meta = citeseek.open(store, model=fake).manifest["index"]
+    assert line.strip() == (f"index HNSW16,Flat (setting, efSearch={meta['search']['efSearch']}, "
+                            f"recall@10 {meta['recall_at_10']:.3f} on "
+                            f"{meta['recall_queries']} own vectors)")
 
 
 def test_errors_exit_1_with_json_object(built: Path, tmp_path: Path) -> None:

@@ -74,6 +74,19 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _index_summary(index: dict[str, Any]) -> str:
+    """``HNSW32,Flat (auto; efSearch=48, recall@10 0.969 on 200 own vectors)``."""
+    how = [index.get("chosen", "auto")]
+    if index.get("exact"):
+        how.append("exact")
+    else:
+        how.extend(f"{k}={v}" for k, v in (index.get("search") or {}).items())
+        if index.get("recall_at_10") is not None:
+            how.append(f"recall@10 {index['recall_at_10']:.3f} on "
+                       f"{index.get('recall_queries', 0)} own vectors")
+    return f"{index['factory']} ({', '.join(how)})"
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     from .collection import open as open_collection
 
@@ -82,7 +95,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     text = (f"{info['store']} ({info['generation']}, built {info['created']})\n"
             f"  model {info['model']['id']} (dimension {info['model']['dimension']})\n"
             f"  {c['documents']} documents, {c['chunks']} passages, {c['files']} files\n"
-            f"  index {info['index']['factory']}")
+            f"  index {_index_summary(info['index'])}")
     _emit(args, info, text)
     return 0
 
