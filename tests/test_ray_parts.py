@@ -100,7 +100,7 @@ def test_very_large_collections_get_ivf_pq_trained_on_a_sample(tmp_path: Path) -
     plenty = 1 << 40
     assert choose_factory(5_000, 384, plenty, compress=True) == "Flat"
     assert choose_factory(100_000, 384, plenty, compress=True) == "HNSW32,Flat"
-    assert choose_factory(3_000_000, 384, plenty) == "IVF2048,Flat"
+    assert choose_factory(3_000_000, 384, plenty) == "IVF8192,Flat"
     assert choose_factory(3_000_000, 384, plenty, compress=True) == "IVF8192,PQ48"
     assert ivfpq_factory(50_000_000, 384) == "IVF32768,PQ48"
     assert ivfpq_factory(100, 64) == "IVF256,PQ8"

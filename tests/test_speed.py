@@ -136,8 +136,8 @@ def test_index_choice_by_size_and_memory() -> None:
     # 10,000 full vectors with links take 17.9 MB, as 8-bit scalars 6.4 MB
     assert choose_factory(EXACT_LIMIT, 384, 8 << 20) == "HNSW32,SQ8"
     assert choose_factory(EXACT_LIMIT, 384, tiny) == ivfpq_factory(EXACT_LIMIT, 384)
-    assert choose_factory(1_000_000, 384, plenty) == "IVF1024,Flat"
-    assert choose_factory(IVF_LIMIT, 384, 300 << 20) == "IVF512,SQ8"
+    assert choose_factory(1_000_000, 384, plenty) == "IVF4096,Flat"
+    assert choose_factory(IVF_LIMIT, 384, 300 << 20) == "IVF2048,SQ8"
     assert choose_factory(IVF_LIMIT, 384, tiny) == "IVF2048,PQ48"
 
 
