@@ -139,6 +139,15 @@ def test_embedder_travels_without_its_weights() -> None:
     assert copy._model is None and copy.model_id == emb.model_id
     with copy._lock:
         pass
+    from citeseek.backends import OnnxEmbedder
+
+    onnx = OnnxEmbedder("default", "onnx-int8")
+    onnx._state = {"run": lambda feeds: feeds}  # as if its session were open
+    copy = pickle.loads(pickle.dumps(onnx))
+    assert copy._state is None and copy.model_id == onnx.model_id
+    assert copy.model_id.endswith("@onnx-int8")
+    with copy._lock:
+        pass
 
 
 @pytest.fixture

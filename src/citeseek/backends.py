@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .embedding import backend_model_id
+from .embedding import LoadsLazily, backend_model_id
 from .errors import UsageError
 
 BACKENDS = ("torch", "onnx", "onnx-int8", "openvino", "openvino-int8")  # all, for benchmarks
@@ -117,8 +117,10 @@ def _export_onnx(st_model: Any, path: Path) -> list[str]:
     return names
 
 
-class OnnxEmbedder:
+class OnnxEmbedder(LoadsLazily):
     """An exported model run by ONNX Runtime (``onnx``) or OpenVINO (``openvino``)."""
+
+    _LOADED = "_state"
 
     def __init__(self, model: str, backend: str) -> None:
         from .embedding import model_id_for
@@ -131,17 +133,6 @@ class OnnxEmbedder:
         self.model_id = backend_model_id(self.base_id, backend)
         self._lock = threading.Lock()
         self._state: dict[str, Any] | None = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Sent to other processes (a Ray worker) without its session: each opens its own."""
-        state = self.__dict__.copy()
-        state["_state"] = None
-        del state["_lock"]
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
 
     def _load(self) -> dict[str, Any]:
         with self._lock:

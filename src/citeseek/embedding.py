@@ -64,7 +64,25 @@ def model_id_for(name: str) -> str:
     return str(path.resolve()) if path.exists() else name
 
 
-class SentenceTransformerEmbedder:
+class LoadsLazily:
+    """Pickling for an embedder whose weights (in ``_LOADED``) load on first use behind
+    ``_lock``: it travels to other processes (a Ray worker) without them, and each
+    process loads its own."""
+
+    _LOADED = "_model"
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state[self._LOADED] = None
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+
+class SentenceTransformerEmbedder(LoadsLazily):
     """A sentence-transformers model. The weights load on first use, not on creation."""
 
     def __init__(self, model: str = DEFAULT_MODEL, *, device: str = "cpu") -> None:
@@ -72,17 +90,6 @@ class SentenceTransformerEmbedder:
         self.model_id = model_id_for(model)
         self.device = device
         self._model: Any = None
-        self._lock = threading.Lock()
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Sent to other processes (a Ray worker) without weights: each loads its own."""
-        state = self.__dict__.copy()
-        state["_model"] = None
-        del state["_lock"]
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
         self._lock = threading.Lock()
 
     @property

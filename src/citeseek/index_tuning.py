@@ -7,12 +7,11 @@ its ten true nearest other passages.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
-from .vector_index import VectorIndex
+from .vector_index import BlockSource, VectorIndex
 
 TARGET_RECALL = 0.97  # a margin over 0.95: 200 sample queries measure it within ~0.01
 SAMPLE_QUERIES = 200
@@ -23,10 +22,8 @@ LADDERS = {
     "nprobe": (4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256),
 }
 
-Blocks = Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]]
 
-
-def sample_queries(blocks: Blocks, n_vectors: int, size: int = SAMPLE_QUERIES,
+def sample_queries(blocks: BlockSource, n_vectors: int, size: int = SAMPLE_QUERIES,
                    seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(chunk ids, vectors) of ``size`` vectors picked at random from ``blocks()``."""
     rng = np.random.default_rng(seed)
@@ -40,7 +37,7 @@ def sample_queries(blocks: Blocks, n_vectors: int, size: int = SAMPLE_QUERIES,
     return np.concatenate(ids), np.concatenate(vecs).astype(np.float32)
 
 
-def exact_neighbors(blocks: Blocks, queries: np.ndarray, k: int) -> np.ndarray:
+def exact_neighbors(blocks: BlockSource, queries: np.ndarray, k: int) -> np.ndarray:
     """Chunk ids of the exact top ``k`` by inner product, one row per query, streamed
     block by block so memory holds one block at a time."""
     best_scores = np.full((len(queries), 0), -np.inf, dtype=np.float32)
@@ -68,7 +65,7 @@ def recall_at(found: np.ndarray, truth: np.ndarray, query_ids: np.ndarray, k: in
     return total / max(1, len(query_ids))
 
 
-def tune(index: VectorIndex, blocks: Blocks, *, k: int = 10, target: float = TARGET_RECALL,
+def tune(index: VectorIndex, blocks: BlockSource, *, k: int = 10, target: float = TARGET_RECALL,
          sample: int = SAMPLE_QUERIES) -> dict[str, Any]:
     """Set ``index``'s search knob to the smallest value whose recall@k reaches
     ``target`` (or the largest tried), and say what was measured."""

@@ -1,12 +1,14 @@
 """FAISS index of chunk vectors by chunk id: choice by size, verified save and load.
 
 Exact search while a query can scan every vector in a few milliseconds; an HNSW graph
-beyond that; IVF lists for very large collections, where HNSW takes too long to build.
-When the full vectors would not fit in the memory budget, they are stored as 8-bit
-scalars (SQ8), and when even those would not fit, product-quantized (IVF-PQ, a few bytes
-a passage; the Ray engine asks for it from ``COMPRESS_LIMIT`` passages). The search parameter (``efSearch`` or ``nprobe``) is tuned after the
-build so that recall@10 against exact search reaches ``TARGET_RECALL`` on a sample of
-the collection's own vectors (see ``index_tuning``); both are written to the manifest.
+beyond that; IVF lists for very large collections, quicker to build than a graph and
+steadier in recall where vectors form no clear clusters. When the full vectors would
+not fit in the memory budget, they are stored as 8-bit scalars (SQ8), and when even
+those would not fit, product-quantized (IVF-PQ, a few bytes a passage; the Ray engine
+asks for it from ``COMPRESS_LIMIT`` passages). The search parameter (``efSearch`` or
+``nprobe``) is tuned after the build so that recall@10 against exact search reaches
+``TARGET_RECALL`` on a sample of the collection's own vectors (see ``index_tuning``);
+both are written to the manifest.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ TRAIN_SAMPLE = 100_000  # vectors the Ray engine's IVF-PQ learns from
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 
-Blocks = Iterable[tuple[np.ndarray, np.ndarray]]
+Blocks = Iterable[tuple[np.ndarray, np.ndarray]]  # (chunk ids, vectors) in blocks
+BlockSource = Callable[[], Blocks]  # reads the blocks (again) each time it is called
 
 
 def _faiss() -> Any:
@@ -126,7 +129,7 @@ def search_parameter(index: Any) -> str | None:
     return None
 
 
-def _spread_sample(blocks: Callable[[], Blocks], n_vectors: int, dim: int,
+def _spread_sample(blocks: BlockSource, n_vectors: int, dim: int,
                    nlist: int) -> np.ndarray:
     """Training vectors drawn across the whole collection, not its first articles only:
     40 per IVF list, at least 50,000 (or all there are)."""
@@ -177,7 +180,7 @@ class VectorIndex:
         return int(self.index.d)
 
     @classmethod
-    def build(cls, blocks: Callable[[], Blocks] | Blocks, dim: int, n_vectors: int,
+    def build(cls, blocks: BlockSource | Blocks, dim: int, n_vectors: int,
               factory: str = "auto", *,
               sample: Callable[[], np.ndarray] | None = None) -> VectorIndex:
         """Build from ``blocks()``, (chunk ids, vectors) in blocks (a callable, so the
