@@ -68,7 +68,7 @@ def cached_embedder(col):
 
 
 def gather(col, questions: list[dict], k: int, embed, mode: str = "hybrid") -> list[dict]:
-    from citeseek.answer_scoring import measure
+    from citeseek.answer.scoring import measure
 
     store = col._gen.store
     out = []
@@ -81,8 +81,8 @@ def gather(col, questions: list[dict], k: int, embed, mode: str = "hybrid") -> l
 
 
 def score_method(col, rows: list[dict], weights) -> dict[str, float]:
-    from citeseek.answer_scoring import rank_candidates
-    from citeseek.answering import compose
+    from citeseek.answer.compose import compose
+    from citeseek.answer.scoring import rank_candidates
 
     top1 = answer_ok = span_ok = cited_ok = 0
     for row in rows:
@@ -114,7 +114,7 @@ def weight_search(col, rows: list[dict]) -> dict:
     weights chosen on one half of the questions, measured on the other."""
     import itertools
 
-    from citeseek.answer_scoring import METHODS, Weights
+    from citeseek.answer.scoring import METHODS, Weights
 
     names = list(GRID)
     settings = [Weights(**dict(zip(names, values, strict=True)))
@@ -145,7 +145,7 @@ def _round(scores: dict[str, float]) -> dict[str, float]:
 def confidence(answerable: list[dict], unanswerable: list[dict]) -> dict:
     """With the shipped settings: how many answers are given, flagged confident, and
     right (the answer holds a gold string), for answerable and unanswerable questions."""
-    from citeseek.answering import compose
+    from citeseek.answer.compose import compose
 
     out = {}
     for name, rows in (("answerable", answerable), ("unanswerable", unanswerable)):
@@ -161,8 +161,8 @@ def confidence(answerable: list[dict], unanswerable: list[dict]) -> dict:
 
 
 def declining(answerable: list[dict], unanswerable: list[dict]) -> dict:
-    from citeseek.answer_scoring import METHODS, evidence, rank_candidates
-    from citeseek.answering import MIN_EVIDENCE
+    from citeseek.answer.compose import MIN_EVIDENCE
+    from citeseek.answer.scoring import METHODS, evidence, rank_candidates
 
     weights = METHODS["combined"]
 
@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import citeseek
-    from citeseek.answer_scoring import METHODS
+    from citeseek.answer.scoring import METHODS
     from citeseek.demo import sample_dir
 
     answerable, unanswerable = load_questions(args.cranfield)

@@ -32,10 +32,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 import citeseek  # noqa: E402
-from citeseek.chunking import chunk_document  # noqa: E402
 from citeseek.config import Settings  # noqa: E402
-from citeseek.embedding import resolve_embedder  # noqa: E402
-from citeseek.readers import discover, read_file, read_source  # noqa: E402
+from citeseek.embed import resolve_embedder  # noqa: E402
+from citeseek.ingest.chunking import chunk_document  # noqa: E402
+from citeseek.ingest.discovery import discover, read_source  # noqa: E402
+from citeseek.ingest.readers import read_file  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "eval" / "cranfield" / "corpus.jsonl"
 

@@ -35,10 +35,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_build import passage_texts  # noqa: E402
 
 import citeseek  # noqa: E402
-from citeseek.backends import OnnxEmbedder  # noqa: E402
 from citeseek.config import BACKENDS as ADOPTED  # noqa: E402
 from citeseek.config import Settings  # noqa: E402
-from citeseek.embedding import SentenceTransformerEmbedder  # noqa: E402
+from citeseek.embed.onnx_runtime import OnnxEmbedder  # noqa: E402
+from citeseek.embed.sentence_transformer import SentenceTransformerEmbedder  # noqa: E402
 from citeseek.evaluation import evaluate, load_beir  # noqa: E402
 
 BACKENDS = ("torch", "onnx", "onnx-int8", "openvino", "openvino-int8")

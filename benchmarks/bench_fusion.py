@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 import citeseek  # noqa: E402
-from citeseek import retrieval  # noqa: E402
 from citeseek.evaluation import documents_by_best_passage, evaluate_rankings, load_beir  # noqa: E402
+from citeseek.search import retrieval  # noqa: E402
 
 DEPTH = 300  # candidates per retriever, as a search for k=60 would use
 

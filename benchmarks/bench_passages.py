@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 import citeseek  # noqa: E402
-from citeseek.embedding import SentenceTransformerEmbedder  # noqa: E402
+from citeseek.embed.sentence_transformer import SentenceTransformerEmbedder  # noqa: E402
 from citeseek.evaluation import evaluate, load_beir  # noqa: E402
 
 VARIANTS = [

@@ -28,7 +28,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 
 import citeseek  # noqa: E402
 from citeseek.demo import sample_dir  # noqa: E402
-from citeseek.embedding import SentenceTransformerEmbedder  # noqa: E402
+from citeseek.embed.sentence_transformer import SentenceTransformerEmbedder  # noqa: E402
 
 CRANFIELD = ROOT.parent / "shared" / "eval" / "cranfield" / "corpus.jsonl"
 PER_FILE = 20

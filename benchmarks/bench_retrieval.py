@@ -90,7 +90,7 @@ def main() -> None:
     args = parser.parse_args()
 
     import citeseek
-    from citeseek.embedding import SentenceTransformerEmbedder
+    from citeseek.embed.sentence_transformer import SentenceTransformerEmbedder
 
     data = load_beir(args.beir_dir)
     qrels = {q: j for q, j in data.qrels.items() if q in data.queries}

@@ -34,8 +34,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from citeseek.index_tuning import exact_neighbors, tune  # noqa: E402
-from citeseek.vector_index import VectorIndex, choose_factory  # noqa: E402
+from citeseek.storage.tuning import exact_neighbors, tune  # noqa: E402
+from citeseek.storage.vector_index import VectorIndex, choose_factory  # noqa: E402
 
 DIM = 384
 BLOCK = 50_000
@@ -65,7 +65,7 @@ def real_vectors() -> np.ndarray:
         return np.load(CACHE)
     import json
 
-    from citeseek.embedding import resolve_embedder
+    from citeseek.embed import resolve_embedder
 
     with CRANFIELD.open(encoding="utf-8") as fh:
         records = [json.loads(line) for line in fh if line.strip()]

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import citeseek
-from citeseek.answer_spans import DATE, NAME, NUMBER, QUOTE, find_span, question_type
-from citeseek.answering import NO_ANSWER, check_citations
+from citeseek.answer.compose import NO_ANSWER, check_citations
+from citeseek.answer.spans import DATE, NAME, NUMBER, QUOTE, find_span, question_type
 from citeseek.cli import main
 from citeseek.errors import UsageError
 

@@ -39,7 +39,7 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_onnx_vectors_match_torch_and_int8_stays_close(cache: Path, real_model) -> None:
-    from citeseek.backends import OnnxEmbedder
+    from citeseek.embed.onnx_runtime import OnnxEmbedder
 
     reference = real_model.encode(TEXTS)
     fp32, int8 = OnnxEmbedder("default", "onnx"), OnnxEmbedder("default", "onnx-int8")

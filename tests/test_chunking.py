@@ -3,11 +3,11 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from citeseek.chunking import chunk_document, sentence_spans
 from citeseek.config import Settings
-from citeseek.readers import Document
-
-from .conftest import FakeEmbedder
+from citeseek.document import Document
+from citeseek.embed.hashing import HashingEmbedder
+from citeseek.ingest.chunking import chunk_document
+from citeseek.text import sentence_spans
 
 
 def make_doc(text: str, title: str | None = "A title") -> Document:
@@ -21,7 +21,7 @@ def test_sentence_spans_respect_abbreviations() -> None:
 
 
 def test_chunks_fit_the_model_and_overlap() -> None:
-    fake = FakeEmbedder(max_seq_length=40)
+    fake = HashingEmbedder(max_seq_length=40)
     text = " ".join(f"Sentence number {i} talks about topic {i % 7} here." for i in range(60))
     doc = make_doc(text)
     chunks = chunk_document(doc, fake, Settings(overlap_tokens=10))
@@ -36,7 +36,7 @@ def test_chunks_fit_the_model_and_overlap() -> None:
 
 
 def test_one_enormous_sentence_is_split_not_truncated() -> None:
-    fake = FakeEmbedder(max_seq_length=32)
+    fake = HashingEmbedder(max_seq_length=32)
     text = " ".join(f"word{i}" for i in range(1000))
     doc = make_doc(text, title=None)
     chunks = chunk_document(doc, fake, Settings(overlap_tokens=0))
@@ -46,7 +46,7 @@ def test_one_enormous_sentence_is_split_not_truncated() -> None:
 
 
 def test_title_prefix_can_be_turned_off() -> None:
-    fake = FakeEmbedder()
+    fake = HashingEmbedder()
     doc = make_doc("Short text here.")
     (chunk,) = chunk_document(doc, fake, Settings(embed_title=False))
     assert chunk.embed_text == "Short text here."
@@ -64,7 +64,7 @@ def test_property_offsets_and_lines_are_exact(lines, size, overlap, title) -> No
     line_map = [3 * i + 1 for i in range(len(lines))]  # as if lines were dropped between
     doc = Document(doc_id="p", source="p.txt", text=text, title=title or None,
                    line_map=line_map)
-    fake = FakeEmbedder(max_seq_length=size + 2)
+    fake = HashingEmbedder(max_seq_length=size + 2)
     chunks = chunk_document(doc, fake, Settings(overlap_tokens=min(overlap, size - 1)))
     source_lines = {n: line for n, line in zip(line_map, lines, strict=True)}
     for c in chunks:

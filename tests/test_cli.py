@@ -58,7 +58,7 @@ def test_show_and_info(built: Path, capsys) -> None:
     assert doc["title"].startswith("Specific Follow-Ups") and "Mostazafan" in doc["text"]
     assert main(["info", "--store", str(built), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert info["counts"]["documents"] == 5 and info["model"]["id"] == "fake-bow-64"
+    assert info["counts"]["documents"] == 5 and info["model"]["id"] == "hashing-64-64"
     assert main(["info", "--store", str(built)]) == 0
     out = capsys.readouterr().out
     assert "5 documents" in out and "index Flat (auto, exact)" in out
@@ -90,14 +90,13 @@ def test_errors_exit_1_with_json_object(built: Path, tmp_path: Path) -> None:
     assert proc.returncode == 2
 
 
-def test_index_reports_skips_and_strict(tmp_path: Path, fake, monkeypatch, capsys) -> None:
+def test_index_reports_skips_and_strict(tmp_path: Path, fake, capsys) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "a.txt").write_text("An article about canals and locks on old waterways.")
     (folder / "b.txt").write_bytes(b"\x00\x01\x02binary")
-    monkeypatch.setattr("citeseek.collection.resolve_embedder", lambda model: fake)
     store = str(tmp_path / "col")
-    assert main(["index", str(folder), "--store", store, "--json"]) == 0
+    assert main(["index", str(folder), "--store", store, "--model", "hashing", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["documents"] == 1
     assert report["skipped"][0]["source"].endswith("b.txt")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import citeseek
-from citeseek import layout
+from citeseek.embed.hashing import HashingEmbedder
 from citeseek.errors import (
     CollectionLocked,
     CollectionNotFound,
@@ -16,8 +16,7 @@ from citeseek.errors import (
     ModelMismatch,
     UsageError,
 )
-
-from .conftest import FakeEmbedder
+from citeseek.storage import layout
 
 
 def test_build_search_and_exact_citations(sample_dir: Path, tmp_path: Path, fake) -> None:
@@ -72,9 +71,9 @@ def test_open_checks_model_and_checksums(sample_dir, tmp_path, fake) -> None:
     store = tmp_path / "col"
     citeseek.build(sample_dir, store, model=fake, progress=False)
     with pytest.raises(ModelMismatch):
-        citeseek.open(store, model=FakeEmbedder(model_id="other"))
+        citeseek.open(store, model=HashingEmbedder(model_id="other"))
     with pytest.raises(ModelMismatch):
-        citeseek.build(sample_dir, store, model=FakeEmbedder(model_id="other"), progress=False)
+        citeseek.build(sample_dir, store, model=HashingEmbedder(model_id="other"), progress=False)
     gen = store / layout.current_generation(store)
     data = bytearray((gen / "index.faiss").read_bytes())
     data[-1] ^= 0xFF
@@ -92,7 +91,7 @@ def test_manifest_records_settings_and_versions(sample_dir, tmp_path, fake) -> N
     col = citeseek.build(sample_dir, tmp_path / "col", model=fake, progress=False,
                          chunk_tokens=40, overlap_tokens=8)
     manifest = json.loads((col.root / col.generation / "manifest.json").read_text())
-    assert manifest["model"] == {"id": "fake-bow-64", "dimension": 64, "max_seq_length": 64}
+    assert manifest["model"] == {"id": "hashing-64-64", "dimension": 64, "max_seq_length": 64}
     assert manifest["settings"]["chunk_tokens"] == 40
     assert set(manifest["files"]) == {"store.sqlite", "index.faiss"}
     assert "faiss-cpu" in manifest["versions"]
@@ -168,11 +167,11 @@ def test_second_builder_is_locked_out(sample_dir, tmp_path, fake) -> None:
 
 def test_failed_build_leaves_previous_generation_live(sample_dir, tmp_path) -> None:
     store = tmp_path / "col"
-    good = FakeEmbedder()
+    good = HashingEmbedder()
     col = citeseek.build(sample_dir, store, model=good, progress=False)
     live = col.generation
 
-    class Exploding(FakeEmbedder):
+    class Exploding(HashingEmbedder):
         def encode(self, texts, **kw):
             raise OSError(28, "No space left on device")
 

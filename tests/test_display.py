@@ -13,11 +13,12 @@ import numpy as np
 import pytest
 
 import citeseek
-from citeseek.display import highlight, render_hits
+from citeseek.display import highlight
 from citeseek.errors import UsageError
 from citeseek.evaluation import BeirData, EvalResult, per_query, wins_and_losses
 from citeseek.plots import pca_2d
 from citeseek.progress import bar_class, progress_bar
+from citeseek.search.hits import render_hits
 
 QUESTION = "How many protesters were killed in November 2019?"
 

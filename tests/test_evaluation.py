@@ -68,11 +68,11 @@ def tiny_beir(root: Path) -> Path:
     return root
 
 
-def test_eval_command_on_a_tiny_beir_folder(tmp_path, fake, monkeypatch, capsys) -> None:
+def test_eval_command_on_a_tiny_beir_folder(tmp_path, capsys) -> None:
     beir = tiny_beir(tmp_path / "tiny")
-    monkeypatch.setattr("citeseek.collection.resolve_embedder", lambda model: fake)
     store = str(tmp_path / "col")
-    assert main(["eval", str(beir), "--store", store, "--json", "--mode", "keyword",
+    assert main(["eval", str(beir), "--store", store, "--model", "hashing", "--json",
+                 "--mode", "keyword",
                  "--mode", "hybrid"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert [r["mode"] for r in out["results"]] == ["keyword", "hybrid"]

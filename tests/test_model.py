@@ -52,12 +52,10 @@ def test_answer_passage_in_top_3(real_sample_collection, case, mode):
 
 
 def test_no_passage_exceeds_the_model_limit(real_sample_collection, real_model):
-    store = real_sample_collection._gen.store
-    rows = store.conn.execute(
-        "SELECT c.text, d.title FROM chunks c JOIN documents d USING(doc_id)").fetchall()
-    from citeseek.chunking import embed_text_for
+    from citeseek.ingest.chunking import embed_text_for
 
-    texts = [embed_text_for(title, text, real_sample_collection.settings) for text, title in rows]
+    texts = [embed_text_for(p["title"], p["text"], real_sample_collection.settings)
+             for p in real_sample_collection.passages()]
     counts = real_model.count_tokens(texts)
     assert max(counts) <= real_model.max_seq_length == 256
 

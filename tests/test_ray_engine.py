@@ -13,10 +13,9 @@ import numpy as np
 import pytest
 
 import citeseek
-from citeseek import layout
+from citeseek.embed.hashing import HashingEmbedder
 from citeseek.errors import BuildError
-
-from .conftest import FakeEmbedder
+from citeseek.storage import layout
 
 pytestmark = pytest.mark.ray
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,7 +53,7 @@ def cluster():
             os.environ["PYTHONPATH"] = saved
 
 
-class DyingEmbedder(FakeEmbedder):
+class DyingEmbedder(HashingEmbedder):
     """The fake model, but the process running it dies (``os._exit``) while encoding: the
     first time only when ``marker`` names a file that is not there yet, else always."""
 
@@ -154,20 +153,20 @@ def test_a_worker_killed_once_is_restarted_and_the_build_completes(
         cluster, sample_dir: Path, tmp_path: Path) -> None:
     marker = tmp_path / "died-once"
     local, remote = tmp_path / "local", tmp_path / "ray"
-    citeseek.build(sample_dir, local, model=FakeEmbedder(), progress=False)
+    citeseek.build(sample_dir, local, model=HashingEmbedder(), progress=False)
     col = citeseek.build(sample_dir, remote, model=DyingEmbedder(marker), progress=False,
                          engine="ray", workers=1)
     assert marker.exists()  # a worker did die
     assert col.last_build.documents == 5
-    assert_same_collection(local, remote, FakeEmbedder(), atol=1e-6)
+    assert_same_collection(local, remote, HashingEmbedder(), atol=1e-6)
 
 
 def test_workers_that_keep_dying_fail_the_build_and_leave_the_previous_one_live(
         cluster, sample_dir: Path, tmp_path: Path) -> None:
     from citeseek.config import Settings
-    from citeseek.ray_engine import RayOptions, build_collection_on_ray
+    from citeseek.engines.ray_driver import RayOptions, build_collection_on_ray
 
-    store, fake = tmp_path / "col", FakeEmbedder()
+    store, fake = tmp_path / "col", HashingEmbedder()
     first = citeseek.build(sample_dir, store, model=fake, progress=False)
     before = [(h.chunk_id, h.text) for h in first.search("protesters killed", k=5)]
     edit(sample_dir)

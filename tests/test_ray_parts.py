@@ -12,16 +12,17 @@ import numpy as np
 import pytest
 
 import citeseek
-from citeseek.chunking import chunk_document
 from citeseek.cli import main
 from citeseek.config import Settings
-from citeseek.embedding import SentenceTransformerEmbedder, text_hash
+from citeseek.embed.base import text_hash
+from citeseek.embed.hashing import HashingEmbedder
+from citeseek.embed.sentence_transformer import SentenceTransformerEmbedder
 from citeseek.errors import BuildError, UsageError
-from citeseek.readers import SourceFile, discover, read_file
-from citeseek.store import Store
-from citeseek.vector_index import VectorIndex, choose_factory, ivfpq_factory
-
-from .conftest import FakeEmbedder
+from citeseek.ingest.chunking import chunk_document
+from citeseek.ingest.discovery import SourceFile, discover
+from citeseek.ingest.readers import read_file
+from citeseek.storage.store import Store
+from citeseek.storage.vector_index import VectorIndex, choose_factory, ivfpq_factory
 
 
 def _batch(folder: Path) -> tuple[list[SourceFile], dict[str, np.ndarray]]:
@@ -32,16 +33,16 @@ def _batch(folder: Path) -> tuple[list[SourceFile], dict[str, np.ndarray]]:
 
 
 def test_worker_gives_the_local_chunks_and_skips_cached_vectors(sample_dir: Path) -> None:
-    from citeseek.ray_worker import FileWorker, cached_keys, decode_documents
+    from citeseek.engines.ray_worker import FileWorker, cached_keys, decode_documents
 
-    fake, settings = FakeEmbedder(), Settings()
+    fake, settings = HashingEmbedder(), Settings()
     files, batch = _batch(sample_dir)
     local = {}
     for source in files:
         (doc,), _ = read_file(source, source.path.read_bytes())
         local[doc.doc_id] = chunk_document(doc, fake, settings)
     cached = [text_hash(c.embed_text) for c in local[files[0].doc_id]]
-    worker = FileWorker(FakeEmbedder(), settings, cached_keys(cached))
+    worker = FileWorker(HashingEmbedder(), settings, cached_keys(cached))
     out = worker(batch)
     assert list(out["seq"]) == list(range(len(files)))
     shipped: list[str] = []
@@ -59,13 +60,13 @@ def test_worker_gives_the_local_chunks_and_skips_cached_vectors(sample_dir: Path
 
 
 def test_worker_reports_unreadable_and_empty_files(tmp_path: Path) -> None:
-    from citeseek.ray_worker import FileWorker, cached_keys
+    from citeseek.engines.ray_worker import FileWorker, cached_keys
 
     (tmp_path / "empty.txt").write_text("   \n", encoding="utf-8")
     (tmp_path / "gone.txt").write_text("soon gone", encoding="utf-8")
     files, batch = _batch(tmp_path)
     (tmp_path / "gone.txt").unlink()
-    out = FileWorker(FakeEmbedder(), Settings(), cached_keys([]))(batch)
+    out = FileWorker(HashingEmbedder(), Settings(), cached_keys([]))(batch)
     by_name = {f.path.name: i for i, f in enumerate(files)}
     assert json.loads(out["skipped"][by_name["empty.txt"]]) == [
         [str(files[by_name["empty.txt"]].path), "empty file"]]
@@ -76,7 +77,7 @@ def test_worker_reports_unreadable_and_empty_files(tmp_path: Path) -> None:
 def test_shards_are_read_in_file_order_once_and_gaps_fail(tmp_path: Path) -> None:
     pa = pytest.importorskip("pyarrow")
     pq = pytest.importorskip("pyarrow.parquet")
-    from citeseek.ray_engine import read_shards
+    from citeseek.engines.ray_driver import read_shards
 
     def write(name: str, seqs: list[int]) -> None:
         pq.write_table(pa.table({"seq": seqs, "sha": [f"s{s}" for s in seqs]}),
@@ -139,7 +140,7 @@ def test_embedder_travels_without_its_weights() -> None:
     assert copy._model is None and copy.model_id == emb.model_id
     with copy._lock:
         pass
-    from citeseek.backends import OnnxEmbedder
+    from citeseek.embed.onnx_runtime import OnnxEmbedder
 
     onnx = OnnxEmbedder("default", "onnx-int8")
     onnx._state = {"run": lambda feeds: feeds}  # as if its session were open
@@ -167,7 +168,7 @@ def no_ray(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_without_ray_the_engine_says_how_to_install_it(no_ray, sample_dir: Path,
                                                        tmp_path: Path, capsys) -> None:
     with pytest.raises(UsageError, match=r"pip install 'citeseek\[ray\]'"):
-        citeseek.build(sample_dir, tmp_path / "col", model=FakeEmbedder(), engine="ray",
+        citeseek.build(sample_dir, tmp_path / "col", model=HashingEmbedder(), engine="ray",
                        progress=False)
     assert not (tmp_path / "col").exists()
     code = main(["index", str(sample_dir), "--store", str(tmp_path / "col"), "--engine",
@@ -179,9 +180,9 @@ def test_without_ray_the_engine_says_how_to_install_it(no_ray, sample_dir: Path,
 
 def test_engine_arguments_are_checked(sample_dir: Path, tmp_path: Path, capsys) -> None:
     with pytest.raises(UsageError, match="unknown engine"):
-        citeseek.build(sample_dir, tmp_path / "a", model=FakeEmbedder(), engine="spark")
+        citeseek.build(sample_dir, tmp_path / "a", model=HashingEmbedder(), engine="spark")
     with pytest.raises(UsageError, match="engine='ray' only"):
-        citeseek.build(sample_dir, tmp_path / "a", model=FakeEmbedder(), address="auto")
+        citeseek.build(sample_dir, tmp_path / "a", model=HashingEmbedder(), address="auto")
     assert main(["index", str(sample_dir), "--store", str(tmp_path / "a"),
                  "--address", "auto"]) == 2
     assert "--engine ray" in capsys.readouterr().err

@@ -3,8 +3,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from citeseek.cleaning import clean_lines, parse_date
-from citeseek.readers import SourceFile, decode, discover, read_file
+from citeseek.ingest.cleaning import clean_lines, parse_date
+from citeseek.ingest.decoding import decode
+from citeseek.ingest.discovery import SourceFile, discover
+from citeseek.ingest.readers import read_file
 
 
 def read(path: Path, doc_id: str | None = None):

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 import citeseek
-from citeseek import building, layout
-
-from .conftest import FakeEmbedder
+from citeseek.embed.hashing import HashingEmbedder
+from citeseek.engines.builder import Builder
+from citeseek.engines.publish import build_collection, build_settings
+from citeseek.storage import layout
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -30,11 +31,11 @@ def _articles(folder: Path, count: int) -> Path:
     return folder
 
 
-class InterruptingEmbedder(FakeEmbedder):
+class InterruptingEmbedder(HashingEmbedder):
     """Raises KeyboardInterrupt (Ctrl-C) on its ``stop_at``-th call."""
 
     def __init__(self, stop_at: int) -> None:
-        super().__init__()
+        super().__init__(record=True)
         self.stop_at = stop_at
 
     def encode(self, texts, **kw):
@@ -43,21 +44,31 @@ class InterruptingEmbedder(FakeEmbedder):
         return super().encode(texts, **kw)
 
 
-def test_interrupted_build_resumes_without_embedding_finished_blocks(
-        tmp_path: Path, monkeypatch) -> None:
+class SmallBlocks(Builder):
+    """The local builder committing every 8 passages embedded (4,096 otherwise)."""
+
+    embed_block = 8
+
+
+def build_in_small_blocks(corpus: Path, store: Path, embedder: HashingEmbedder):
+    settings, embedder = build_settings(store, embedder, {})
+    return build_collection([corpus], store, settings=settings, embedder=embedder,
+                            progress=False, builder_class=SmallBlocks)
+
+
+def test_interrupted_build_resumes_without_embedding_finished_blocks(tmp_path: Path) -> None:
     corpus, store = _articles(tmp_path / "corpus", 40), tmp_path / "store"
-    monkeypatch.setattr(building, "_EMBED_BLOCK", 8)
     first = InterruptingEmbedder(stop_at=3)
     with pytest.raises(KeyboardInterrupt):
-        citeseek.build(corpus, store, model=first, progress=False)
+        build_in_small_blocks(corpus, store, first)
     done = list(first.encoded)
     assert len(done) == 16 and layout.current_generation(store) is None
-    second = FakeEmbedder()
+    second = HashingEmbedder(record=True)
     col = citeseek.build(corpus, store, model=second, progress=False)
     assert col.last_build.reused == 16 and col.last_build.embedded == 40 - 16
     assert not set(second.encoded) & set(done)
     assert layout.generations(store) == [col.generation]
-    fresh = citeseek.build(corpus, tmp_path / "fresh", model=FakeEmbedder(), progress=False)
+    fresh = citeseek.build(corpus, tmp_path / "fresh", model=HashingEmbedder(), progress=False)
     query = "lighthouse keeper 12 storm"
     assert [h.chunk_id for h in col.search(query, k=5, mode="dense")] == \
         [h.chunk_id for h in fresh.search(query, k=5, mode="dense")]
@@ -66,18 +77,17 @@ def test_interrupted_build_resumes_without_embedding_finished_blocks(
 KILLED_BUILD = """
 import os, signal, sys
 sys.path[:0] = [{src!r}, {repo!r}]
-import citeseek
-from citeseek import building
-from tests.conftest import FakeEmbedder
+from pathlib import Path
+from citeseek.embed.hashing import HashingEmbedder
+from tests.test_speed import build_in_small_blocks
 
-class Dying(FakeEmbedder):
+class Dying(HashingEmbedder):
     def encode(self, texts, **kw):
         if self.calls == 2:
             os.kill(os.getpid(), signal.SIGKILL)
         return super().encode(texts, **kw)
 
-building._EMBED_BLOCK = 8
-citeseek.build({corpus!r}, {store!r}, model=Dying(), progress=False)
+build_in_small_blocks(Path({corpus!r}), Path({store!r}), Dying())
 """
 
 
@@ -86,7 +96,7 @@ def test_build_killed_while_embedding_resumes(tmp_path: Path) -> None:
     old = tmp_path / "old"
     old.mkdir()
     (old / "old.txt").write_text("An older article about harbour cranes.\n", encoding="utf-8")
-    citeseek.build(old, store, model=FakeEmbedder(), progress=False)
+    citeseek.build(old, store, model=HashingEmbedder(), progress=False)
     live = layout.current_generation(store)
     script = KILLED_BUILD.format(src=str(REPO / "src"), repo=str(REPO), corpus=str(corpus),
                                  store=str(store))
@@ -94,7 +104,7 @@ def test_build_killed_while_embedding_resumes(tmp_path: Path) -> None:
                           timeout=120)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     assert layout.current_generation(store) == live and len(layout.generations(store)) == 2
-    again = FakeEmbedder()
+    again = HashingEmbedder(record=True)
     col = citeseek.build(corpus, store, model=again, progress=False)
     assert col.last_build.reused == 16 and len(again.encoded) == 30 - 16
     assert sorted(layout.generations(store)) == sorted([live, col.generation])
@@ -116,7 +126,7 @@ print("MODULES", heavy, code)
 def test_keyword_search_from_the_command_line_imports_no_model_library(
         tmp_path: Path) -> None:
     store = tmp_path / "store"
-    citeseek.build(_articles(tmp_path / "corpus", 5), store, model=FakeEmbedder(),
+    citeseek.build(_articles(tmp_path / "corpus", 5), store, model=HashingEmbedder(),
                    progress=False)
     script = FAST_START.format(src=str(REPO / "src"), store=str(store))
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
@@ -128,7 +138,7 @@ def test_keyword_search_from_the_command_line_imports_no_model_library(
 
 
 def test_index_choice_by_size_and_memory() -> None:
-    from citeseek.vector_index import EXACT_LIMIT, IVF_LIMIT, choose_factory, ivfpq_factory
+    from citeseek.storage.vector_index import EXACT_LIMIT, IVF_LIMIT, choose_factory, ivfpq_factory
 
     plenty, tiny = 1 << 40, 1 << 20
     assert choose_factory(EXACT_LIMIT - 1, 384, tiny) == "Flat"
@@ -145,7 +155,7 @@ def test_index_choice_by_size_and_memory() -> None:
 def test_approximate_index_records_its_search_setting_and_recall(
         tmp_path: Path, factory: str) -> None:
     corpus = _articles(tmp_path / "corpus", 400)
-    col = citeseek.build(corpus, tmp_path / "store", model=FakeEmbedder(), progress=False,
+    col = citeseek.build(corpus, tmp_path / "store", model=HashingEmbedder(), progress=False,
                          index=factory)
     meta = col.manifest["index"]
     assert meta["factory"] == factory and meta["chosen"] == "setting"
@@ -153,15 +163,15 @@ def test_approximate_index_records_its_search_setting_and_recall(
     assert 0.9 <= meta["recall_at_10"] <= 1.0
     knob = "efSearch" if factory.startswith("HNSW") else "nprobe"
     assert set(meta["search"]) == {knob}
-    reopened = citeseek.open(tmp_path / "store", model=FakeEmbedder())
-    assert reopened._gen.index.search_params == meta["search"]
+    reopened = citeseek.open(tmp_path / "store", model=HashingEmbedder())
+    assert reopened._live.current.index.search_params == meta["search"]
     text = reopened.document("a123.txt").text
     assert reopened.search(text, k=1, mode="dense")[0].doc_id == "a123.txt"
 
 
 def test_exact_index_is_recorded_as_exact(tmp_path: Path) -> None:
     col = citeseek.build(_articles(tmp_path / "corpus", 5), tmp_path / "store",
-                         model=FakeEmbedder(), progress=False)
+                         model=HashingEmbedder(), progress=False)
     meta = col.manifest["index"]
     assert meta["factory"] == "Flat" and meta["chosen"] == "auto"
     assert meta["exact"] is True and meta["recall_at_10"] == 1.0

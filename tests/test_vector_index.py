@@ -3,7 +3,7 @@ from __future__ import annotations
 import faiss
 import numpy as np
 
-from citeseek.vector_index import VectorIndex
+from citeseek.storage.vector_index import VectorIndex
 
 
 def unit_vectors(n: int, dim: int, seed: int) -> np.ndarray:

@@ -19,20 +19,21 @@ from typing import TYPE_CHECKING, Any
 from .errors import CiteseekError
 
 if TYPE_CHECKING:
-    from .answer_result import Answer, AnswerSentence
+    from .answer.result import Answer, AnswerSentence
     from .collection import Collection, build, open
     from .config import Settings
     from .document import Document
-    from .results import Hit, HitList
+    from .search.hits import Hit, HitList
 
 __all__ = ["Answer", "AnswerSentence", "CiteseekError", "Collection", "Document", "Hit",
            "HitList", "Settings", "build", "open"]
 __version__ = "0.1.0"
 
 _LAZY = {
-    "Answer": "answer_result", "AnswerSentence": "answer_result",
+    "Answer": "answer.result", "AnswerSentence": "answer.result",
     "Collection": "collection", "build": "collection", "open": "collection",
-    "Settings": "config", "Document": "document", "Hit": "results", "HitList": "results",
+    "Settings": "config", "Document": "document", "Hit": "search.hits",
+    "HitList": "search.hits",
 }
 
 

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from .config import BACKENDS
+from .config import BACKENDS, MODES
 from .errors import CiteseekError, UsageError
 
 
@@ -185,7 +185,7 @@ def _parser() -> argparse.ArgumentParser:
     p = command("search", cmd_search, "rank passages for a query")
     p.add_argument("query")
     p.add_argument("-k", type=int, default=5, help="how many passages (default 5)")
-    p.add_argument("--mode", choices=("hybrid", "dense", "keyword"), default="hybrid")
+    p.add_argument("--mode", choices=MODES, default="hybrid")
     p.add_argument("--source", action="append", metavar="GLOB", help="only these sources")
     p.add_argument("--date-from", metavar="YYYY-MM-DD")
     p.add_argument("--date-to", metavar="YYYY-MM-DD")
@@ -196,7 +196,7 @@ def _parser() -> argparse.ArgumentParser:
     p = command("ask", cmd_ask, "answer a question with cited sentences, or decline")
     p.add_argument("question")
     p.add_argument("-k", type=int, default=5, help="passages to answer from (default 5)")
-    p.add_argument("--mode", choices=("hybrid", "dense", "keyword"), default="hybrid",
+    p.add_argument("--mode", choices=MODES, default="hybrid",
                    help="how passages are retrieved")
     p.add_argument("--source", action="append", metavar="GLOB", help="only these sources")
     p.add_argument("--date-from", metavar="YYYY-MM-DD")
@@ -213,7 +213,7 @@ def _parser() -> argparse.ArgumentParser:
                 "(nDCG@10, recall@10, recall@100, MRR@10)", store=False)
     p.add_argument("beir_dir", metavar="BEIR_DIR",
                    help="folder with corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv")
-    p.add_argument("--mode", action="append", choices=("hybrid", "dense", "keyword"),
+    p.add_argument("--mode", action="append", choices=MODES,
                    help="repeat for several (default: all three)")
     p.add_argument("--store", metavar="DIR",
                    help="where to index the corpus (default embeddings/beir-NAME)")

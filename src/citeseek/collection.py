@@ -1,46 +1,35 @@
-"""``Collection``: the one object users hold. Opens a generation, searches it, and
-notices when a newer generation has been published."""
+"""``Collection``, ``build`` and ``open``: the API users hold. A thin facade: loading
+and following generations is ``storage.generation``'s job, building the engines', ranking
+``search``'s and answering ``answer``'s; here they meet under one object that prints as
+text and renders as HTML in Jupyter."""
 
 from __future__ import annotations
 
+import html
 import os
-import sqlite3
-import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from . import layout
-from .building import BuildReport, build_collection
-from .config import Settings
-from .embedding import Embedder, backend_model_id, model_id_for, resolve_embedder
-from .errors import CiteseekError, CorruptCollection, ModelMismatch, UsageError
-from .readers import Document
-from .results import Hit, HitList
-from .retrieval import MODES, Filters, as_tuple, more_like, search
-from .store import Store
-from .vector_index import VectorIndex
+from .answer.compose import answer_question
+from .answer.result import Answer
+from .config import MODES, Settings
+from .display import STYLE, VIEW_STYLE
+from .document import Document, DocumentView
+from .embed import resolve_embedder
+from .embed.base import Embedder
+from .engines.publish import build_collection, build_settings, default_store
+from .engines.report import BuildReport
+from .errors import DocumentNotFound, UsageError
+from .search.compare import ModeComparison
+from .search.hits import Hit, HitList
+from .search.retrieval import Filters, as_tuple, more_like, search
+from .storage.generation import Generation, LiveGeneration
 
-if TYPE_CHECKING:
-    from .answer_result import Answer
-    from .views import DocumentView, ModeComparison
-
-_LOAD_ATTEMPTS = 5  # a build publishing (and cleaning up) while a reader loads
-
-
-class DocumentNotFound(CiteseekError):
-    """No document with that id in the collection."""
-
-
-@dataclass
-class _Generation:
-    name: str
-    manifest: dict[str, Any]
-    store: Store
-    index: VectorIndex
+FILTERS = ("sources", "date_from", "date_to", "doc_ids")
+SHOWN_DOCUMENTS = 50  # documents listed when a collection prints or renders
 
 
 class Collection:
@@ -48,106 +37,46 @@ class Collection:
 
     def __init__(self, path: str | os.PathLike[str], *, model: str | Embedder | None = None,
                  verify: bool = True) -> None:
-        self.root = layout.resolve_root(path)
+        self._live = LiveGeneration(path, verify=verify, model=model)
+        self.root = self._live.root
         self.verify = verify
         self._model_arg = model
-        self._embedder: Embedder | None = None
-        self._lock = threading.Lock()
+        self._embedder: Embedder | None = None if isinstance(model, str | None) else model
         self.last_build: BuildReport | None = None
-        self._gen = self._load_current()
-
-    # -- loading ------------------------------------------------------------------
-    def _load(self, name: str) -> _Generation:
-        gen_dir = self.root / name
-        manifest = layout.read_manifest(gen_dir, verify=self.verify)
-        built_with = manifest["model"]["id"]
-        if self._model_arg is not None:
-            wanted = (self._model_arg if isinstance(self._model_arg, str) else None)
-            backend = manifest["settings"].get("backend", "torch")
-            wanted_id = (backend_model_id(model_id_for(wanted), backend) if wanted
-                         else self._model_arg.model_id)  # type: ignore[union-attr]
-            if wanted_id != built_with:
-                raise ModelMismatch(f"{self.root} was built with model {built_with!r}, not "
-                                    f"{wanted_id!r}")
-        store = Store(gen_dir / layout.STORE_FILE, readonly=True)
-        try:  # open it now: this thread's connection keeps working if the folder goes
-            store.conn.execute("SELECT 1 FROM chunks LIMIT 1").fetchall()
-        except sqlite3.Error as exc:
-            raise CorruptCollection(f"cannot read {store.path}: {exc}") from None
-        index = VectorIndex.load(gen_dir / layout.INDEX_FILE,
-                                 dimension=manifest["model"]["dimension"],
-                                 count=manifest["index"]["ntotal"],
-                                 factory=manifest["index"]["factory"],
-                                 search=manifest["index"].get("search"))
-        return _Generation(name, manifest, store, index)
-
-    def _load_current(self) -> _Generation:
-        """Load the live generation. Should a build publish a newer one and clean up the
-        one being loaded meanwhile, load the newer one: a race is never an error."""
-        for attempt in range(_LOAD_ATTEMPTS):
-            name = layout.current_generation(self.root)
-            if name is None:
-                raise CorruptCollection(f"{self.root / layout.CURRENT} is missing")
-            try:
-                return self._load(name)
-            except CorruptCollection:
-                if attempt + 1 == _LOAD_ATTEMPTS or layout.current_generation(self.root) == name:
-                    raise
-        raise AssertionError("unreachable")
 
     def refresh(self) -> bool:
-        """Switch to a newer generation if one was published; True when it switched.
-
-        The switch is one assignment of a fully loaded generation, so a search running
-        meanwhile in another thread uses the old one or the new one, never a mix."""
-        name = layout.current_generation(self.root)
-        if name is None or name == self._gen.name:
-            return False
-        with self._lock:
-            if layout.current_generation(self.root) != self._gen.name:
-                self._gen = self._load_current()
-        return True
-
-    def _read(self, action: Callable[[_Generation], Any]) -> Any:
-        """Run ``action`` on the live generation; SQLite errors become citeseek's."""
-        for attempt in range(2):
-            self.refresh()
-            gen = self._gen
-            try:
-                return action(gen)
-            except sqlite3.Error as exc:
-                error = CorruptCollection(f"cannot read {gen.store.path}: {exc}")
-            except CorruptCollection as exc:
-                error = exc
-            # Cleaned up under us by builds two generations on: try the live one again.
-            if attempt or layout.current_generation(self.root) == gen.name:
-                raise error
-        raise AssertionError("unreachable")
+        """Switch to a newer generation if a build published one; True when it switched.
+        Every call below does this first, so a long-lived collection follows rebuilds."""
+        return self._live.refresh()
 
     @property
     def generation(self) -> str:
-        return self._gen.name
+        return self._live.current.name
 
     @property
     def manifest(self) -> dict[str, Any]:
-        return self._gen.manifest
+        return self._live.current.manifest
 
     @property
     def settings(self) -> Settings:
-        return Settings.from_dict(self._gen.manifest["settings"])
+        return self._live.current.settings
 
     @property
     def embedder(self) -> Embedder:
+        """The embedding model, loaded on first use (keyword search never loads it)."""
         if self._embedder is None:
             arg = self._model_arg
-            self._embedder = _resolve(arg if arg is not None else self.settings.model,
-                                      self.settings.backend)
+            self._embedder = resolve_embedder(arg if arg is not None else self.settings.model,
+                                              self.settings.backend)
         return self._embedder
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embedder.encode([text], batch_size=1)[0]
 
-    # -- search -----------------------------------------------------------------------
+    def _embed_texts(self, texts: list[str]) -> np.ndarray:
+        return self.embedder.encode(texts, batch_size=32)
+
+    # -- search ---------------------------------------------------------------------
     def search(self, query: str, k: int = 5, *, mode: str = "hybrid",
                sources: str | Sequence[str] | None = None, date_from: str | None = None,
                date_to: str | None = None, doc_ids: str | Sequence[str] | None = None,
@@ -163,12 +92,15 @@ class Collection:
         overlaps a better passage of the same document. ``feedback`` (hybrid only) is
         how many fused top passages refine the query vector; 0 gives plain fusion.
         """
-        filters = Filters(sources=as_tuple(sources), date_from=date_from, date_to=date_to,
-                          doc_ids=as_tuple(doc_ids))
-        return self._read(lambda gen: search(
-            gen.store, gen.index, model=gen.manifest["model"]["id"],
-            embed_query=self.embed_query, query=query, k=k, mode=mode, filters=filters,
-            per_doc=per_doc, dedupe=dedupe, feedback=feedback))
+        filters = _filters(sources=sources, date_from=date_from, date_to=date_to,
+                           doc_ids=doc_ids)
+        return self._live.read(lambda gen: self._search(
+            gen, query, k, mode=mode, filters=filters, per_doc=per_doc, dedupe=dedupe,
+            feedback=feedback))
+
+    def _search(self, gen: Generation, query: str, k: int, **options: Any) -> HitList:
+        return search(gen.store, gen.index, model=gen.model_id, embed_query=self.embed_query,
+                      query=query, k=k, **options)
 
     def ask(self, question: str, k: int = 5, *, mode: str = "hybrid",
             generator: Callable[..., str] | None = None, **options: Any) -> Answer:
@@ -182,18 +114,18 @@ class Collection:
         ``per_doc``) apply as in ``search``; ``method``, ``min_evidence``,
         ``confident_evidence`` and ``max_sentences`` tune the answer.
         """
-        from .answering import answer_question
-
-        search_keys = {"sources", "date_from", "date_to", "doc_ids", "per_doc"}
-        filters = {key: options.pop(key) for key in list(options) if key in search_keys}
-        hits = self.search(question, k=k, mode=mode, **filters)
+        chosen = _filters(**{key: options.pop(key) for key in FILTERS if key in options})
+        per_doc = options.pop("per_doc", None)
         embed = None if mode == "keyword" else self._embed_texts
-        return answer_question(question, hits, embed=embed,
-                               frequencies=self._gen.store.passage_frequencies,
-                               n_passages=len(self), generator=generator, **options)
 
-    def _embed_texts(self, texts: list[str]) -> np.ndarray:
-        return self.embedder.encode(texts, batch_size=32)
+        def answer(gen: Generation) -> Answer:  # passages and statistics of one generation
+            hits = self._search(gen, question, k, mode=mode, filters=chosen, per_doc=per_doc)
+            return answer_question(question, hits, embed=embed,
+                                   frequencies=gen.store.passage_frequencies,
+                                   n_passages=int(gen.manifest["counts"]["chunks"]),
+                                   generator=generator, **options)
+
+        return self._live.read(answer)
 
     def more_like(self, passage: Hit | int, k: int = 5, *, other_documents: bool = False,
                   **filters: Any) -> HitList:
@@ -203,30 +135,26 @@ class Collection:
         ``search``."""
         chunk_id = passage.chunk_id if isinstance(passage, Hit) else passage
         per_doc = filters.pop("per_doc", None)
-        unknown = set(filters) - {"sources", "date_from", "date_to", "doc_ids"}
+        unknown = set(filters) - set(FILTERS)
         if unknown:
             raise UsageError(f"unknown option(s): {', '.join(sorted(unknown))}")
-        chosen = Filters(sources=as_tuple(filters.get("sources")),
-                         date_from=filters.get("date_from"), date_to=filters.get("date_to"),
-                         doc_ids=as_tuple(filters.get("doc_ids")))
-        return self._read(lambda gen: more_like(
-            gen.store, gen.index, model=gen.manifest["model"]["id"], chunk_id=chunk_id, k=k,
+        chosen = _filters(**filters)
+        return self._live.read(lambda gen: more_like(
+            gen.store, gen.index, model=gen.model_id, chunk_id=chunk_id, k=k,
             filters=chosen, per_doc=per_doc, other_documents=other_documents))
 
     def compare(self, query: str, k: int = 5,
                 modes: Sequence[str] = ("dense", "keyword", "hybrid")) -> ModeComparison:
         """The same query in several modes, shown side by side in Jupyter."""
-        from .views import ModeComparison
-
         bad = [m for m in modes if m not in MODES]
         if bad or not modes:
             raise UsageError(f"modes must be among {', '.join(MODES)}, not {list(modes)!r}")
         return ModeComparison(query, {m: self.search(query, k=k, mode=m) for m in modes})
 
-    # -- documents and info -------------------------------------------------------------
+    # -- documents and info -----------------------------------------------------------
     def document(self, doc_id: str) -> Document:
         """The stored document (its ``text`` is what citations' offsets index into)."""
-        doc = self._read(lambda gen: gen.store.get_document(doc_id))
+        doc = self._live.read(lambda gen: gen.store.get_document(doc_id))
         if doc is None:
             raise DocumentNotFound(f"no document {doc_id!r} in {self.root}")
         return doc
@@ -240,17 +168,17 @@ class Collection:
 
     def documents(self) -> list[dict[str, Any]]:
         """Every document's id, title, date, source, url, characters and passages."""
-        return self._read(lambda gen: gen.store.documents())
+        return self._live.read(lambda gen: gen.store.documents())
 
     def passages(self) -> list[dict[str, Any]]:
         """Every passage with its citation fields and text, by document and position."""
-        return self._read(lambda gen: gen.store.passages())
+        return self._live.read(lambda gen: gen.store.passages())
 
     def passage_vectors(self, chunk_ids: Sequence[int] | None = None) -> np.ndarray:
         """The stored vectors of ``chunk_ids`` (every passage in ``passages()`` order when
         None), one row each; no model is loaded."""
-        return self._read(lambda gen: gen.store.vectors_in_order(
-            gen.manifest["model"]["id"], gen.index.dimension, chunk_ids))
+        return self._live.read(lambda gen: gen.store.vectors_in_order(
+            gen.model_id, gen.index.dimension, chunk_ids))
 
     def to_pandas(self) -> Any:
         """The documents as a DataFrame (see ``documents()``)."""
@@ -264,35 +192,49 @@ class Collection:
         return {"store": str(self.root), "generation": self.generation, **self.manifest}
 
     def __len__(self) -> int:
-        return int(self._gen.manifest["counts"]["chunks"])
-
-    def __str__(self) -> str:
-        from .views import collection_text
-
-        return collection_text(self)
-
-    def _repr_html_(self) -> str:
-        from .views import render_collection
-
-        return render_collection(self)
+        return int(self.manifest["counts"]["chunks"])
 
     def __repr__(self) -> str:
-        c = self._gen.manifest["counts"]
+        m = self.manifest
         return (f"Collection({str(self.root)!r}, generation={self.generation!r}, "
-                f"documents={c['documents']}, passages={c['chunks']}, "
-                f"model={self._gen.manifest['model']['id']!r})")
+                f"documents={m['counts']['documents']}, passages={m['counts']['chunks']}, "
+                f"model={m['model']['id']!r})")
+
+    def __str__(self) -> str:
+        """The summary and the documents, one a line."""
+        docs = self.documents()
+        lines = [repr(self)] + [f"  {d['doc_id']}  {d['date'] or '-':<10}  {d['chunks']:>4} "
+                                f"passages  {d['title'] or ''}"
+                                for d in docs[:SHOWN_DOCUMENTS]]
+        if len(docs) > SHOWN_DOCUMENTS:
+            lines.append(f"  … and {len(docs) - SHOWN_DOCUMENTS:,} more documents")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """The summary and a table of the documents."""
+        m, docs = self.manifest, self.documents()
+        rows = "".join(
+            f"<tr data-doc-id='{html.escape(d['doc_id'], quote=True)}'>"
+            f"<td>{html.escape(d['title'] or '')}</td><td>{html.escape(d['date'] or '')}</td>"
+            f"<td>{d['chunks']}</td><td>{d['chars']:,}</td><td>{html.escape(d['doc_id'])}"
+            f"</td></tr>" for d in docs[:SHOWN_DOCUMENTS])
+        more = (f"<div class='cs-meta'>… and {len(docs) - SHOWN_DOCUMENTS:,} more documents "
+                f"(<code>collection.to_pandas()</code> lists them all)</div>"
+                if len(docs) > SHOWN_DOCUMENTS else "")
+        return (f"{STYLE}{VIEW_STYLE}<div class='cs-doc'><div class='cs-title'>Collection "
+                f"{html.escape(str(self.root))}</div><div class='cs-meta'>"
+                f"{m['counts']['documents']:,} documents · {m['counts']['chunks']:,} passages"
+                f" · model {html.escape(m['model']['id'])} · {html.escape(self.generation)}"
+                f"</div><table class='cs-table'><tr><th>title</th><th>date</th>"
+                f"<th>passages</th><th>characters</th><th>id</th></tr>{rows}</table>{more}"
+                f"</div>")
 
 
-def _resolve(model: str | Embedder, backend: str) -> Embedder:
-    # The one-argument call for torch: callers that stand in their own resolver (tests
-    # with a fake model) need not know about backends.
-    return resolve_embedder(model) if backend == "torch" else resolve_embedder(model, backend)
-
-
-def default_store(sources: Sequence[str | os.PathLike[str]]) -> Path:
-    first = Path(sources[0]).expanduser().absolute()
-    name = first.stem if first.is_file() else first.name
-    return Path("embeddings") / (name or "collection")
+def _filters(*, sources: str | Sequence[str] | None = None, date_from: str | None = None,
+             date_to: str | None = None,
+             doc_ids: str | Sequence[str] | None = None) -> Filters:
+    return Filters(sources=as_tuple(sources), date_from=date_from, date_to=date_to,
+                   doc_ids=as_tuple(doc_ids))
 
 
 def build(sources: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
@@ -305,10 +247,9 @@ def build(sources: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     ``sources``: folders (read recursively), files, or a list of both. ``store``: the
     collection folder (default ``embeddings/<name of the first source>``). Settings
     (``chunk_tokens``, ``overlap_tokens``, ``embed_title``, ``batch_size``, ``index``,
-    ``backend``)
-    default to the collection's previous ones. Files that cannot be read are skipped
-    and listed in ``collection.last_build.skipped``; ``strict=True`` fails instead.
-    ``engine="ray"`` reads, chunks and embeds the changed files on a Ray cluster
+    ``backend``) default to the collection's previous ones. Files that cannot be read
+    are skipped and listed in ``collection.last_build.skipped``; ``strict=True`` fails
+    instead. ``engine="ray"`` reads, chunks and embeds the changed files on a Ray cluster
     (``address``: a running one, default a local one; ``workers``: model actors); the
     collection is the same as the local engine's (needs ``pip install 'citeseek[ray]'``).
     """
@@ -320,22 +261,9 @@ def build(sources: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     if not paths:
         raise UsageError("no sources given")
     root = Path(store) if store is not None else default_store(paths)
-    previous = layout.current_generation(root) if root.is_dir() else None
-    base = (Settings.from_dict(layout.read_manifest(root / previous, verify=False)["settings"])
-            if previous else Settings())
-    merged = base.to_dict()
-    unknown = set(settings) - set(merged)
-    if unknown:
-        raise UsageError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-    merged.update(settings)
-    if isinstance(model, str):
-        merged["model"] = model
-    elif model is not None:
-        merged["model"] = model.model_id
-    chosen = Settings.from_dict(merged)
-    embedder = _resolve(model if model is not None else chosen.model, chosen.backend)
+    chosen, embedder = build_settings(root, model, settings)
     if engine == "ray":
-        from .ray_engine import RayOptions, build_collection_on_ray
+        from .engines.ray_driver import RayOptions, build_collection_on_ray
 
         report = build_collection_on_ray(
             paths, root, settings=chosen, embedder=embedder, progress=progress,
@@ -344,7 +272,6 @@ def build(sources: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
         report = build_collection(paths, root, settings=chosen, embedder=embedder,
                                   progress=progress, strict=strict)
     col = Collection(root, model=embedder)
-    col._embedder = embedder
     col.last_build = report
     return col
 

@@ -1,4 +1,5 @@
-"""Build settings: one keyword-only dataclass, written to every manifest."""
+"""Settings and the named choices users make: build settings (one keyword-only
+dataclass, written to every manifest), search modes and embedding backends."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from typing import Any
 from .errors import UsageError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
-# How the model runs. OpenVINO (fp32 and int8) exists in ``backends`` for the benchmark
-# but is not offered: it was slower than torch here (README, "Speed and scale").
+# How the model runs. OpenVINO (fp32 and int8) can run the exported model for the encoder
+# benchmark but is not offered: it was slower than torch here (README, "Speed and scale").
 BACKENDS = ("torch", "onnx", "onnx-int8")
+MEASURED_BACKENDS = (*BACKENDS, "openvino", "openvino-int8")
+# How a query is ranked: dense and BM25 fused (the default), dense only, or BM25 only.
+MODES = ("hybrid", "dense", "keyword")
 SCHEMA_VERSION = 1
 
 
@@ -26,7 +30,7 @@ class Settings:
     ``"HNSW32,Flat"``. The overlap actually used is at most half a passage.
     ``backend`` runs the model with ``"torch"`` (default) or, with the ``onnx`` extra,
     ONNX Runtime: ``"onnx"`` (torch's vectors) or ``"onnx-int8"`` (int8 weights, vectors
-    of their own; see ``citeseek.backends``).
+    of their own; see ``citeseek.embed.onnx_runtime``).
     """
 
     model: str = DEFAULT_MODEL

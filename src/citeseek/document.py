@@ -1,15 +1,19 @@
-"""``Document``: one article as stored, the text that citations' offsets index into."""
+"""``Document``: one article as stored, the text that citations' offsets index into,
+and ``DocumentView``: its lines around a citation. Both print as text and render as HTML
+with the source file's line numbers."""
 
 from __future__ import annotations
 
 import hashlib
+import html
 import textwrap
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .views import DocumentView
+from .display import STYLE, VIEW_STYLE, highlight
+from .errors import UsageError
+from .text import line_range
 
 
 @dataclass(repr=False)
@@ -72,8 +76,6 @@ class Document:
              context: int = 2) -> DocumentView:
         """The lines holding ``text[start:end]`` (marked) with ``context`` lines around
         them; the whole document when no range is given."""
-        from .views import DocumentView
-
         return DocumentView(self, start, end, context=context)
 
     def to_dict(self) -> dict[str, Any]:
@@ -99,6 +101,109 @@ class Document:
         return "\n".join([*head, "", body])
 
     def _repr_html_(self) -> str:
-        from .views import render_document
-
         return render_document(self)
+
+
+MAX_LINES = 2000  # a whole-document view stops here; view(start, end) shows any part
+
+
+def _doc_header(doc: Document) -> str:
+    meta = " · ".join(html.escape(part) for part in (doc.date, doc.source, doc.url) if part)
+    return (f"<div class='cs-title'>{html.escape(doc.title or doc.doc_id)}</div>"
+            f"<div class='cs-meta'>{meta} · {len(doc.text):,} characters · "
+            f"id {html.escape(doc.doc_id)}</div>")
+
+
+def _touches(a: int, b: int, start: int, end: int) -> bool:
+    """Whether line ``[a, b)`` shows part of ``[start, end)`` (an empty range: its place)."""
+    if start == end:
+        return a <= start <= b
+    return (a < end and start < b) or (a == b and start <= a < end)
+
+
+def _lines_html(rows: list[tuple[int, int, int, str]], mark: tuple[int, int] | None) -> str:
+    out = []
+    for line, a, b, text in rows:
+        cited = mark is not None and _touches(a, b, *mark)
+        spans = [(mark[0] - a, mark[1] - a, "cs-said")] if cited and mark else []
+        out.append(f"<div class='cs-line{' cs-cited' if cited else ''}' data-line='{line}'>"
+                   f"<span class='cs-ln'>{line}</span>"
+                   f"<span class='cs-lt'>{highlight(text, (), spans) or ' '}</span></div>")
+    return "<div class='cs-lines'>" + "".join(out) + "</div>"
+
+
+def render_document(doc: Document) -> str:
+    """The whole document with the source file's line numbers (up to ``MAX_LINES``)."""
+    rows = doc.lines()
+    more = (f"<div class='cs-meta'>… {len(rows) - MAX_LINES:,} more lines; "
+            f"<code>document.view(start, end)</code> shows any part</div>"
+            if len(rows) > MAX_LINES else "")
+    return (f"{STYLE}{VIEW_STYLE}<div class='cs-doc' data-doc-id="
+            f"'{html.escape(doc.doc_id, quote=True)}'>{_doc_header(doc)}"
+            f"{_lines_html(rows[:MAX_LINES], None)}{more}</div>")
+
+
+@dataclass
+class DocumentView:
+    """The lines of ``document`` holding ``text[start:end]``, which is marked, with
+    ``context`` lines either side (the whole document when no range is given)."""
+
+    document: Document
+    start: int | None = None
+    end: int | None = None
+    context: int = 2
+
+    def __post_init__(self) -> None:
+        n = len(self.document.text)
+        if (self.start is None) != (self.end is None):
+            raise UsageError("give both start and end, or neither")
+        if self.start is not None and self.end is not None and \
+                not 0 <= self.start <= self.end <= n:
+            raise UsageError(f"range {self.start}-{self.end} is outside the document "
+                             f"({n} characters)")
+        if self.context < 0:
+            raise UsageError(f"context must be >= 0, not {self.context!r}")
+
+    @property
+    def text(self) -> str:
+        """The marked characters (the whole text when no range was given)."""
+        return self.document.text[self.start:self.end]
+
+    def lines(self) -> list[tuple[int, int, int, str]]:
+        """The lines shown, as (source line, start, end, text)."""
+        rows = self.document.lines()
+        if self.start is None or self.end is None:
+            return rows
+        hit = [i for i, (_, a, b, _) in enumerate(rows) if _touches(a, b, self.start, self.end)]
+        first, last = hit[0], hit[-1]
+        return rows[max(0, first - self.context):last + 1 + self.context]
+
+    def __str__(self) -> str:
+        doc = self.document
+        out = [f"{doc.title or doc.doc_id} · {doc.source}"]
+        for line, a, b, text in self.lines():
+            if self.start is not None and self.end is not None and \
+                    _touches(a, b, self.start, self.end):
+                s, e = max(self.start, a) - a, min(self.end, b) - a
+                text = f"{text[:s]}⟦{text[s:e]}⟧{text[e:]}"
+                out.append(f"{line:>6} ▶ {text}")
+            else:
+                out.append(f"{line:>6} │ {text}")
+        return "\n".join(out)
+
+    def __repr__(self) -> str:
+        return (f"DocumentView({self.document.doc_id!r}, start={self.start}, end={self.end}, "
+                f"context={self.context})")
+
+    def _repr_html_(self) -> str:
+        doc = self.document
+        mark = (self.start, self.end) if self.start is not None and self.end is not None \
+            else None
+        where = ""
+        if mark:
+            lines = line_range(*doc.lines_for(*mark), dash="–")
+            where = (f"<div class='cs-meta'>{lines}, characters {mark[0]}–{mark[1]} "
+                     f"of the stored text</div>")
+        return (f"{STYLE}{VIEW_STYLE}<div class='cs-doc' data-doc-id="
+                f"'{html.escape(doc.doc_id, quote=True)}'>{_doc_header(doc)}{where}"
+                f"{_lines_html(self.lines()[:MAX_LINES], mark)}</div>")

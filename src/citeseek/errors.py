@@ -11,6 +11,10 @@ class UsageError(CiteseekError):
     """The caller asked for something invalid (bad argument, bad query, bad k)."""
 
 
+class DocumentNotFound(CiteseekError):
+    """No document with that id in the collection."""
+
+
 class CollectionNotFound(CiteseekError):
     """No collection lives at the given path."""
 

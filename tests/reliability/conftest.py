@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 
 import citeseek
-from citeseek import layout
-
-from ..conftest import FakeEmbedder
+from citeseek.embed.hashing import HashingEmbedder
+from citeseek.storage import layout
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -65,7 +64,7 @@ def snapshot(store: Path) -> dict[str, bytes]:
     return files
 
 
-def assert_intact(store: Path, before: dict[str, bytes], fake: FakeEmbedder) -> None:
+def assert_intact(store: Path, before: dict[str, bytes], fake: HashingEmbedder) -> None:
     """The live generation is the one of ``before``, unchanged, and answers queries."""
     assert snapshot(store) == before
     col = citeseek.open(store, model=fake)
@@ -104,7 +103,7 @@ def articles(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def built(articles: Path, tmp_path: Path, fake: FakeEmbedder) -> Path:
+def built(articles: Path, tmp_path: Path, fake: HashingEmbedder) -> Path:
     store = tmp_path / "store"
     citeseek.build(articles, store, model=fake, progress=False)
     return store

@@ -10,6 +10,7 @@ import errno
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import citeseek
-from citeseek import building, readers
-from citeseek.readers import SourceFile, Unreadable, decode, read_file
+from citeseek.embed.hashing import HashingEmbedder
+from citeseek.engines import builder
+from citeseek.engines.publish import build_collection, build_settings
+from citeseek.ingest.decoding import Unreadable, decode
+from citeseek.ingest.discovery import SourceFile
+from citeseek.ingest.readers import read_file
 
-from ..conftest import FakeEmbedder
 from .conftest import assert_intact, cli, snapshot, write_articles
 
 PROSE = {  # (encoding, text): every line a sentence, so cleaning keeps all of it
@@ -137,8 +141,8 @@ def zoo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     facts = make_zoo(root)
     (root / "locked.txt").chmod(0)
     (root / "locked-folder").chmod(0)
-    fake = FakeEmbedder()
-    real_discover = building.discover
+    fake = HashingEmbedder(record=True)
+    real_discover = builder.discover
 
     def discover_then_delete(paths: Any) -> Any:
         found = real_discover(paths)
@@ -147,9 +151,9 @@ def zoo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
     try:
         with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(readers.os, "open", _deny(root / "locked.txt", os.open))
-            mp.setattr(readers.os, "scandir", _deny(root / "locked-folder", os.scandir))
-            mp.setattr(building, "discover", discover_then_delete)
+            mp.setattr(os, "open", _deny(root / "locked.txt", os.open))
+            mp.setattr(os, "scandir", _deny(root / "locked-folder", os.scandir))
+            mp.setattr(builder, "discover", discover_then_delete)
             col = citeseek.build(root, root.parent / "store", model=fake, progress=False)
     finally:
         (root / "locked.txt").chmod(0o644)
@@ -192,9 +196,8 @@ def test_long_line_and_huge_paragraph_are_chunked_within_the_limit(zoo: dict[str
                            ("huge-paragraph.txt", zoo["paragraph"])):
         doc = col.document(name)
         assert doc.text == original
-        chunks = col._gen.store.conn.execute(
-            'SELECT start, "end", text FROM chunks WHERE doc_id=? ORDER BY ord',
-            (name,)).fetchall()
+        chunks = [(p["start"], p["end"], p["text"]) for p in col.passages()
+                  if p["doc_id"] == name]  # in passage order
         assert len(chunks) > 100
         assert chunks[0][0] == 0 and chunks[-1][1] == len(original)
         for (start, end, text), (nxt, _, _) in zip(chunks, chunks[1:] + [(len(original),)
@@ -215,24 +218,30 @@ def test_duplicate_articles_are_kept_and_embedded_and_shown_once(zoo: dict[str, 
         [h.doc_id for h in hits].count("copy-two.txt") == 1
 
 
-def test_file_changed_after_reading_is_picked_up_next_build(tmp_path: Path,
-                                                            monkeypatch) -> None:
+class RewritesAfterReading(builder.Builder):
+    """The local builder, with ``article01.txt`` rewritten just after its bytes are read."""
+
+    def process(self, changed: Any, report: Any) -> None:
+        def then_rewrite() -> Iterator[tuple[SourceFile, bytes, str]]:
+            for source, data, sha in changed:
+                if source.path.name == "article01.txt":  # read; now the file moves on
+                    source.path.write_text("Rewritten\n\nThe article now speaks of "
+                                           "zeppelins over the harbour instead of cranes.\n",
+                                           encoding="utf-8")
+                yield source, data, sha
+
+        super().process(then_rewrite(), report)
+
+
+def test_file_changed_after_reading_is_picked_up_next_build(tmp_path: Path) -> None:
     folder = write_articles(tmp_path / "in", 2)
-    target = folder / "article01.txt"
-    real_read_file = building.read_file
-
-    def read_then_change(source: SourceFile, data: bytes) -> Any:
-        if source.path.name == target.name:  # the bytes are read; the file moves on
-            target.write_text("Rewritten\n\nThe article now speaks of zeppelins over the "
-                              "harbour instead of cranes.\n", encoding="utf-8")
-        return real_read_file(source, data)
-
-    fake = FakeEmbedder()
-    monkeypatch.setattr(building, "read_file", read_then_change)
-    col = citeseek.build(folder, tmp_path / "store", model=fake, progress=False)
-    assert "cranes" not in col.document("article01.txt").text
-    assert "zeppelins" not in col.document("article01.txt").text
-    monkeypatch.undo()
+    fake = HashingEmbedder()
+    settings, _ = build_settings(tmp_path / "store", fake, {})
+    build_collection([folder], tmp_path / "store", settings=settings, embedder=fake,
+                     progress=False, builder_class=RewritesAfterReading)
+    col = citeseek.open(tmp_path / "store", model=fake)
+    text = col.document("article01.txt").text  # the bytes read, not the file's new ones
+    assert "harbour crane number" in text and "zeppelins" not in text
     again = citeseek.build(folder, tmp_path / "store", model=fake, progress=False)
     assert again.last_build.files_changed == 1  # the hash was of the bytes indexed
     assert "zeppelins" in again.document("article01.txt").text
@@ -252,7 +261,7 @@ def test_cli_strict_fails_with_exit_1_and_keeps_the_previous_generation(
     code, error, err = cli("index", str(copy), "--store", str(store), "--json", "--strict")
     assert code == 1 and "strict" in error["error"] and error["type"] == "BuildError"
     assert "pipe.txt" in error["error"] and "strict" in err
-    assert_intact(store, before, FakeEmbedder())
+    assert_intact(store, before, HashingEmbedder())
     code, report, err = cli("index", str(copy), "--store", str(store), "--json")
     assert code == 0, err
     reasons = {Path(s["source"]).name: s["reason"] for s in report["skipped"]}
@@ -362,7 +371,7 @@ def test_property_utf_text_round_trips(text: str, encoding: str) -> None:
 def test_folder_indexed_from_a_new_path_keeps_every_document(tmp_path: Path) -> None:
     """The same relative names from another folder: the old files leave before the new
     ones claim their document ids, so nothing is skipped and nothing is lost."""
-    fake = FakeEmbedder()
+    fake = HashingEmbedder()
     old = write_articles(tmp_path / "old", 4)
     store = tmp_path / "store"
     citeseek.build(old, store, model=fake, progress=False)

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import citeseek
+from citeseek.embed.hashing import HashingEmbedder
 from citeseek.errors import UsageError
 
-from ..conftest import FakeEmbedder
 from .conftest import cli, write_articles
 
 
@@ -21,7 +21,7 @@ from .conftest import cli, write_articles
 def col(tmp_path_factory: pytest.TempPathFactory) -> citeseek.Collection:
     root = tmp_path_factory.mktemp("queries")
     return citeseek.build(write_articles(root / "articles", 4), root / "store",
-                          model=FakeEmbedder(), progress=False)
+                          model=HashingEmbedder(), progress=False)
 
 
 def assert_exact(col: citeseek.Collection, hits: Any, k: int) -> None:
@@ -121,7 +121,7 @@ def test_property_random_documents_build_and_cite_exactly(tmp_path: Path, articl
     for i, text in enumerate(articles):
         (folder / f"a{i}.txt").write_text(text, encoding="utf-8", errors="surrogatepass")
     try:
-        col = citeseek.build(folder, folder / "store", model=FakeEmbedder(), progress=False)
+        col = citeseek.build(folder, folder / "store", model=HashingEmbedder(), progress=False)
     except citeseek.CiteseekError as exc:
         assert "nothing to index" in str(exc)  # every file was empty, blank or binary
         return

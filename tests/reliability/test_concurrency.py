@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 
 import citeseek
-from citeseek import layout
 from citeseek.collection import Collection
+from citeseek.embed.hashing import HashingEmbedder
 from citeseek.errors import CollectionLocked
+from citeseek.storage import layout
+from citeseek.storage.generation import Generation, LiveGeneration
 
-from ..conftest import FakeEmbedder
 from .conftest import assert_clean, cli, start_worker, worker_env
 from .worker import check_hits, write_version
 
@@ -39,7 +40,7 @@ def _wait_for(condition: Any, proc: Any = None, limit: float = 120) -> None:
 def test_second_builder_is_told_the_pid_and_the_lock_dies_with_its_holder(
         tmp_path: Path) -> None:
     corpus, store = tmp_path / "corpus", tmp_path / "store"
-    fake = FakeEmbedder()
+    fake = HashingEmbedder()
     write_version(corpus, 0)
     citeseek.build(corpus, store, model=fake, progress=False)
     write_version(corpus, 1)
@@ -68,7 +69,7 @@ def test_second_builder_is_told_the_pid_and_the_lock_dies_with_its_holder(
 def test_readers_in_other_processes_see_one_generation_at_a_time(tmp_path: Path) -> None:
     corpus, store = tmp_path / "corpus", tmp_path / "store"
     write_version(corpus, 0)
-    citeseek.build(corpus, store, model=FakeEmbedder(), progress=False)
+    citeseek.build(corpus, store, model=HashingEmbedder(), progress=False)
     stop, versions = tmp_path / "stop", 12
     logs = [tmp_path / f"reader{i}.jsonl" for i in range(2)]
     readers = [start_worker("read", str(store), str(log), str(stop)) for log in logs]
@@ -107,7 +108,7 @@ def _expected(col: Collection, queries: list[tuple[str, dict[str, Any]]]) -> lis
 def test_many_threads_search_one_collection(tmp_path: Path) -> None:
     corpus, store = tmp_path / "corpus", tmp_path / "store"
     write_version(corpus, 4)
-    fake = FakeEmbedder()
+    fake = HashingEmbedder()
     col = citeseek.build(corpus, store, model=fake, progress=False)
     queries = [(QUERY, {"k": 5, "mode": m}) for m in ("dense", "keyword", "hybrid")] + [
         ("crane number 3", {"k": 3, "doc_ids": ["article1.txt"]}),
@@ -137,7 +138,7 @@ def test_many_threads_search_one_collection(tmp_path: Path) -> None:
 def test_threads_keep_answering_while_the_collection_is_rebuilt(tmp_path: Path) -> None:
     corpus, store = tmp_path / "corpus", tmp_path / "store"
     write_version(corpus, 0)
-    fake = FakeEmbedder()
+    fake = HashingEmbedder()
     col = citeseek.open(citeseek.build(corpus, store, model=fake, progress=False).root,
                         model=fake)
     done = threading.Event()
@@ -162,7 +163,7 @@ def test_threads_keep_answering_while_the_collection_is_rebuilt(tmp_path: Path) 
         t.start()
     for version in range(1, 7):
         write_version(corpus, version)
-        citeseek.build(corpus, store, model=FakeEmbedder(), progress=False)
+        citeseek.build(corpus, store, model=HashingEmbedder(), progress=False)
     done.set()
     for t in threads:
         t.join()
@@ -172,63 +173,85 @@ def test_threads_keep_answering_while_the_collection_is_rebuilt(tmp_path: Path) 
         assert mine == sorted(mine) and mine[-1] == 6
 
 
-def test_refresh_loads_the_newest_when_builds_clean_up_under_it(tmp_path: Path,
-                                                                monkeypatch) -> None:
+class BuildsTwiceWhileLoading(LiveGeneration):
+    """A reader that, the first time it loads generation ``target``, lets two builds
+    publish newer generations and delete ``target`` before it reads the files."""
+
+    def __init__(self, store: Path, corpus: Path, fake: HashingEmbedder) -> None:
+        self.corpus, self.fake = corpus, fake
+        self.target: str | None = None
+        self.raced: list[str] = []
+        super().__init__(store, model=fake)
+
+    def load(self, name: str) -> Generation:
+        if name == self.target and not self.raced:
+            self.raced.append(name)
+            for version in (2, 3):
+                write_version(self.corpus, version)
+                citeseek.build(self.corpus, self.root, model=self.fake, progress=False)
+            assert not (self.root / name).exists()
+        return super().load(name)
+
+
+def test_refresh_loads_the_newest_when_builds_clean_up_under_it(tmp_path: Path) -> None:
     """A reader starts loading generation N; meanwhile two builds publish N+2 and delete
     N. The reader loads N+2 instead of failing."""
     corpus, store = tmp_path / "corpus", tmp_path / "store"
-    fake = FakeEmbedder()
+    fake = HashingEmbedder()
     write_version(corpus, 0)
-    reader = citeseek.build(corpus, store, model=fake, progress=False)
+    citeseek.build(corpus, store, model=fake, progress=False)
+    reader = BuildsTwiceWhileLoading(store, corpus, fake)
     write_version(corpus, 1)
     citeseek.build(corpus, store, model=fake, progress=False)
-    target = layout.current_generation(store)
-    real_load = Collection._load
-    raced: list[str] = []
-
-    def load_after_two_builds(self: Collection, name: str) -> Any:
-        if name == target and not raced:
-            raced.append(name)
-            for version in (2, 3):
-                write_version(corpus, version)
-                citeseek.build(corpus, store, model=fake, progress=False)
-            assert not (store / name).exists()
-        return real_load(self, name)
-
-    monkeypatch.setattr(Collection, "_load", load_after_two_builds)
+    reader.target = layout.current_generation(store)
     assert reader.refresh()
-    assert raced == [target] and reader.generation == layout.current_generation(store)
-    assert "version3" in reader.document("article0.txt").text
+    assert reader.raced == [reader.target]
+    assert reader.current.name == layout.current_generation(store)
+    document = reader.read(lambda gen: gen.store.get_document("article0.txt"))
+    assert document is not None and "version3" in document.text
+
+
+class BuildsTwiceAfterRefresh(LiveGeneration):
+    """A reader whose first refresh finds its generation current, after which two builds
+    delete that generation before the caller reads from it."""
+
+    def __init__(self, store: Path, corpus: Path, fake: HashingEmbedder) -> None:
+        self.corpus, self.fake = corpus, fake
+        self.raced: list[bool] = []
+        super().__init__(store, model=fake)
+
+    def refresh(self) -> bool:
+        switched = super().refresh()
+        if not self.raced:
+            self.raced.append(switched)
+            for version in (1, 2):
+                write_version(self.corpus, version)
+                citeseek.build(self.corpus, self.root, model=self.fake, progress=False)
+        return switched
 
 
 def test_a_thread_whose_generation_was_removed_retries_on_the_live_one(
-        tmp_path: Path, monkeypatch) -> None:
+        tmp_path: Path) -> None:
     """The generation is checked as current, then deleted by two builds before a new
     thread's first query opens its store: the query runs on the live generation."""
     corpus, store = tmp_path / "corpus", tmp_path / "store"
-    fake = FakeEmbedder()
+    fake = HashingEmbedder()
     write_version(corpus, 0)
-    reader = citeseek.build(corpus, store, model=fake, progress=False)
-    real_refresh = Collection.refresh
-    raced: list[bool] = []
-
-    def refresh_then_two_builds(self: Collection) -> bool:
-        switched = real_refresh(self)
-        if not raced:
-            raced.append(switched)
-            for version in (1, 2):
-                write_version(corpus, version)
-                citeseek.build(corpus, store, model=fake, progress=False)
-        return switched
-
-    monkeypatch.setattr(Collection, "refresh", refresh_then_two_builds)
+    citeseek.build(corpus, store, model=fake, progress=False)
+    reader = BuildsTwiceAfterRefresh(store, corpus, fake)
     found: list[Any] = []
-    thread = threading.Thread(target=lambda: found.append(reader.search(QUERY, k=3)))
+
+    def passages(gen: Generation) -> list[str]:
+        ids = [cid for cid, _ in gen.store.keyword_search(QUERY, 3)]
+        return [row.text for row in gen.store.hit_rows(ids).values()]
+
+    thread = threading.Thread(target=lambda: found.append(reader.read(passages)))
     thread.start()
     thread.join()
-    assert raced == [False] and len(found) == 1
-    assert {w for h in found[0] for w in h.text.split() if w.startswith("version")} == \
+    assert reader.raced == [False] and len(found) == 1 and len(found[0]) == 3
+    assert {w for text in found[0] for w in text.split() if w.startswith("version")} == \
         {"version2"}
+    assert reader.current.name == layout.current_generation(store)
 
 
 def test_worker_environment_runs_this_checkout() -> None:

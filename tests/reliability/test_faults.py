@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 import citeseek
-from citeseek import layout
+from citeseek.embed.hashing import HashingEmbedder
 from citeseek.errors import BuildError, CorruptCollection
+from citeseek.storage import layout
 
-from ..conftest import FakeEmbedder
 from .conftest import (
     assert_clean,
     assert_intact,
@@ -30,7 +30,7 @@ from .conftest import (
 )
 
 
-def documents(store: Path, fake: FakeEmbedder) -> dict[str, str]:
+def documents(store: Path, fake: HashingEmbedder) -> dict[str, str]:
     """doc id -> stored text of the live generation (opened with full verification)."""
     col = citeseek.open(store, model=fake)
     return {d["doc_id"]: col.document(d["doc_id"]).text for d in col.documents()}
@@ -47,7 +47,7 @@ def change(corpus: Path, version: int) -> None:
 
 def test_kill_9_at_every_step_of_a_build_loses_nothing(tmp_path: Path) -> None:
     corpus, store = write_articles(tmp_path / "corpus", 5), tmp_path / "store"
-    fake = FakeEmbedder()
+    fake = HashingEmbedder()
     citeseek.build(corpus, store, model=fake, progress=False)
     change(corpus, 0)
     citeseek.build(corpus, store, model=fake, progress=False)  # two generations, as later
@@ -57,7 +57,7 @@ def test_kill_9_at_every_step_of_a_build_loses_nothing(tmp_path: Path) -> None:
                          RELIABILITY_COUNT_FILE=str(count_file))
     assert counted.returncode == 0, counted.stderr
     steps = json.loads(count_file.read_text())
-    assert len(steps) >= 20 and "before citeseek.layout.publish" in steps
+    assert len(steps) >= 20 and "before citeseek.storage.layout.publish" in steps
     points = sorted({round(1 + i * (len(steps) - 1) / 29) for i in range(30)})
     killed_at = []
     for version, point in enumerate(points, start=2):
@@ -82,14 +82,14 @@ def test_kill_9_at_every_step_of_a_build_loses_nothing(tmp_path: Path) -> None:
         assert col.document(hit.doc_id).text[hit.start:hit.end] == hit.text
     assert len(killed_at) >= 20
     # The kills landed in every phase: copying, ingesting, embedding, index, publishing.
-    for step in ("Store.copy_to", "_Builder.ingest", "encode", "VectorIndex.save",
+    for step in ("Store.copy_to", "Builder._record_file", "encode", "VectorIndex.save",
                  "write_manifest", "layout.publish", "remove_stale"):
         assert any(step in k for k in killed_at), step
 
 
 def test_kill_9_from_outside_while_embedding(tmp_path: Path) -> None:
     corpus, store = write_articles(tmp_path / "corpus", 4), tmp_path / "store"
-    fake = FakeEmbedder()
+    fake = HashingEmbedder()
     citeseek.build(corpus, store, model=fake, progress=False)
     for version in range(3):
         before, ready = documents(store, fake), tmp_path / f"ready{version}"
@@ -154,7 +154,7 @@ def test_damaged_generation_is_a_clear_error_never_a_reset(built: Path, articles
     gen = built / layout.current_generation(built)
     damage(gen)
     left = {p.relative_to(built): p.read_bytes() for p in built.rglob("*") if p.is_file()}
-    fake = FakeEmbedder()
+    fake = HashingEmbedder()
     with pytest.raises(CorruptCollection, match=culprit.replace(".", r"\.")):
         citeseek.open(built, model=fake)
     code, error, err = cli("search", "harbour", "--store", str(built), "--mode", "keyword",
@@ -179,7 +179,7 @@ def test_damage_found_without_checksums_is_still_a_clear_error(built: Path,
     data[:64] = b"\xff" * 64  # the header: same size, so only a checksum would see it
     (gen / target).write_bytes(bytes(data))
     with pytest.raises(CorruptCollection, match=target.replace(".", r"\.")):
-        col = citeseek.open(built, model=FakeEmbedder(), verify=False)
+        col = citeseek.open(built, model=HashingEmbedder(), verify=False)
         col.search("harbour crane", k=3)
 
 
@@ -192,18 +192,18 @@ def _raise(exc: BaseException) -> Any:
 
 
 FAULTS = {  # where -> (object, attribute, the error raised there)
-    "copying the store": ("citeseek.store.Store.copy_to",
+    "copying the store": ("citeseek.storage.store.Store.copy_to",
                           sqlite3.OperationalError("database or disk is full")),
-    "adding a document": ("citeseek.store.Store.add_document",
+    "adding a document": ("citeseek.storage.store.Store.add_document",
                           sqlite3.OperationalError("disk I/O error")),
-    "caching vectors": ("citeseek.store.Store.put_embeddings",
+    "caching vectors": ("citeseek.storage.store.Store.put_embeddings",
                         sqlite3.OperationalError("database or disk is full")),
     "writing the index": ("faiss.write_index", RuntimeError(
         "Error in faiss::FileIOWriter::operator(): 'ret == (n)' failed: write error")),
-    "fsync of a file": ("citeseek.layout.fsync_file", OSError(errno.EIO, "Input/output error")),
-    "writing the manifest": ("citeseek.layout.write_manifest",
+    "fsync of a file": ("citeseek.storage.layout.fsync_file", OSError(errno.EIO, "Input/output error")),
+    "writing the manifest": ("citeseek.storage.layout.write_manifest",
                              OSError(errno.ENOSPC, "No space left on device")),
-    "publishing": ("citeseek.layout.publish", OSError(errno.ENOSPC, "No space left on device")),
+    "publishing": ("citeseek.storage.layout.publish", OSError(errno.ENOSPC, "No space left on device")),
 }
 
 
@@ -215,7 +215,7 @@ def test_io_error_during_build_fails_it_and_keeps_the_previous_generation(
     live = layout.current_generation(built)
     (articles / "new.txt").write_text("A new article about harbour ferries and cranes.\n")
     monkeypatch.setattr(target, _raise(error))
-    fake = FakeEmbedder()
+    fake = HashingEmbedder()
     with pytest.raises(BuildError, match=f"{live} stays live|cannot write"):
         citeseek.build(articles, built, model=fake, progress=False)
     monkeypatch.undo()
@@ -230,7 +230,7 @@ def test_real_full_disk_in_a_child_process(built: Path, articles: Path) -> None:
     """RLIMIT_FSIZE makes the kernel refuse writes past a size, as a full disk would."""
     gen = built / layout.current_generation(built)
     sizes = [(gen / name).stat().st_size for name in layout.DATA_FILES]
-    fake = FakeEmbedder()
+    fake = HashingEmbedder()
     for n, limit in enumerate([4096, min(sizes) - 1, max(sizes) // 2, max(sizes) - 1]):
         before = snapshot(built)
         (articles / f"new{n}.txt").write_text(f"Article {n} about a harbour ferry.\n")
@@ -264,7 +264,7 @@ def test_index_written_wrong_is_caught_by_read_back(built: Path, articles: Path,
     (articles / "new.txt").write_text("A new article about harbour ferries and cranes.\n")
     monkeypatch.setattr(os, "fsync", lying_fsync)
     with pytest.raises(CorruptCollection, match="read back differently"):
-        citeseek.build(articles, built, model=FakeEmbedder(), progress=False)
+        citeseek.build(articles, built, model=HashingEmbedder(), progress=False)
     monkeypatch.undo()
-    assert_intact(built, before, FakeEmbedder())
+    assert_intact(built, before, HashingEmbedder())
 

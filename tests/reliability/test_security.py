@@ -16,12 +16,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import citeseek
-from citeseek import layout
-from citeseek.display import render_hits
+from citeseek.embed.hashing import HashingEmbedder
 from citeseek.errors import CorruptCollection
-from citeseek.results import Hit, HitList
+from citeseek.search.hits import Hit, HitList, render_hits
+from citeseek.storage import layout
 
-from ..conftest import FakeEmbedder
 from .conftest import cli, write_articles
 
 
@@ -53,7 +52,7 @@ def test_planted_pickles_are_never_loaded(built: Path, articles: Path, tmp_path:
     import numpy
 
     monkeypatch.setattr(numpy, "load", refuse)
-    fake = FakeEmbedder()
+    fake = HashingEmbedder()
     col = citeseek.open(built, model=fake)
     assert col.search("harbour crane", k=2) and col.documents() and col.info()
     (articles / "new.txt").write_text("A new article about harbour ferries.\n")
@@ -75,7 +74,7 @@ def test_index_file_replaced_by_a_pickle_is_refused(built: Path, tmp_path: Path)
                                         "bytes": (gen / "index.faiss").stat().st_size}
     (gen / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(CorruptCollection, match="index.faiss"):
-        citeseek.open(built, model=FakeEmbedder())
+        citeseek.open(built, model=HashingEmbedder())
     assert not marker.exists()
 
 
@@ -131,7 +130,7 @@ def test_hostile_articles_render_as_text(tmp_path: Path) -> None:
     (folder / "feed.jsonl").write_text(json.dumps({
         "id": 'x"><script>alert(5)</script>', "title": f"Ferry {HOSTILE}",
         "url": "javascript:alert(6)", "text": f"The harbour ferry {HOSTILE} sails."}) + "\n")
-    col = citeseek.build(folder, tmp_path / "store", model=FakeEmbedder(), progress=False)
+    col = citeseek.build(folder, tmp_path / "store", model=HashingEmbedder(), progress=False)
     hits = col.search(f"harbour {HOSTILE}", k=50)
     assert {h.doc_id for h in hits} == {"page.md", 'x"><script>alert(5)</script>'}
     assert any("<script>" in h.text for h in hits)
@@ -178,7 +177,7 @@ def test_metadata_paths_and_urls_are_never_opened(tmp_path: Path) -> None:
         {"id": "../../secret.txt", "text": "A record whose id looks like a path.",
          "url": str(secret)},
     ]) + "\n")
-    fake = FakeEmbedder()
+    fake = HashingEmbedder()
     _opened = []
     try:
         col = citeseek.build(folder, tmp_path / "store", model=fake, progress=False)

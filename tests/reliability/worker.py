@@ -1,5 +1,5 @@
 """A child process for the reliability suite: runs the real CLI or a build/search loop
-with the deterministic fake embedder, so it can be killed, starved of disk or raced
+with the model-free hashing embedder, so it can be killed, starved of disk or raced
 against other processes without loading a model.
 
     python -m tests.reliability.worker cli index DIR --store S --json
@@ -29,16 +29,20 @@ from typing import Any
 
 import numpy as np
 
-from tests.conftest import FakeEmbedder
+from citeseek.embed.hashing import HashingEmbedder
 
 
-class SlowFakeEmbedder(FakeEmbedder):
-    """The fake embedder, sleeping ``RELIABILITY_SLOW`` seconds per call."""
+def _slow_down_encoding() -> None:
+    """Every hashing embedder of this process (the ones the CLI makes from the name
+    ``hashing`` too) sleeps ``RELIABILITY_SLOW`` seconds per ``encode`` call."""
+    original = HashingEmbedder.encode
 
-    def encode(self, texts: list[str], *, batch_size: int = 32,
-               progress: bool = False) -> np.ndarray:
+    @functools.wraps(original)
+    def encode(self: HashingEmbedder, texts: list[str], **kwargs: Any) -> np.ndarray:
         time.sleep(float(os.environ.get("RELIABILITY_SLOW", "0")))
-        return super().encode(texts, batch_size=batch_size, progress=progress)
+        return original(self, texts, **kwargs)
+
+    HashingEmbedder.encode = encode  # type: ignore[method-assign]
 
 
 _passed: list[str] = []
@@ -65,7 +69,8 @@ def _instrument(owner: Any, attr: str, label: str) -> None:
 
 def install_checkpoints() -> None:
     """Every step of a build that writes or moves data becomes a place to die."""
-    from citeseek import building, layout, store, vector_index
+    from citeseek.engines import builder
+    from citeseek.storage import layout, store, vector_index
 
     for owner, attr in [
         (layout, "write_atomic"), (layout, "fsync_file"), (layout, "fsync_dir"),
@@ -73,9 +78,9 @@ def install_checkpoints() -> None:
         (store.Store, "copy_to"), (store.Store, "add_document"),
         (store.Store, "remove_file"), (store.Store, "set_file"),
         (store.Store, "put_embeddings"), (store.Store, "prune_embeddings"),
-        (building._Builder, "ingest"), (building._Builder, "_embed"),
+        (builder.Builder, "_record_file"), (builder.Builder, "_embed"),
         (vector_index.VectorIndex, "build"), (vector_index.VectorIndex, "save"),
-        (SlowFakeEmbedder, "encode"), (os, "replace"), (shutil, "rmtree"),
+        (HashingEmbedder, "encode"), (os, "replace"), (shutil, "rmtree"),
     ]:
         _instrument(owner, attr, f"{getattr(owner, '__name__', owner)}.{attr}")
 
@@ -86,17 +91,18 @@ def _write_count() -> None:
         Path(target).write_text(json.dumps(_passed))
 
 
-def _setup() -> SlowFakeEmbedder:
+def _setup() -> HashingEmbedder:
     limit = os.environ.get("RELIABILITY_FSIZE")
     if limit:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a failed write, not a dead process
         resource.setrlimit(resource.RLIMIT_FSIZE, (int(limit), int(limit)))
+    _slow_down_encoding()
     if os.environ.get("RELIABILITY_KILL_AT") or os.environ.get("RELIABILITY_COUNT_FILE"):
         install_checkpoints()
     ready = os.environ.get("RELIABILITY_READY_FILE")
     if ready:
         Path(ready).write_text(str(os.getpid()))
-    return SlowFakeEmbedder()
+    return HashingEmbedder()
 
 
 def write_version(corpus: Path, version: int) -> None:
@@ -112,11 +118,13 @@ def write_version(corpus: Path, version: int) -> None:
 
 
 def cmd_cli(argv: list[str]) -> int:
-    import citeseek.collection
+    """The real command line; ``index`` builds with the hashing embedder unless told
+    otherwise (other commands take the model the collection names)."""
     from citeseek.cli import main
 
-    fake = _setup()
-    citeseek.collection.resolve_embedder = lambda model: fake  # type: ignore[assignment]
+    _setup()
+    if argv[:1] == ["index"] and "--model" not in argv:
+        argv = [*argv, "--model", "hashing"]
     try:
         return main(argv)
     finally:
@@ -134,10 +142,10 @@ def cmd_rebuild(store: str, corpus: str, versions: str) -> int:
     return 0
 
 
-def check_hits(col: Any, hits: Any, fake: FakeEmbedder, query: str) -> set[str]:
+def check_hits(col: Any, hits: Any, fake: HashingEmbedder, query: str) -> set[str]:
     """The versions named by ``hits``; raises if a dense score does not belong to the
     hit's own text (vectors of one generation paired with passages of another)."""
-    from citeseek.chunking import embed_text_for
+    from citeseek.ingest.chunking import embed_text_for
 
     qvec = fake.encode([query])[0]
     for hit in hits:

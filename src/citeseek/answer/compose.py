@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 
-from .answer_result import Answer, AnswerSentence
-from .answer_scoring import (
+from ..errors import UsageError
+from ..search.hits import Hit, HitList
+from .result import Answer, AnswerSentence
+from .scoring import (
     DEFAULT_METHOD,
     METHODS,
     Candidate,
@@ -24,8 +26,6 @@ from .answer_scoring import (
     measure,
     rank_candidates,
 )
-from .errors import UsageError
-from .results import Hit, HitList
 
 Generator = Callable[[str, Mapping[int, Hit]], str]
 

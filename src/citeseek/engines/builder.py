@@ -1,39 +1,75 @@
-"""The build: files -> a new verified generation, published atomically.
+"""The work of a build: changed files in, a new generation's store and index out.
 
 Only files whose bytes changed are parsed again, and only passages whose embedding
 text is not cached for the model are embedded. When nothing changed, no generation is
-written at all.
+written at all. ``Builder`` runs every step here; another engine subclasses it and
+replaces ``process`` (how changed files become ``ParsedFile``s) or ``build_index``.
+Locking, verifying and publishing the result is ``publish.build_collection``'s job.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
-import sqlite3
-import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import layout
-from .build_report import BuildReport, versions
-from .chunking import Chunk, chunk_document, embed_text_for
-from .config import Settings
-from .document import Document
-from .embedding import Embedder, text_hash
-from .errors import BuildError, CiteseekError, ModelMismatch
-from .index_tuning import tune
-from .progress import progress_bar
-from .readers import Skipped, SourceFile, Unreadable, discover, read_file, read_source
-from .store import Store
-from .vector_index import VectorIndex
+import numpy as np
 
-_COMMIT_EVERY = 200  # files per transaction while ingesting
-_EMBED_BLOCK = 4096  # passages embedded per committed block: what an interruption can lose
+from ..config import Settings
+from ..document import Document
+from ..embed.base import Embedder, text_hash
+from ..errors import BuildError
+from ..ingest.chunking import Chunk, Tokenizer, chunk_document, embed_text_for
+from ..ingest.decoding import Unreadable
+from ..ingest.discovery import Skipped, SourceFile, discover, read_source
+from ..ingest.readers import read_file
+from ..progress import progress_bar
+from ..storage import layout
+from ..storage.store import Store
+from ..storage.tuning import tune
+from ..storage.vector_index import VectorIndex
+from .report import BuildReport, versions
+
+COMMIT_EVERY = 200  # files per transaction while recording
+EMBED_BLOCK = 4096  # passages embedded per committed block: what an interruption can lose
 
 
-class _Builder:
+@dataclass
+class ParsedFile:
+    """One changed file, read and chunked: everything a build records for it.
+
+    ``vectors`` holds new embeddings an engine computed along the way (text hashes and
+    their rows), stored with the file; the local engine embeds later, in bulk."""
+
+    source: SourceFile
+    sha: str
+    size: int
+    documents: list[tuple[Document, list[Chunk]]]
+    skipped: list[Skipped]
+    vectors: tuple[list[str], np.ndarray] | None = None
+
+
+def parse_file(source: SourceFile, data: bytes, tokenizer: Tokenizer, settings: Settings,
+               sha: str | None = None) -> ParsedFile:
+    """Read one file's bytes into documents and chunk each (no embedding). ``sha`` is the
+    bytes' SHA-256 where the caller has it already."""
+    docs, skipped = read_file(source, data)
+    return ParsedFile(source, sha or hashlib.sha256(data).hexdigest(), len(data),
+                      [(doc, chunk_document(doc, tokenizer, settings)) for doc in docs],
+                      skipped)
+
+
+class Builder:
+    """One build of the collection at ``root`` (see the module docstring)."""
+
+    commit_every = COMMIT_EVERY
+    embed_block = EMBED_BLOCK
+
     def __init__(self, root: Path, settings: Settings, embedder: Embedder,
                  previous: str | None, prev_manifest: dict[str, Any] | None,
                  progress: bool, leftovers: list[str] | None = None) -> None:
@@ -45,9 +81,9 @@ class _Builder:
         self.progress = progress
         self.generation: str | None = None
         self.store: Store | None = None
-        self.pending = 0
         self.leftovers = leftovers or []  # unpublished generations of interrupted builds
         self.harvested = 0
+        self.old_hashes: dict[str, str] = {}
 
     def _reserve(self) -> Path:
         """The new generation's folder, created on first use (not yet holding a store)."""
@@ -63,49 +99,7 @@ class _Builder:
             if self.previous:
                 Store(self.root / self.previous / layout.STORE_FILE, readonly=True).copy_to(target)
             self.store = Store(target)
-            self.store.conn.execute("BEGIN")
         return self.store
-
-    def _tick(self) -> None:
-        self.pending += 1
-        if self.pending >= _COMMIT_EVERY and self.store is not None:
-            self.store.conn.execute("COMMIT")
-            self.store.conn.execute("BEGIN")
-            self.pending = 0
-
-    def ingest(self, source: SourceFile, data: bytes, sha: str, report: BuildReport) -> None:
-        docs, skipped = read_file(source, data)
-        self.record_file(source, sha, len(data), docs, skipped, report,
-                         lambda doc: chunk_document(doc, self.embedder, self.settings))
-
-    def record_file(self, source: SourceFile, sha: str, size: int, docs: list[Document],
-                    skipped: list[Skipped], report: BuildReport,
-                    chunks_of: Callable[[Document], list[Chunk]]) -> None:
-        """Store one parsed file: its documents, chunked by ``chunks_of``, replace what the
-        file held before. The seam where another engine hands in its parsed files."""
-        report.skipped.extend(skipped)
-        if not docs:
-            # Unreadable: nothing is recorded, so it is reported again on every build;
-            # a file that was readable before keeps its documents.
-            return
-        store = self._open_new()
-        store.remove_file(source.key)
-        before = len(report.skipped) - len(skipped)
-        kept = 0
-        for doc in docs:
-            owner = store.document_owner(doc.doc_id)
-            if owner is not None:
-                report.skipped.append(Skipped(f"{source.path} ({doc.doc_id})",
-                                              f"document id already used by {owner}"))
-                continue
-            chunks = chunks_of(doc)
-            hashes = [text_hash(c.embed_text) for c in chunks]
-            store.add_document(doc, chunks, hashes)
-            kept += 1
-        store.set_file(source.key, sha, size, kept,
-                       [(s.source, s.reason) for s in report.skipped[before:]])
-        report.files_changed += 1
-        self._tick()
 
     def run(self, sources: Iterable[str | os.PathLike[str]], report: BuildReport) -> None:
         files, skipped = discover(sources)
@@ -126,13 +120,13 @@ class _Builder:
         gone = [key for key in self.old_hashes if key not in seen]
         if gone:
             store = self._open_new()
-            for key in gone:
-                store.remove_file(key)
+            with store.transaction():
+                for key in gone:
+                    store.remove_file(key)
             report.files_removed = len(gone)
         self.process(self._changed(files, old, same, report), report)
         if self.store is None:
             return
-        self.store.conn.execute("COMMIT")
         report.embedded += self._embed()
         report.reused = self.harvested
         self._finish(report)
@@ -157,9 +151,48 @@ class _Builder:
 
     def process(self, changed: Iterable[tuple[SourceFile, bytes, str]],
                 report: BuildReport) -> None:
-        """Parse, chunk and store the changed files, one at a time, here."""
-        for source, data, sha in changed:
-            self.ingest(source, data, sha, report)
+        """Parse, chunk and record the changed files, one at a time, here."""
+        self.record((parse_file(source, data, self.embedder, self.settings, sha)
+                     for source, data, sha in changed), report)
+
+    def record(self, parsed: Iterable[ParsedFile], report: BuildReport) -> None:
+        """Store parsed files, ``commit_every`` of them to a transaction. A file with no
+        readable document records nothing (it is reported again on every build, and a
+        file that was readable before keeps its documents)."""
+        readable = (item for item in parsed if self._report_skips(item, report))
+        for first in readable:
+            store = self._open_new()
+            with store.transaction():
+                for item in itertools.chain([first], itertools.islice(
+                        readable, self.commit_every - 1)):
+                    self._record_file(store, item, report)
+
+    @staticmethod
+    def _report_skips(item: ParsedFile, report: BuildReport) -> bool:
+        report.skipped.extend(item.skipped)
+        return bool(item.documents)
+
+    def _record_file(self, store: Store, item: ParsedFile, report: BuildReport) -> None:
+        """Replace what the file held before with its documents, chunks and vectors."""
+        store.remove_file(item.source.key)
+        problems = list(item.skipped)
+        kept = 0
+        for doc, chunks in item.documents:
+            owner = store.document_owner(doc.doc_id)
+            if owner is not None:
+                clash = Skipped(f"{item.source.path} ({doc.doc_id})",
+                                f"document id already used by {owner}")
+                report.skipped.append(clash)
+                problems.append(clash)
+                continue
+            store.add_document(doc, chunks, [text_hash(c.embed_text) for c in chunks])
+            kept += 1
+        store.set_file(item.source.key, item.sha, item.size, kept,
+                       [(s.source, s.reason) for s in problems])
+        if item.vectors is not None and item.vectors[0]:
+            store.put_embeddings(self.embedder.model_id, *item.vectors)
+            report.embedded += len(item.vectors[0])
+        report.files_changed += 1
 
     def _harvest(self, dim: int) -> None:
         """Take the vectors that interrupted builds had computed, then remove their
@@ -176,22 +209,21 @@ class _Builder:
     def _embed(self) -> int:
         """Embed every passage text not cached yet, shortest first, in committed blocks."""
         assert self.store is not None
-        model = self.embedder.model_id
+        store, model = self.store, self.embedder.model_id
         dim = (self.prev_manifest["model"]["dimension"] if self.prev_manifest
                else self.embedder.dimension)
         self._harvest(dim)
-        ids = self.store.missing_embedding_ids(model)
+        ids = store.missing_embedding_ids(model)
         if not len(ids):
             return 0
         with progress_bar(total=len(ids), desc="embedding", unit="passage",
                           disable=not self.progress or len(ids) < 64) as bar:
-            for i in range(0, len(ids), _EMBED_BLOCK):
-                rows = self.store.embedding_inputs(ids[i:i + _EMBED_BLOCK])
+            for i in range(0, len(ids), self.embed_block):
+                rows = store.embedding_inputs(ids[i:i + self.embed_block])
                 texts = [embed_text_for(title, text, self.settings) for _, text, title in rows]
                 vecs = self.embedder.encode(texts, batch_size=self.settings.batch_size)
-                self.store.conn.execute("BEGIN")
-                self.store.put_embeddings(model, [h for h, _, _ in rows], vecs)
-                self.store.conn.execute("COMMIT")
+                with store.transaction():
+                    store.put_embeddings(model, [h for h, _, _ in rows], vecs)
                 bar.update(len(vecs))
         return len(ids)
 
@@ -211,7 +243,7 @@ class _Builder:
         if index.ntotal != counts["chunks"]:
             raise BuildError(f"{counts['chunks']} passages but {index.ntotal} vectors")
         measured = tune(index, lambda: store.iter_vectors(model, dim))
-        store.conn.execute("VACUUM")
+        store.vacuum()
         store.close()
         index.save(gen_dir / layout.INDEX_FILE, release=True)
         layout.write_manifest(gen_dir, {
@@ -227,62 +259,3 @@ class _Builder:
             "versions": versions(),
         })
         report.documents, report.chunks = counts["documents"], counts["chunks"]
-
-
-def build_collection(sources: Iterable[str | os.PathLike[str]], root: Path, *,
-                     settings: Settings, embedder: Embedder, progress: bool = True,
-                     strict: bool = False,
-                     builder_class: Callable[..., _Builder] | None = None) -> BuildReport:
-    """Create or update the collection at ``root`` from ``sources``.
-
-    ``builder_class`` (a ``_Builder`` subclass) lets another engine parse, chunk and
-    embed the changed files; everything else (lock, store, index, publish) is shared."""
-    started = time.perf_counter()
-    with layout.build_lock(root):
-        previous = layout.current_generation(root)
-        prev_manifest = layout.read_manifest(root / previous) if previous else None
-        if prev_manifest and prev_manifest["model"]["id"] != embedder.model_id:
-            raise ModelMismatch(
-                f"{root} was built with model {prev_manifest['model']['id']!r}, not "
-                f"{embedder.model_id!r}; build into a new --store to change models")
-        kept = {previous} if previous else set()
-        leftovers = layout.unpublished(root)
-        layout.remove_stale(root, keep=kept | set(leftovers))
-        report = BuildReport(store=str(root), generation=None, previous=previous)
-        builder = (builder_class or _Builder)(root, settings, embedder, previous,
-                                              prev_manifest, progress, leftovers)
-        try:
-            builder.run(sources, report)
-            if strict and report.skipped:
-                raise BuildError(f"{len(report.skipped)} file(s) skipped and --strict is on:\n"
-                                 + "\n".join(f"  {s}" for s in report.skipped))
-            empty = report.documents == 0 if builder.generation else previous is None
-            if empty:  # a mistyped path must not empty a collection
-                raise BuildError("nothing to index: no readable articles found"
-                                 + (f"; {previous} stays live" if previous else ""))
-            if builder.generation is not None:
-                layout.read_manifest(root / builder.generation, verify=True)
-                layout.publish(root, builder.generation)
-                layout.remove_stale(root, keep={builder.generation} | kept)
-            else:
-                layout.remove_stale(root, keep=kept)
-        except BaseException as exc:
-            if builder.store is not None:
-                builder.store.close()
-            if isinstance(exc, KeyboardInterrupt):
-                raise  # its half-written generation is harvested by the next build
-            if builder.generation is not None and layout.current_generation(root) != \
-                    builder.generation:
-                layout.remove_stale(root, keep=kept)
-            if isinstance(exc, CiteseekError | KeyboardInterrupt):
-                raise
-            if isinstance(exc, OSError | sqlite3.Error):  # a full disk, an I/O error
-                raise BuildError(f"build failed, {previous or 'nothing'} stays live: "
-                                 f"{exc}") from exc
-            raise
-        report.generation = builder.generation
-        if builder.generation is None and prev_manifest:
-            report.documents = prev_manifest["counts"]["documents"]
-            report.chunks = prev_manifest["counts"]["chunks"]
-        report.seconds = time.perf_counter() - started
-        return report

@@ -29,15 +29,17 @@ from typing import Any
 
 import numpy as np
 
-from . import errors, layout
-from .build_report import BuildReport
-from .building import _Builder, build_collection
-from .config import Settings
-from .embedding import Embedder
-from .errors import BuildError, CiteseekError, UsageError
-from .readers import Skipped, SourceFile
-from .store import Store
-from .vector_index import TRAIN_SAMPLE, VectorIndex, choose_factory
+from .. import errors
+from ..config import Settings
+from ..embed.base import Embedder
+from ..errors import BuildError, CiteseekError, UsageError
+from ..ingest.discovery import Skipped, SourceFile
+from ..storage import layout
+from ..storage.store import Store
+from ..storage.vector_index import TRAIN_SAMPLE, VectorIndex, choose_factory
+from .builder import Builder, ParsedFile
+from .publish import build_collection
+from .report import BuildReport
 
 INSTALL_HINT = ("the ray engine needs Ray: pip install 'citeseek[ray]' "
                 "(on the machine that builds and on every node of the cluster)")
@@ -144,7 +146,7 @@ def read_shards(folder: Path, expected: int) -> Iterator[dict[str, Any]]:
         raise BuildError(f"the Ray engine returned {following} of {expected} files")
 
 
-class RayBuilder(_Builder):
+class RayBuilder(Builder):
     """The local builder with its per-file step (``process``) run by a Ray pipeline and,
     for ``index="auto"``, IVF-PQ trained on a sample for very large collections."""
 
@@ -171,8 +173,8 @@ class RayBuilder(_Builder):
                                                self.previous else "nothing was published"))
                 raise error from None
         dim = self.embedder.dimension
-        for source, row in zip(todo, read_shards(shard_dir, len(todo)), strict=True):
-            report.embedded += self._record(source, row, report, dim)
+        self.record((_parsed(source, row, dim) for source, row in
+                     zip(todo, read_shards(shard_dir, len(todo)), strict=True)), report)
         shutil.rmtree(shard_dir)
         if self.store is None:  # no changed file held a document: nothing new to publish
             (self.root / str(self.generation)).rmdir()
@@ -207,29 +209,6 @@ class RayBuilder(_Builder):
         # Writing a shard is light: it must not wait for a CPU the model actors hold.
         dataset.write_parquet(str(shard_dir), ray_remote_args={"num_cpus": 0})
 
-    def _record(self, source: SourceFile, row: dict[str, Any], report: BuildReport,
-                dim: int) -> int:
-        """Store one file's row as the local engine would; the new vectors it brought."""
-        from .ray_worker import decode_documents
-
-        if row["error"]:
-            report.skipped.append(Skipped(str(source.path), row["error"]))
-            return 0
-        pairs = decode_documents(row["documents"])
-        chunks = {id(doc): doc_chunks for doc, doc_chunks in pairs}
-        self.record_file(source, row["sha"], row["size"], [doc for doc, _ in pairs],
-                         [Skipped(*item) for item in json.loads(row["skipped"])], report,
-                         lambda doc: chunks[id(doc)])
-        hashes = json.loads(row["hashes"])
-        if not hashes or self.store is None:
-            return 0
-        if len(row["vectors"]) != len(hashes) * dim * 4:
-            raise BuildError(f"a worker sent vectors of the wrong size for {source.path} "
-                             f"(is the same model installed on every node?)")
-        vectors = np.frombuffer(row["vectors"], dtype="<f4").reshape(len(hashes), dim)
-        self.store.put_embeddings(self.embedder.model_id, hashes, vectors)
-        return len(hashes)
-
     def build_index(self, store: Store, dim: int, n_vectors: int) -> VectorIndex:
         model = self.embedder.model_id
         factory = self.settings.index
@@ -237,6 +216,22 @@ class RayBuilder(_Builder):
             factory = choose_factory(n_vectors, dim, compress=True)
         return VectorIndex.build(lambda: store.iter_vectors(model, dim), dim, n_vectors, factory,
                                  sample=lambda: store.sample_vectors(model, dim, TRAIN_SAMPLE))
+
+
+def _parsed(source: SourceFile, row: dict[str, Any], dim: int) -> ParsedFile:
+    """One shard row as the file the local engine would have parsed, with its vectors."""
+    from .ray_worker import decode_documents
+
+    if row["error"]:
+        return ParsedFile(source, "", 0, [], [Skipped(str(source.path), row["error"])])
+    hashes = json.loads(row["hashes"])
+    if len(row["vectors"]) != len(hashes) * dim * 4:
+        raise BuildError(f"a worker sent vectors of the wrong size for {source.path} "
+                         f"(is the same model installed on every node?)")
+    vectors = np.frombuffer(row["vectors"], dtype="<f4").reshape(len(hashes), dim)
+    return ParsedFile(source, row["sha"], row["size"], decode_documents(row["documents"]),
+                      [Skipped(*item) for item in json.loads(row["skipped"])],
+                      (hashes, vectors))
 
 
 def build_collection_on_ray(sources: Iterable[str | os.PathLike[str]], root: Path, *,

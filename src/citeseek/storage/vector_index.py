@@ -7,13 +7,14 @@ not fit in the memory budget, they are stored as 8-bit scalars (SQ8), and when e
 those would not fit, product-quantized (IVF-PQ, a few bytes a passage; the Ray engine
 asks for it from ``COMPRESS_LIMIT`` passages). The search parameter (``efSearch`` or
 ``nprobe``) is tuned after the build so that recall@10 against exact search reaches
-``TARGET_RECALL`` on a sample of the collection's own vectors (see ``index_tuning``);
+``TARGET_RECALL`` on a sample of the collection's own vectors (see ``tuning``);
 both are written to the manifest.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
 import os
 import threading
@@ -23,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import BuildError, CorruptCollection, UsageError
+from ..errors import BuildError, CorruptCollection, UsageError
+from .layout import sha256_file
 
 EXACT_LIMIT = 10_000  # exact (Flat) below this many passages: a scan of a few ms here
 IVF_LIMIT = 500_000  # HNSW below this many passages; IVF lists (quick to build) above
@@ -221,10 +223,6 @@ class VectorIndex:
         No second copy of the index is held while writing; with ``release`` the index
         leaves memory before the file is loaded back to check it (a build no longer
         needs it), so the check does not double the peak either."""
-        import hashlib
-
-        from .layout import sha256_file
-
         faiss = _faiss()
         digest = hashlib.sha256()
         dimension, count = self.dimension, self.ntotal

@@ -20,8 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .config import SCHEMA_VERSION
-from .errors import BuildError, CollectionLocked, CollectionNotFound, CorruptCollection
+from ..config import SCHEMA_VERSION
+from ..errors import BuildError, CollectionLocked, CollectionNotFound, CorruptCollection
 
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"

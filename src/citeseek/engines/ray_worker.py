@@ -1,7 +1,7 @@
 """The Ray engine's worker side: an actor that reads, cleans, chunks and embeds files.
 
 Each actor of the pool holds one embedder (its model loads once, on first use) and runs
-the local engine's own functions: ``read_source``, ``read_file``, ``chunk_document``,
+the local engine's own functions: ``read_source``, ``parse_file`` (reading and chunking),
 ``text_hash``. A batch of files comes in as columns (``seq``, ``path``, ``doc_id``); one
 row per file goes out, written to shard files by Ray Data: documents and chunks as JSON,
 new vectors as little-endian float32 bytes (no pickle). This module imports no Ray.
@@ -9,17 +9,19 @@ new vectors as little-endian float32 bytes (no pickle). This module imports no R
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .chunking import Chunk, chunk_document
-from .config import Settings
-from .embedding import Embedder, text_hash
-from .readers import Document, SourceFile, Unreadable, read_file, read_source
+from ..config import Settings
+from ..document import Document
+from ..embed.base import Embedder, text_hash
+from ..ingest.chunking import Chunk
+from ..ingest.decoding import Unreadable
+from ..ingest.discovery import SourceFile, read_source
+from .builder import parse_file
 
 HASH_PREFIX = 32  # hex digits of a text hash sent to workers as "already cached"
 _DOC_FIELDS = ("doc_id", "source", "text", "title", "date", "url", "format", "line_map",
@@ -76,12 +78,12 @@ class FileWorker:
         except Unreadable as exc:
             row["error"] = str(exc)
             return row, {}
-        row["sha"], row["size"] = hashlib.sha256(data).hexdigest(), len(data)
-        docs, skipped = read_file(source, data)
-        pairs = [(doc, chunk_document(doc, self.embedder, self.settings)) for doc in docs]
-        row["skipped"] = json.dumps([[s.source, s.reason] for s in skipped])
-        row["documents"] = encode_documents(pairs)
-        texts = {text_hash(c.embed_text): c.embed_text for _, chunks in pairs for c in chunks}
+        parsed = parse_file(source, data, self.embedder, self.settings)
+        row["sha"], row["size"] = parsed.sha, parsed.size
+        row["skipped"] = json.dumps([[s.source, s.reason] for s in parsed.skipped])
+        row["documents"] = encode_documents(parsed.documents)
+        texts = {text_hash(c.embed_text): c.embed_text
+                 for _, chunks in parsed.documents for c in chunks}
         return row, texts
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[Any]]:

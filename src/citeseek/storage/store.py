@@ -1,22 +1,26 @@
-"""SQLite store of a generation: files, documents, chunks, FTS5 keyword index, embeddings."""
+"""The SQLite store of a generation: files, documents, passages, and (through its two
+parts) the FTS5 keyword index and the embedding cache. Every SQL statement of citeseek
+lives in this subpackage; other stages call the methods here."""
 
 from __future__ import annotations
 
+import contextlib
 import json
-import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .chunking import Chunk
+from ..document import Document
+from ..errors import CorruptCollection, UsageError
 from .embedding_cache import EmbeddingCache
-from .errors import CorruptCollection, UsageError
-from .readers import Document
+from .keyword_index import KeywordIndex
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from ..ingest.chunking import Chunk
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files(
@@ -44,30 +48,27 @@ HIT_COLUMNS = (
     "c.chunk_id, c.doc_id, c.start, c.\"end\", c.line_start, c.line_end, c.text, "
     "d.title, d.date, d.source, d.url"
 )
-_WORD = re.compile(r"\w+", re.UNICODE)
-_SQLITE_MAX_INT = 2**63 - 1
-# Question words and glue that carry no topic; the index keeps them, queries drop them.
-STOPWORDS = frozenset(
-    ["a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "could", "did", "do", "does", "for", "from", "had", "has", "have", "how", "i", "in", "into", "is", "it", "its", "me", "my", "no", "not", "of", "on", "or", "our", "so", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "to", "was", "we", "were", "what", "when", "where", "which", "who", "whom", "why", "will", "with", "would", "you", "your"]
-)
 
 
-def fts_query(text: str) -> str | None:
-    """Any user text -> a safe FTS5 query: its words, each quoted, joined by OR.
+class PassageRow(NamedTuple):
+    """A passage with its citation fields, as ``HIT_COLUMNS`` selects them."""
 
-    Quoting every term means no input (quotes, AND/NOT/NEAR, '*', brackets) can be read
-    as FTS5 syntax; stopwords are dropped unless nothing else is left.
-    """
-    words = [w.lower() for w in _WORD.findall(text)]
-    kept = [w for w in words if w not in STOPWORDS] or words
-    unique = list(dict.fromkeys(kept))
-    if not unique:
-        return None
-    return " OR ".join('"' + w.replace('"', '""') + '"' for w in unique)
+    chunk_id: int
+    doc_id: str
+    start: int
+    end: int
+    line_start: int
+    line_end: int
+    text: str
+    title: str | None
+    date: str | None
+    source: str
+    url: str | None
 
 
-class Store(EmbeddingCache):
-    """One generation's ``store.sqlite``. Read-only stores may be shared across threads."""
+class Store(EmbeddingCache, KeywordIndex):
+    """One generation's ``store.sqlite``. Read-only stores may be shared across threads
+    (each thread gets its own connection); a writable one belongs to one builder."""
 
     def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
         self.path = Path(path)
@@ -92,6 +93,38 @@ class Store(EmbeddingCache):
                 conn.execute("PRAGMA synchronous=FULL")
             self._local.conn = conn
         return conn
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the block's writes as one transaction: it commits when the block ends, or
+        rolls back and lets the block's own error through (Ctrl-C included). Nested
+        blocks are savepoints of the outer one."""
+        conn = self.conn
+        nested = conn.in_transaction
+        conn.execute("SAVEPOINT inner" if nested else "BEGIN")
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):  # the block's error is the one to see
+                if nested:
+                    conn.execute("ROLLBACK TO inner")
+                    conn.execute("RELEASE inner")
+                elif conn.in_transaction:
+                    conn.execute("ROLLBACK")
+            raise
+        conn.execute("RELEASE inner" if nested else "COMMIT")
+
+    def check_readable(self) -> None:
+        """Read from the file now (a ``CorruptCollection`` if it cannot be): the connection
+        made here keeps working for this thread if the folder is removed later."""
+        try:
+            self.conn.execute("SELECT 1 FROM chunks LIMIT 1").fetchall()
+        except sqlite3.Error as exc:
+            raise CorruptCollection(f"cannot read {self.path}: {exc}") from None
+
+    def vacuum(self) -> None:
+        """Rewrite the file without free pages (after a build removed documents)."""
+        self.conn.execute("VACUUM")
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -190,20 +223,48 @@ class Store(EmbeddingCache):
         cur = self.conn.execute(
             f"SELECT {HIT_COLUMNS} FROM chunks c JOIN documents d USING(doc_id) "
             "ORDER BY d.doc_id, c.ord")
-        keys = ("chunk_id", "doc_id", "start", "end", "line_start", "line_end", "text",
-                "title", "date", "source", "url")
-        return [dict(zip(keys, row, strict=True)) for row in cur]
+        return [PassageRow(*row)._asdict() for row in cur]
 
-    def hit_rows(self, chunk_ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
-        """Citation rows for chunk ids (see ``HIT_COLUMNS``)."""
-        out: dict[int, tuple[Any, ...]] = {}
+    def chunk_ids_matching(self, *, sources: Sequence[str] = (), date_from: str | None = None,
+                           date_to: str | None = None,
+                           doc_ids: Sequence[str] = ()) -> list[int]:
+        """Chunk ids of the documents that pass every given filter: ``sources`` (globs
+        over source path or document id, any may match), dates (inclusive; a document
+        without a date fails either bound) and exact ``doc_ids``."""
+        where, params = ["1"], []
+        if sources:
+            where.append("(" + " OR ".join("d.source GLOB ? OR d.doc_id GLOB ?"
+                                           for _ in sources) + ")")
+            for pattern in sources:
+                params += [pattern, pattern]
+        if date_from:
+            where.append("d.date >= ?")
+            params.append(date_from)
+        if date_to:
+            where.append("d.date <= ?")
+            params.append(date_to)
+        if doc_ids:
+            where.append(f"d.doc_id IN ({','.join('?' * len(doc_ids))})")
+            params += list(doc_ids)
+        sql = ("SELECT c.chunk_id FROM chunks c JOIN documents d USING(doc_id) WHERE "
+               + " AND ".join(where))
+        return [r[0] for r in self.conn.execute(sql, params)]
+
+    def chunk_ids_outside(self, doc_id: str) -> list[int]:
+        """Chunk ids of every document but ``doc_id``."""
+        return [r[0] for r in self.conn.execute(
+            "SELECT chunk_id FROM chunks WHERE doc_id<>?", (doc_id,))]
+
+    def hit_rows(self, chunk_ids: Sequence[int]) -> dict[int, PassageRow]:
+        """Each passage's citation fields, by chunk id (ids with no passage are left out)."""
+        out: dict[int, PassageRow] = {}
         for i in range(0, len(chunk_ids), 500):
             part = list(chunk_ids[i:i + 500])
             marks = ",".join("?" * len(part))
             for row in self.conn.execute(
                 f"SELECT {HIT_COLUMNS} FROM chunks c JOIN documents d USING(doc_id) "
                 f"WHERE c.chunk_id IN ({marks})", part):
-                out[row[0]] = row
+                out[row[0]] = PassageRow(*row)
         return out
 
     def counts(self) -> dict[str, int]:
@@ -226,37 +287,3 @@ class Store(EmbeddingCache):
         if missing:
             raise UsageError(f"no passage(s) {missing[:5]} in this collection")
         return vecs[[row[cid] for cid in ids]].reshape(len(ids), dim)
-
-    # -- keyword search -------------------------------------------------------------
-    def keyword_search(self, query: str, k: int, *,
-                       allowed: Sequence[int] | None = None) -> list[tuple[int, float]]:
-        """BM25 over passages (title and body); higher score is better."""
-        match = fts_query(query)
-        if match is None or k <= 0:
-            return []
-        sql = ("SELECT rowid, -bm25(chunks_fts, 2.0, 1.0) AS score FROM chunks_fts "
-               "WHERE chunks_fts MATCH ?")
-        params: list[Any] = [match]
-        if allowed is not None:
-            if not allowed:
-                return []
-            self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS allowed_ids("
-                              "id INTEGER PRIMARY KEY)")
-            self.conn.execute("DELETE FROM allowed_ids")
-            self.conn.executemany("INSERT INTO allowed_ids VALUES (?)",
-                                  ((int(i),) for i in allowed))
-            sql += " AND rowid IN (SELECT id FROM allowed_ids)"
-        sql += " ORDER BY score DESC LIMIT ?"
-        params.append(min(k, _SQLITE_MAX_INT))  # k may be any size; SQLite's is 64-bit
-        return [(int(r), float(s)) for r, s in self.conn.execute(sql, params)]
-
-    def passage_frequencies(self, words: Iterable[str]) -> dict[str, int]:
-        """How many passages hold each word (stemmed the way the keyword index stems),
-        for weighting a question's rare words."""
-        out: dict[str, int] = {}
-        for word in dict.fromkeys(words):
-            match = fts_query(word)
-            out[word] = 0 if match is None else int(self.conn.execute(
-                "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?",
-                (match,)).fetchone()[0])
-        return out

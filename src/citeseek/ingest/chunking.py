@@ -6,30 +6,18 @@ embedding text (title prefix included) exceeds the model's ``max_seq_length``.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Protocol
 
-from .config import Settings
-from .readers import Document
+from ..config import Settings
+from ..document import Document
+from ..text import sentence_spans, trim_span
 
 TITLE_TOKENS = 32  # a title prefix longer than this is cut for embedding
 # A passage counted this far below the limit in context is not re-tokenized on its own:
 # counts in context and alone differ by a token or two at most (a word cut at an edge).
 RECOUNT_MARGIN = 8
-_ABBREVIATION_WINDOW = 32  # characters looked at before a full stop
-_ABBREVIATIONS = {
-    "mr", "mrs", "ms", "dr", "prof", "st", "sr", "jr", "no", "vs", "etc", "e.g", "i.e",
-    "u.s", "u.k", "u.n", "gen", "col", "lt", "sgt", "rep", "sen", "gov", "inc", "ltd",
-    "co", "corp", "fig", "al", "approx", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
-    "sep", "sept", "oct", "nov", "dec",
-}
-# A sentence ends at . ! ? … (closing quotes/brackets allowed) before whitespace and a
-# capital, digit, quote or bullet; a line break always ends one.
-_BOUNDARY = re.compile(r"(?<=[.!?…])[\"'”’)\]]*(?=\s+[\"'“‘(\[•\-–—]?[A-Z0-9À-ÖØ-Þ])|\n")
-
-
 class Tokenizer(Protocol):
     """What chunking needs from the embedding model."""
 
@@ -52,39 +40,6 @@ class Chunk:
     line_end: int
     text: str
     embed_text: str
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Spans of sentences (and lines), trimmed of surrounding whitespace."""
-    spans: list[tuple[int, int]] = []
-    pos = 0
-    for m in _BOUNDARY.finditer(text):
-        cut = m.end()
-        if m.group() != "\n" and _ends_with_abbreviation(text, pos, cut):
-            continue
-        spans.extend(_trim(text, pos, cut))
-        pos = cut
-    spans.extend(_trim(text, pos, len(text)))
-    return spans
-
-
-def _ends_with_abbreviation(text: str, start: int, end: int) -> bool:
-    # Only the tail matters; slicing from ``start`` made a long run of abbreviations
-    # ("Dr. A Dr. B ...", one line of initials) quadratic in the sentence length.
-    window = max(start, end - _ABBREVIATION_WINDOW)
-    word = text[window:end].rstrip("\"'”’)]").rstrip(".").rsplit(None, 1)
-    if not word or (window > start and len(word) == 1):
-        return False  # nothing there, or a last word too long to be an abbreviation
-    last = word[-1].lower().lstrip("(\"'“‘")
-    return last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha())
-
-
-def _trim(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return [(start, end)] if start < end else []
 
 
 def embed_text_for(title: str | None, text: str, settings: Settings) -> str:
@@ -212,7 +167,7 @@ def _enforce_limit(doc: Document, chunks: list[Chunk], tokenizer: Tokenizer,
             if n <= limit or chunk.end - chunk.start <= 1:
                 break
             cut = chunk.start + max(1, int((chunk.end - chunk.start) * 0.95))
-            start, end = (_trim(doc.text, chunk.start, cut) or [(chunk.start, cut)])[0]
+            start, end = (trim_span(doc.text, chunk.start, cut) or [(chunk.start, cut)])[0]
             chunk = _make_chunk(doc, chunk.ord, start, end, title, settings)
         out.append(chunk)
     return out

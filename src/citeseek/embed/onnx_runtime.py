@@ -1,4 +1,4 @@
-"""Embedding with ONNX Runtime or OpenVINO instead of torch (the ``onnx`` extra).
+"""Embedding with ONNX Runtime (the ``onnx`` extra) or OpenVINO instead of torch.
 
 The sentence-transformers model is exported once (with torch) into a folder of
 citeseek's own cache, never into the installed model package: ``model.onnx``, an int8
@@ -26,10 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from .embedding import LoadsLazily, backend_model_id
-from .errors import UsageError
+from ..config import MEASURED_BACKENDS
+from ..errors import UsageError
+from .base import LoadsLazily, backend_model_id, model_id_for
 
-BACKENDS = ("torch", "onnx", "onnx-int8", "openvino", "openvino-int8")  # all, for benchmarks
 _EXPORT_VERSION = "1"
 
 
@@ -123,10 +123,9 @@ class OnnxEmbedder(LoadsLazily):
     _LOADED = "_state"
 
     def __init__(self, model: str, backend: str) -> None:
-        from .embedding import model_id_for
-
-        if backend not in BACKENDS[1:]:
-            raise UsageError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+        if backend not in MEASURED_BACKENDS[1:]:
+            raise UsageError(f"backend must be one of {', '.join(MEASURED_BACKENDS)}, "
+                             f"not {backend!r}")
         self.name = model
         self.backend = backend
         self.base_id = model_id_for(model)
@@ -139,7 +138,7 @@ class OnnxEmbedder(LoadsLazily):
             if self._state is None:
                 folder = export_folder(self.base_id)
                 if not (folder / "citeseek.json").is_file():
-                    from .embedding import SentenceTransformerEmbedder
+                    from .sentence_transformer import SentenceTransformerEmbedder
 
                     export_model(SentenceTransformerEmbedder(self.name).model, self.base_id)
                 self._state = _open_runtime(folder, self.backend)

@@ -1,10 +1,16 @@
-"""``Hit`` and ``HitList``: ranked passages with their full citation."""
+"""``Hit`` and ``HitList``: ranked passages with their full citation, as text, dicts,
+DataFrames and HTML result cards."""
 
 from __future__ import annotations
 
+import html
 import textwrap
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from ..display import STYLE, highlight
+from ..text import line_range, topic_words
 
 CITATION_FIELDS = ("doc_id", "title", "date", "source", "url", "start", "end", "line_start",
                    "line_end")
@@ -31,8 +37,7 @@ class Hit:
 
     def citation(self) -> str:
         """A short human-readable pointer to where the passage is."""
-        lines = (f"line {self.line_start}" if self.line_start == self.line_end
-                 else f"lines {self.line_start}-{self.line_end}")
+        lines = line_range(self.line_start, self.line_end)
         title = f"{self.title!r} " if self.title else ""
         date = f"({self.date}) " if self.date else ""
         return f"{title}{date}{self.source}, {lines}, chars {self.start}-{self.end}"
@@ -46,8 +51,6 @@ class Hit:
                 + textwrap.indent(textwrap.fill(body, width=96), "    "))
 
     def _repr_html_(self) -> str:
-        from .display import render_hits
-
         return render_hits([self])
 
 
@@ -80,6 +83,38 @@ class HitList(list[Hit]):
         return f"HitList({len(self)} hits for {self.query!r}, mode={self.mode!r})"
 
     def _repr_html_(self) -> str:
-        from .display import render_hits
-
         return render_hits(self, query=self.query)
+
+
+def render_hit(hit: Hit, *, top_score: float, terms: Sequence[str],
+               spans: Sequence[tuple[int, int, str]] = (), label: str | None = None) -> str:
+    """One result card: rank (or ``label``), score bar, title, date, source with lines,
+    and the passage with ``terms`` and ``spans`` (document offsets) highlighted."""
+    width = 100.0 * max(0.0, hit.score) / top_score if top_score > 0 else 0.0
+    lines = line_range(hit.line_start, hit.line_end, dash="–")
+    title = html.escape(hit.title or hit.doc_id)
+    date = f" · {html.escape(hit.date)}" if hit.date else ""
+    local = [(a - hit.start, b - hit.start, c) for a, b, c in spans]
+    return (
+        f'<div class="cs-card" data-doc-id="{html.escape(hit.doc_id, quote=True)}" '
+        f'data-start="{hit.start}" data-end="{hit.end}">'
+        f'<div class="cs-head"><span class="cs-rank">{label or f"#{hit.rank}"}</span>'
+        f'<span class="cs-bar" title="score {hit.score:.4f}"><span style="width:{width:.0f}%">'
+        f'</span></span><span class="cs-meta cs-score">{hit.score:.3f}</span>'
+        f'<span class="cs-title">{title}</span><span class="cs-meta">{date}</span></div>'
+        f'<div class="cs-meta cs-source">{html.escape(hit.source)} · {lines} · chars '
+        f'{hit.start}–{hit.end}</div>'
+        f'<div class="cs-text">{highlight(hit.text, terms, local)}</div></div>'
+    )
+
+
+def render_hits(hits: Sequence[Hit], *, query: str = "") -> str:
+    """Result cards for a list of hits."""
+    if not hits:
+        return f"<div class='cs-hits'><em>No passages match {html.escape(query)!s}.</em></div>"
+    top = max(h.score for h in hits)
+    terms = topic_words(query)
+    cards = "".join(render_hit(h, top_score=top, terms=terms) for h in hits)
+    head = f"<div class='cs-meta'>{len(hits)} passages for <b>{html.escape(query)}</b></div>" \
+        if query else ""
+    return f"{STYLE}<div class='cs-hits'>{head}{cards}</div>"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from ..text import STOPWORDS, WORD
+
 NUMBER, DATE, NAME, QUOTE = "number", "date", "name", "quote"
 
 _MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|"
@@ -30,7 +32,6 @@ _NUMBER = re.compile(
 _CAP = r"[A-ZÀ-ÖØ-ÞŠŽČ][\w’'\-.]*[\w]"
 _NAME = re.compile(rf"{_CAP}(?:\.?\s+(?:(?:of|the|de|al|for|and)\s+)?{_CAP})*")
 _QUOTE = re.compile(r"[“\"]([^”\"]{3,200})[”\"]")
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 _NUMBER_CUES = ("how many", "how much", "how long", "how old", "how tall", "how big",
                 "how far", "what number", "what percentage", "what share", "death toll",
@@ -39,14 +40,10 @@ _DATE_CUES = ("when ", "what year", "which year", "what date", "what day", "whic
               "what month", "which month", "trial date", "what time")
 _QUOTE_CUES = ("title", "slogan", "called", " say ", " said ", " say?", " call ")
 # Capitalised words that start sentences or are glue, never an answer on their own.
-_NOT_NAMES = frozenset({
-    "a", "an", "and", "as", "at", "but", "by", "for", "from", "he", "her", "his", "i", "if",
-    "in", "it", "its", "no", "not", "of", "on", "or", "our", "she", "so", "that", "the",
-    "their", "then", "there", "these", "they", "this", "those", "to", "we", "what", "when",
-    "where", "which", "who", "why", "with", "you", "also", "although", "after", "before",
-    "both", "during", "however", "meanwhile", "most", "some", "such", "thus", "yet", "last",
-    "first",
-})
+_NOT_NAMES = STOPWORDS | {
+    "he", "her", "his", "if", "she", "also", "although", "after", "before", "both",
+    "during", "however", "meanwhile", "most", "some", "thus", "yet", "last", "first",
+}
 
 
 def question_type(question: str) -> str | None:
@@ -75,7 +72,7 @@ def stem(word: str) -> str:
 
 
 def _content_words(question: str) -> set[str]:
-    return {stem(w) for w in _WORD.findall(question)}
+    return {stem(w) for w in WORD.findall(question)}
 
 
 def _candidates(sentence: str, kind: str, question: str) -> list[tuple[int, int]]:
@@ -93,7 +90,7 @@ def _candidates(sentence: str, kind: str, question: str) -> list[tuple[int, int]
         spans = [m.span(1) for m in _QUOTE.finditer(sentence)]
     elif kind == NAME:
         for m in _NAME.finditer(sentence):
-            words = _WORD.findall(m.group())
+            words = WORD.findall(m.group())
             while words and words[0].lower() in _NOT_NAMES:
                 words = words[1:]
             if not words:
@@ -102,7 +99,7 @@ def _candidates(sentence: str, kind: str, question: str) -> list[tuple[int, int]
             spans.append((start, m.end()))
     out = []
     for s, e in spans:
-        words = {stem(w) for w in _WORD.findall(sentence[s:e])}
+        words = {stem(w) for w in WORD.findall(sentence[s:e])}
         if words and not words <= asked:  # the question already says it: not an answer
             out.append((s, e))
     return out
@@ -123,12 +120,12 @@ def find_span(sentence: str, question: str, kind: str | None = None) -> tuple[in
     if len(found) == 1:
         return found[0]
     asked = _content_words(question)
-    cues = [m.span() for m in _WORD.finditer(sentence)
+    cues = [m.span() for m in WORD.finditer(sentence)
             if len(m.group()) > 3 and stem(m.group()) in asked]
 
     def rank(span: tuple[int, int]) -> tuple[float, int, int]:
         # Fewest words echoed from the question first, then nearest to its other words.
-        words = [stem(w) for w in _WORD.findall(sentence[span[0]:span[1]])]
+        words = [stem(w) for w in WORD.findall(sentence[span[0]:span[1]])]
         echo = sum(w in asked for w in words) / len(words)
         outside = [c for c in cues if c[1] <= span[0] or c[0] >= span[1]]
         near = min((max(c[0] - span[1], span[0] - c[1]) for c in outside), default=10**6)

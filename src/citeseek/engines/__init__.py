@@ -1,0 +1,8 @@
+"""Engines: how a collection is built.
+
+``builder`` does a build's work (changed files parsed and recorded, missing vectors
+embedded, the index built and tuned); ``publish`` runs a build under the collection's
+lock and publishes it, and merges the settings a build runs with; ``report`` says what
+a build did. ``ray_driver`` and ``ray_worker`` are the same build with reading, chunking
+and embedding on a Ray Data actor pool.
+"""

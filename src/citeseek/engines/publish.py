@@ -1,0 +1,107 @@
+"""A build from start to publish: the settings it runs with, the collection's lock, and
+the new generation verified and made live in one step, or thrown away with the previous
+one still live. Every engine goes through ``build_collection``."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..config import Settings
+from ..embed import resolve_embedder
+from ..embed.base import Embedder
+from ..errors import BuildError, CiteseekError, ModelMismatch, UsageError
+from ..storage import layout
+from .builder import Builder
+from .report import BuildReport
+
+
+def default_store(sources: Sequence[str | os.PathLike[str]]) -> Path:
+    """``embeddings/<name of the first source>``: where a build goes when not told."""
+    first = Path(sources[0]).expanduser().absolute()
+    name = first.stem if first.is_file() else first.name
+    return Path("embeddings") / (name or "collection")
+
+
+def build_settings(root: Path, model: str | Embedder | None,
+                   overrides: dict[str, Any]) -> tuple[Settings, Embedder]:
+    """The settings of a build into ``root``: the previous build's (or the defaults),
+    with ``overrides`` and ``model`` applied; and the embedder they name."""
+    previous = layout.current_generation(root) if root.is_dir() else None
+    base = (Settings.from_dict(layout.read_manifest(root / previous, verify=False)["settings"])
+            if previous else Settings())
+    merged = base.to_dict()
+    unknown = set(overrides) - set(merged)
+    if unknown:
+        raise UsageError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    merged.update(overrides)
+    if isinstance(model, str):
+        merged["model"] = model
+    elif model is not None:
+        merged["model"] = model.model_id
+    chosen = Settings.from_dict(merged)
+    return chosen, resolve_embedder(model if model is not None else chosen.model,
+                                    chosen.backend)
+
+
+def build_collection(sources: Iterable[str | os.PathLike[str]], root: Path, *,
+                     settings: Settings, embedder: Embedder, progress: bool = True,
+                     strict: bool = False,
+                     builder_class: Callable[..., Builder] | None = None) -> BuildReport:
+    """Create or update the collection at ``root`` from ``sources``.
+
+    ``builder_class`` (a ``Builder`` subclass) lets another engine parse, chunk and
+    embed the changed files; everything else (lock, store, index, publish) is shared."""
+    started = time.perf_counter()
+    with layout.build_lock(root):
+        previous = layout.current_generation(root)
+        prev_manifest = layout.read_manifest(root / previous) if previous else None
+        if prev_manifest and prev_manifest["model"]["id"] != embedder.model_id:
+            raise ModelMismatch(
+                f"{root} was built with model {prev_manifest['model']['id']!r}, not "
+                f"{embedder.model_id!r}; build into a new --store to change models")
+        kept = {previous} if previous else set()
+        leftovers = layout.unpublished(root)
+        layout.remove_stale(root, keep=kept | set(leftovers))
+        report = BuildReport(store=str(root), generation=None, previous=previous)
+        builder = (builder_class or Builder)(root, settings, embedder, previous,
+                                             prev_manifest, progress, leftovers)
+        try:
+            builder.run(sources, report)
+            if strict and report.skipped:
+                raise BuildError(f"{len(report.skipped)} file(s) skipped and --strict is on:\n"
+                                 + "\n".join(f"  {s}" for s in report.skipped))
+            empty = report.documents == 0 if builder.generation else previous is None
+            if empty:  # a mistyped path must not empty a collection
+                raise BuildError("nothing to index: no readable articles found"
+                                 + (f"; {previous} stays live" if previous else ""))
+            if builder.generation is not None:
+                layout.read_manifest(root / builder.generation, verify=True)
+                layout.publish(root, builder.generation)
+                layout.remove_stale(root, keep={builder.generation} | kept)
+            else:
+                layout.remove_stale(root, keep=kept)
+        except BaseException as exc:
+            if builder.store is not None:
+                builder.store.close()
+            if isinstance(exc, KeyboardInterrupt):
+                raise  # its half-written generation is harvested by the next build
+            if builder.generation is not None and layout.current_generation(root) != \
+                    builder.generation:
+                layout.remove_stale(root, keep=kept)
+            if isinstance(exc, CiteseekError):
+                raise
+            if isinstance(exc, OSError | sqlite3.Error):  # a full disk, an I/O error
+                raise BuildError(f"build failed, {previous or 'nothing'} stays live: "
+                                 f"{exc}") from exc
+            raise
+        report.generation = builder.generation
+        if builder.generation is None and prev_manifest:
+            report.documents = prev_manifest["counts"]["documents"]
+            report.chunks = prev_manifest["counts"]["chunks"]
+        report.seconds = time.perf_counter() - started
+        return report

@@ -1,0 +1,7 @@
+"""Search: a query becomes ranked ``Hit``s with their citations.
+
+``retrieval`` runs dense, keyword and hybrid search over one generation with filters
+applied before ranking; ``fusion`` combines the retrievers' rankings; ``hits`` holds
+``Hit`` and ``HitList`` (text, dicts, DataFrames, HTML cards); ``compare`` shows one
+query in several modes side by side.
+"""

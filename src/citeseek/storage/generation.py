@@ -1,0 +1,127 @@
+"""Opening a generation whole (manifest, store and vector index, checked against each
+other and against the model asked for), and following a collection's live generation
+through rebuilds: readers switch to a newer generation in one step, and a generation
+cleaned up under a reader is never an error while a newer one is live."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..config import Settings
+from ..embed.base import Embedder, wanted_model_id
+from ..errors import CorruptCollection, ModelMismatch
+from . import layout
+from .store import Store
+from .vector_index import VectorIndex
+
+_LOAD_ATTEMPTS = 5  # a build publishing (and cleaning up) while a reader loads
+T = TypeVar("T")
+
+
+@dataclass
+class Generation:
+    """One generation of a collection, open for reading."""
+
+    name: str
+    manifest: dict[str, Any]
+    store: Store
+    index: VectorIndex
+
+    @property
+    def model_id(self) -> str:
+        return str(self.manifest["model"]["id"])
+
+    @property
+    def settings(self) -> Settings:
+        return Settings.from_dict(self.manifest["settings"])
+
+
+def open_generation(gen_dir: Path, *, verify: bool = True,
+                    model: str | Embedder | None = None) -> Generation:
+    """Open the generation in ``gen_dir``: its manifest (checksums verified when
+    ``verify``), store and index. ``model``, when given, must be the one it was built
+    with (``ModelMismatch`` otherwise); damage is a ``CorruptCollection`` naming the file."""
+    manifest = layout.read_manifest(gen_dir, verify=verify)
+    built_with = manifest["model"]["id"]
+    if model is not None:
+        wanted = wanted_model_id(model, manifest["settings"].get("backend", "torch"))
+        if wanted != built_with:
+            raise ModelMismatch(f"{gen_dir.parent} was built with model {built_with!r}, "
+                                f"not {wanted!r}")
+    store = Store(gen_dir / layout.STORE_FILE, readonly=True)
+    store.check_readable()
+    index = VectorIndex.load(gen_dir / layout.INDEX_FILE,
+                             dimension=manifest["model"]["dimension"],
+                             count=manifest["index"]["ntotal"],
+                             factory=manifest["index"]["factory"],
+                             search=manifest["index"].get("search"))
+    return Generation(gen_dir.name, manifest, store, index)
+
+
+class LiveGeneration:
+    """The live generation of the collection at ``path``, kept current.
+
+    ``current`` is the generation loaded now; ``refresh`` moves to a newer one when a
+    build has published it; ``read`` runs an action on the live generation and turns
+    SQLite errors into citeseek's."""
+
+    def __init__(self, path: str | os.PathLike[str], *, verify: bool = True,
+                 model: str | Embedder | None = None) -> None:
+        self.root = layout.resolve_root(path)
+        self.verify = verify
+        self.model = model
+        self._lock = threading.Lock()
+        self.current = self._load_current()
+
+    def load(self, name: str) -> Generation:
+        """Open generation ``name`` of this collection."""
+        return open_generation(self.root / name, verify=self.verify, model=self.model)
+
+    def _load_current(self) -> Generation:
+        """Load the live generation. Should a build publish a newer one and clean up the
+        one being loaded meanwhile, load the newer one: a race is never an error."""
+        for attempt in range(_LOAD_ATTEMPTS):
+            name = layout.current_generation(self.root)
+            if name is None:
+                raise CorruptCollection(f"{self.root / layout.CURRENT} is missing")
+            try:
+                return self.load(name)
+            except CorruptCollection:
+                if attempt + 1 == _LOAD_ATTEMPTS or layout.current_generation(self.root) == name:
+                    raise
+        raise AssertionError("unreachable")
+
+    def refresh(self) -> bool:
+        """Switch to a newer generation if one was published; True when it switched.
+
+        The switch is one assignment of a fully loaded generation, so a search running
+        meanwhile in another thread uses the old one or the new one, never a mix."""
+        name = layout.current_generation(self.root)
+        if name is None or name == self.current.name:
+            return False
+        with self._lock:
+            if layout.current_generation(self.root) != self.current.name:
+                self.current = self._load_current()
+        return True
+
+    def read(self, action: Callable[[Generation], T]) -> T:
+        """Run ``action`` on the live generation; SQLite errors become citeseek's."""
+        for attempt in range(2):
+            self.refresh()
+            gen = self.current
+            try:
+                return action(gen)
+            except sqlite3.Error as exc:
+                error = CorruptCollection(f"cannot read {gen.store.path}: {exc}")
+            except CorruptCollection as exc:
+                error = exc
+            # Cleaned up under us by builds two generations on: try the live one again.
+            if attempt or layout.current_generation(self.root) == gen.name:
+                raise error
+        raise AssertionError("unreachable")

@@ -1,0 +1,81 @@
+"""Small ideas about text that several stages share: what a word is, which words carry
+no topic, where sentences end, and how a range of source lines is written."""
+
+from __future__ import annotations
+
+import re
+
+WORD = re.compile(r"\w+", re.UNICODE)
+
+# Question words and glue that carry no topic; the keyword index keeps them, queries,
+# highlighting and answer scoring drop them.
+STOPWORDS = frozenset(
+    ["a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "could", "did",
+     "do", "does", "for", "from", "had", "has", "have", "how", "i", "in", "into", "is", "it",
+     "its", "me", "my", "no", "not", "of", "on", "or", "our", "so", "such", "than", "that",
+     "the", "their", "them", "then", "there", "these", "they", "this", "those", "to", "was",
+     "we", "were", "what", "when", "where", "which", "who", "whom", "why", "will", "with",
+     "would", "you", "your"]
+)
+# Words that belong to how a question is asked ("how many", "what did X say"), not to
+# what it is about.
+QUESTION_GLUE = frozenset({"many", "much", "long", "did", "does", "say", "said", "tell",
+                           "know"})
+
+_ABBREVIATION_WINDOW = 32  # characters looked at before a full stop
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "prof", "st", "sr", "jr", "no", "vs", "etc", "e.g", "i.e",
+    "u.s", "u.k", "u.n", "gen", "col", "lt", "sgt", "rep", "sen", "gov", "inc", "ltd",
+    "co", "corp", "fig", "al", "approx", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
+    "sep", "sept", "oct", "nov", "dec",
+}
+# A sentence ends at . ! ? … (closing quotes/brackets allowed) before whitespace and a
+# capital, digit, quote or bullet; a line break always ends one.
+_BOUNDARY = re.compile(r"(?<=[.!?…])[\"'”’)\]]*(?=\s+[\"'“‘(\[•\-–—]?[A-Z0-9À-ÖØ-Þ])|\n")
+
+
+def topic_words(text: str) -> list[str]:
+    """The words of ``text`` that say what it is about, in order, case kept: no
+    stopwords and no question glue."""
+    return [w for w in WORD.findall(text)
+            if w.lower() not in STOPWORDS and w.lower() not in QUESTION_GLUE]
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of sentences (and lines), trimmed of surrounding whitespace."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for m in _BOUNDARY.finditer(text):
+        cut = m.end()
+        if m.group() != "\n" and _ends_with_abbreviation(text, pos, cut):
+            continue
+        spans.extend(trim_span(text, pos, cut))
+        pos = cut
+    spans.extend(trim_span(text, pos, len(text)))
+    return spans
+
+
+def _ends_with_abbreviation(text: str, start: int, end: int) -> bool:
+    # Only the tail matters; slicing from ``start`` made a long run of abbreviations
+    # ("Dr. A Dr. B ...", one line of initials) quadratic in the sentence length.
+    window = max(start, end - _ABBREVIATION_WINDOW)
+    word = text[window:end].rstrip("\"'”’)]").rstrip(".").rsplit(None, 1)
+    if not word or (window > start and len(word) == 1):
+        return False  # nothing there, or a last word too long to be an abbreviation
+    last = word[-1].lower().lstrip("(\"'“‘")
+    return last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha())
+
+
+def trim_span(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """``[(start, end)]`` narrowed to leave out whitespace at either end; ``[]`` when
+    nothing else is there."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return [(start, end)] if start < end else []
+
+
+def line_range(first: int, last: int, dash: str = "-") -> str:
+    """"line 4" or "lines 4-7" (``dash`` joins the two: "–" in HTML)."""
+    return f"line {first}" if first == last else f"lines {first}{dash}{last}"
