@@ -41,8 +41,10 @@ test: install chromium
 test-fast: install chromium
 	$(PY) -m pytest -q -m "not model and not slow and not ray"
 
+# ruff over everything; mypy (strict, settings in pyproject.toml) over the package.
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/mypy
 
 notebook: install
 	$(VENV)/bin/jupyter lab notebooks/

@@ -70,7 +70,7 @@ def cached_embedder(col):
 def gather(col, questions: list[dict], k: int, embed, mode: str = "hybrid") -> list[dict]:
     from citeseek.answer.scoring import measure
 
-    store = col._gen.store
+    store = col._live.current.store
     out = []
     for item in questions:
         hits = col.search(item["q"], k=k, mode=mode)

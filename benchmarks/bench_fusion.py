@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import citeseek  # noqa: E402
 from citeseek.evaluation import documents_by_best_passage, evaluate_rankings, load_beir  # noqa: E402
-from citeseek.search import retrieval  # noqa: E402
+from citeseek.search import fusion, retrieval  # noqa: E402
 
 DEPTH = 300  # candidates per retriever, as a search for k=60 would use
 
@@ -32,9 +32,9 @@ def main() -> None:
     args = parser.parse_args()
     data = load_beir(args.beir_dir)
     col = citeseek.build(data.corpus, args.store, progress=False)
-    gen = col._gen  # one generation for the whole run
-    model, dim = gen.manifest["model"]["id"], gen.index.dimension
-    doc_of = dict(gen.store.conn.execute("SELECT chunk_id, doc_id FROM chunks"))
+    gen = col._live.current  # one generation for the whole run
+    model, dim = gen.model_id, gen.index.dimension
+    doc_of = {p["chunk_id"]: p["doc_id"] for p in gen.store.passages()}
     qids = [q for q in data.qrels if q in data.queries]
     qvecs = col.embedder.encode([data.queries[q] for q in qids])
     runs = {q: (gen.index.search(qvecs[i], DEPTH), gen.store.keyword_search(data.queries[q], DEPTH))
@@ -45,8 +45,8 @@ def main() -> None:
                                              [c for c, _ in ranked[:retrieval.FEEDBACK_PASSAGES]])
         return gen.index.search(refined, DEPTH)
 
-    rrf = lambda d, k: retrieval.reciprocal_rank_fusion([d, k])  # noqa: E731
-    convex = retrieval.convex_fusion
+    rrf = lambda d, k: fusion.reciprocal_rank_fusion([d, k])  # noqa: E731
+    convex = fusion.convex_fusion
     variants = {
         "dense only": lambda i, d, k: d,
         "keyword only": lambda i, d, k: k,

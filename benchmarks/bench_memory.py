@@ -3,7 +3,8 @@
 Writes N synthetic articles (text files of about 250 words, drawn from a fixed
 vocabulary) and builds each corpus in a child process under ``/usr/bin/time -v``. The
 real model would take hours at this scale, so the child embeds with a cheap hashing
-embedder of the real model's shape (dimension 384, 256 tokens); everything else (reading,
+embedder (``citeseek.embed.hashing``) of the real model's shape (dimension 384, 256
+tokens); everything else (reading,
 chunking, SQLite, the embedding cache, FAISS, the verified save) is citeseek's own code.
 The index is exact (``Flat``) to keep the run short: an HNSW or IVF index over the
 same vectors takes the bytes per passage that ``bench_search.py`` reports.
@@ -20,38 +21,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import zlib
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-_WORD = re.compile(r"\w+|[^\w\s]")
-
-
-class HashingEmbedder:
-    """Words hashed into 384 dimensions: the real model's shape at a tiny cost."""
-
-    model_id = "bench-hashing-384"
-    max_seq_length = 256
-    dimension = 384
-
-    def token_spans(self, text: str) -> list[tuple[int, int]]:
-        return [m.span() for m in _WORD.finditer(text)]
-
-    def count_tokens(self, texts: list[str]) -> list[int]:
-        return [len(_WORD.findall(t)) + 2 for t in texts]
-
-    def encode(self, texts: list[str], *, batch_size: int = 32,
-               progress: bool = False) -> np.ndarray:
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for row, text in enumerate(texts):
-            cols = [zlib.crc32(w.encode()) % self.dimension for w in text.lower().split()]
-            np.add.at(out[row], cols, 1.0)
-        out[:, 0] += 1e-3
-        return out / np.linalg.norm(out, axis=1, keepdims=True)
-
-
 def write_corpus(folder: Path, n: int) -> int:
     rng = np.random.default_rng(n)
     vocab = np.array([f"w{i}" for i in range(20_000)] + ["the", "of", "and", "a", "in"] * 400)
@@ -71,8 +45,9 @@ def write_corpus(folder: Path, n: int) -> int:
 def child(corpus: Path, store: Path) -> None:
     sys.path.insert(0, str(ROOT / "src"))
     import citeseek
+    from citeseek.embed.hashing import HashingEmbedder
 
-    col = citeseek.build(corpus, store, model=HashingEmbedder(), progress=False,
+    col = citeseek.build(corpus, store, model=HashingEmbedder(384, 256), progress=False,
                          index="Flat")
     print("PASSAGES", len(col))
 

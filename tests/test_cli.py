@@ -3,8 +3,10 @@ run against a collection built with the fake embedder, so no model loads."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +14,9 @@ from pathlib import Path
 import pytest
 
 import citeseek
-from citeseek.cli import main
+from citeseek.cli import _parser, main
+
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -127,3 +131,40 @@ def test_demo_command(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "004_4711baa52dff02b9.txt" in proc.stdout and "lines" in proc.stdout
     assert (tmp_path / "embeddings" / "sample" / "CURRENT").exists()
+
+
+def readme_usage() -> dict[str, str]:
+    """The README's command-line block: each ``citeseek COMMAND`` entry with the lines
+    that continue it."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## Command line"):]
+    start = section.index("```\n") + 4
+    block = section[start:section.index("\n```", start)]
+    entries: dict[str, str] = {}
+    for line in block.splitlines():
+        match = re.match(r"citeseek (\w[\w-]*)", line)
+        if match:
+            current = match.group(1)
+            entries[current] = line
+        elif line.startswith(" ") and entries:
+            entries[current] += "\n" + line
+    return entries
+
+
+def test_every_command_and_option_is_in_the_readme() -> None:
+    usage = readme_usage()
+    sub = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    missing = []
+    for name, parser in sub.choices.items():
+        if name not in usage:
+            missing.append(name)
+            continue
+        for action in parser._actions:
+            if not action.option_strings or action.help == argparse.SUPPRESS or \
+                    isinstance(action, argparse._HelpAction):
+                continue
+            if not any(re.search(rf"(?<![\w-]){re.escape(o)}(?![\w-])", usage[name])
+                       for o in action.option_strings):
+                missing.append(f"{name} {max(action.option_strings, key=len)}")
+    assert missing == []
+    assert set(usage) == set(sub.choices)  # and the README names no command that is gone

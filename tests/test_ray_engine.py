@@ -88,10 +88,10 @@ def assert_same_collection(local: Path, remote: Path, model, *, atol: float) -> 
     assert a.manifest["counts"] == b.manifest["counts"]
     assert a.manifest["index"] == b.manifest["index"]
     assert a.manifest["settings"] == b.manifest["settings"]
-    dim = a.manifest["model"]["dimension"]
-    (ids_a, vec_a), = a._gen.store.iter_vectors(a.manifest["model"]["id"], dim)
-    (ids_b, vec_b), = b._gen.store.iter_vectors(b.manifest["model"]["id"], dim)
-    assert np.array_equal(ids_a, ids_b) and len(ids_a) == len(a)
+    ids_a = [p["chunk_id"] for p in a.passages()]
+    ids_b = [p["chunk_id"] for p in b.passages()]
+    vec_a, vec_b = a.passage_vectors(), b.passage_vectors()
+    assert ids_a == ids_b and len(ids_a) == len(a) == len(vec_a)
     assert float(np.abs(vec_a - vec_b).max()) <= atol
     for question in QUESTIONS:
         for mode in ("dense", "hybrid"):

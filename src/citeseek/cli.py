@@ -139,7 +139,7 @@ class _ArgumentError(Exception):
 class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors ``main`` reports (as JSON too, with --json)."""
 
-    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise _ArgumentError(self, message)
 
 

@@ -71,7 +71,8 @@ class Collection:
         return self._embedder
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embedder.encode([text], batch_size=1)[0]
+        vectors = self.embedder.encode([text], batch_size=1)
+        return vectors.reshape(-1)
 
     def _embed_texts(self, texts: list[str]) -> np.ndarray:
         return self.embedder.encode(texts, batch_size=32)

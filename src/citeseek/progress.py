@@ -27,7 +27,7 @@ def widgets_available() -> bool:
         return False
 
 
-def bar_class(*, kernel: bool, widgets: bool) -> type:
+def bar_class(*, kernel: bool, widgets: bool) -> Any:
     """The tqdm class for a place: tqdm.notebook in a kernel with widgets, else tqdm.std."""
     if kernel and widgets:
         from tqdm.notebook import tqdm as notebook_tqdm

@@ -142,23 +142,28 @@ def zoo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     (root / "locked.txt").chmod(0)
     (root / "locked-folder").chmod(0)
     fake = HashingEmbedder(record=True)
-    real_discover = builder.discover
 
-    def discover_then_delete(paths: Any) -> Any:
-        found = real_discover(paths)
-        (root / "vanished.txt").unlink()  # gone between discovery and reading
-        return found
+    class DeletesAfterDiscovery(builder.Builder):
+        def discover(self, sources: Any) -> Any:
+            found = super().discover(sources)
+            (root / "vanished.txt").unlink()  # gone between discovery and reading
+            return found
 
+    store = root.parent / "store"
     try:
+        # Running as root, a file with no permissions is still readable: the OS's
+        # refusal is played by os.open and os.scandir for those two paths.
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(os, "open", _deny(root / "locked.txt", os.open))
             mp.setattr(os, "scandir", _deny(root / "locked-folder", os.scandir))
-            mp.setattr(builder, "discover", discover_then_delete)
-            col = citeseek.build(root, root.parent / "store", model=fake, progress=False)
+            settings, _ = build_settings(store, fake, {})
+            report = build_collection([root], store, settings=settings, embedder=fake,
+                                      progress=False, builder_class=DeletesAfterDiscovery)
     finally:
         (root / "locked.txt").chmod(0o644)
         (root / "locked-folder").chmod(0o755)
-    skipped = {os.path.relpath(s.source, root): s.reason for s in col.last_build.skipped}
+    col = citeseek.open(store, model=fake)
+    skipped = {os.path.relpath(s.source, root): s.reason for s in report.skipped}
     return {"root": root, "col": col, "fake": fake, "skipped": skipped,
             "docs": {d["doc_id"]: d for d in col.documents()}, **facts}
 

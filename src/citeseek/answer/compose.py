@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from ..errors import UsageError
 from ..search.hits import Hit, HitList
@@ -73,7 +74,8 @@ def compose(question: str, hits: HitList, measured: Measured, *,
         raise UsageError(f"max_sentences must be >= 1, not {max_sentences!r}")
     ranked = rank_candidates(measured, _weights(method))
     strength = evidence(measured, ranked)
-    base = dict(question=question, citations=hits, evidence=round(strength, 4))
+    base: dict[str, Any] = {"question": question, "citations": hits,
+                            "evidence": round(strength, 4)}
     if strength < min_evidence:
         return Answer(answer=None, confident=False, sentences=[], message=NO_ANSWER, **base)
     if generator is not None:
@@ -106,7 +108,7 @@ def check_citations(text: str, valid: set[int]) -> tuple[str, list[int], list[in
 
 
 def _generate(question: str, hits: HitList, ranked: Sequence[Candidate],
-              generator: Generator, strong: bool, base: dict) -> Answer:
+              generator: Generator, strong: bool, base: dict[str, Any]) -> Answer:
     passages = {i + 1: hit for i, hit in enumerate(hits)}
     text = generator(question, passages)
     if not isinstance(text, str):

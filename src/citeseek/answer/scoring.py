@@ -43,7 +43,8 @@ class Weights:
     answer_type: float = 0.0
 
     def score(self, measures: Mapping[str, float]) -> float:
-        return sum(getattr(self, f.name) * measures.get(f.name, 0.0) for f in fields(self))
+        return float(sum(getattr(self, f.name) * measures.get(f.name, 0.0)
+                         for f in fields(self)))
 
 
 # The methods measured side by side; "combined" is the default (see README, "Answers").
@@ -164,7 +165,7 @@ def evidence(measured: Measured, ranked: Sequence[Candidate]) -> float:
     """How strongly the passages answer the question: the best sentence's similarity,
     discounted by up to half when the passages miss the question's rare words (a
     question about "centrifuges at Natanz" is not answered by passages about Iran that
-    never name them). Declining compares this with ``answering.MIN_EVIDENCE``."""
+    never name them). Declining compares this with ``compose.MIN_EVIDENCE``."""
     if not ranked:
         return 0.0
     return float(ranked[0].measures["similarity"] * (0.5 + 0.5 * measured.coverage))

@@ -99,8 +99,8 @@ def _candidates(sentence: str, kind: str, question: str) -> list[tuple[int, int]
             spans.append((start, m.end()))
     out = []
     for s, e in spans:
-        words = {stem(w) for w in WORD.findall(sentence[s:e])}
-        if words and not words <= asked:  # the question already says it: not an answer
+        stems = {stem(w) for w in WORD.findall(sentence[s:e])}
+        if stems and not stems <= asked:  # the question already says it: not an answer
             out.append((s, e))
     return out
 

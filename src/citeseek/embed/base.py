@@ -25,10 +25,14 @@ HASHING_DEFAULT = (64, 64)
 
 
 class Embedder(Protocol):
-    """What citeseek needs from an embedding model."""
+    """What citeseek needs from an embedding model (plain attributes will do for the
+    properties)."""
 
-    model_id: str
-    max_seq_length: int
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def max_seq_length(self) -> int: ...
 
     @property
     def dimension(self) -> int: ...

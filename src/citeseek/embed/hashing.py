@@ -14,10 +14,10 @@ import re
 
 import numpy as np
 
+from ..text import WORD
 from .base import HASHING_DEFAULT
 
 _TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)  # words and punctuation marks
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 class HashingEmbedder:
@@ -52,7 +52,7 @@ class HashingEmbedder:
             self.encoded.extend(texts)
         out = np.zeros((len(texts), self._dimension), dtype=np.float32)
         for row, text in enumerate(texts):
-            for word in _WORD.findall(text.lower()):
+            for word in WORD.findall(text.lower()):
                 h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(),
                                    "little")
                 out[row, h % self._dimension] += 1.0 if (h >> 32) & 1 else -1.0

@@ -186,7 +186,7 @@ def _pool(hidden: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
         weights = mask[..., None].astype(np.float32)
         vecs = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
     norms = np.linalg.norm(vecs, axis=1, keepdims=True)
-    return (vecs / np.maximum(norms, 1e-12)).astype(np.float32)
+    return np.asarray(vecs / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
 def _open_runtime(folder: Path, backend: str) -> dict[str, Any]:
@@ -210,14 +210,14 @@ def _open_runtime(folder: Path, backend: str) -> dict[str, Any]:
                                            providers=["CPUExecutionProvider"])
 
             def run(feeds: dict[str, np.ndarray]) -> np.ndarray:
-                return session.run(None, feeds)[0]
+                return np.asarray(session.run(None, feeds)[0])
         else:
             import openvino as ov
 
             compiled = ov.Core().compile_model(str(path), "CPU")
 
             def run(feeds: dict[str, np.ndarray]) -> np.ndarray:
-                return compiled(feeds)[0]
+                return np.asarray(compiled(feeds)[0])
     except ImportError as exc:
         extra = "onnx" if backend.startswith("onnx") else "bench"
         raise UsageError(f"backend {backend!r} needs the {extra} extra: "

@@ -39,7 +39,9 @@ class SentenceTransformerEmbedder(LoadsLazily):
         else:
             target = self.name
         from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
+        from transformers.utils import logging
+
+        hf_logging: Any = logging  # its functions carry no annotations
 
         # transformers draws a "Loading weights" bar of its own; in a saved notebook it
         # stays at 0% (widget state is not stored), so it is switched off while loading.

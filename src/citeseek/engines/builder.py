@@ -101,8 +101,13 @@ class Builder:
             self.store = Store(target)
         return self.store
 
+    def discover(self, sources: Iterable[str | os.PathLike[str]],
+                 ) -> tuple[list[SourceFile], list[Skipped]]:
+        """The article files under ``sources``, and what was skipped while looking."""
+        return discover(sources)
+
     def run(self, sources: Iterable[str | os.PathLike[str]], report: BuildReport) -> None:
-        files, skipped = discover(sources)
+        files, skipped = self.discover(sources)
         report.skipped.extend(skipped)
         report.files = len(files)
         old = Store(self.root / self.previous / layout.STORE_FILE, readonly=True) \

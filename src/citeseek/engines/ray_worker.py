@@ -66,7 +66,7 @@ class FileWorker:
             return np.zeros(len(hashes), dtype=bool)
         keys = np.array([h[:HASH_PREFIX] for h in hashes], dtype=self.cached.dtype)
         pos = np.minimum(np.searchsorted(self.cached, keys), len(self.cached) - 1)
-        return self.cached[pos] == keys
+        return np.asarray(self.cached[pos] == keys, dtype=bool)
 
     def parse(self, seq: int, path: str, doc_id: str) -> tuple[dict[str, Any], dict[str, str]]:
         """One file's row (without vectors) and its passages' {hash: embedding text}."""

@@ -21,7 +21,8 @@ RECOUNT_MARGIN = 8
 class Tokenizer(Protocol):
     """What chunking needs from the embedding model."""
 
-    max_seq_length: int
+    @property
+    def max_seq_length(self) -> int: ...
 
     def token_spans(self, text: str) -> list[tuple[int, int]]: ...
 

@@ -13,7 +13,9 @@ import numpy as np
 class EmbeddingCache:
     """Methods of ``Store`` over its ``embeddings`` table (``conn`` is the store's)."""
 
-    conn: sqlite3.Connection
+    @property
+    def conn(self) -> sqlite3.Connection:  # the store's own connection
+        raise NotImplementedError
 
     def missing_embedding_ids(self, model: str) -> np.ndarray:
         """One chunk id per embedding text not yet cached for ``model``, shortest first.
@@ -26,7 +28,8 @@ class EmbeddingCache:
             "ORDER BY length(c.text)", (model,))
         return np.fromiter((r[0] for r in rows), dtype=np.int64)
 
-    def embedding_inputs(self, chunk_ids: Sequence[int]) -> list[tuple[str, str, str | None]]:
+    def embedding_inputs(self, chunk_ids: Sequence[int] | np.ndarray,
+                         ) -> list[tuple[str, str, str | None]]:
         """(embedding hash, chunk text, title) for ``chunk_ids``, in their order."""
         found: dict[int, tuple[str, str, str | None]] = {}
         for i in range(0, len(chunk_ids), 500):

@@ -30,7 +30,9 @@ def fts_query(text: str) -> str | None:
 class KeywordIndex:
     """Methods of ``Store`` over its ``chunks_fts`` table (``conn`` is the store's)."""
 
-    conn: sqlite3.Connection
+    @property
+    def conn(self) -> sqlite3.Connection:  # the store's own connection
+        raise NotImplementedError
 
     def keyword_search(self, query: str, k: int, *,
                        allowed: Sequence[int] | None = None) -> list[tuple[int, float]]:

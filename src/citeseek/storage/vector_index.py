@@ -275,7 +275,8 @@ class VectorIndex:
     def search_many(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(scores, ids) of the top ``k`` for each row of ``queries`` (unfiltered)."""
         q = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.dimension)
-        return self.index.search(q, min(k, self.ntotal), params=self._params(None, k))
+        scores, ids = self.index.search(q, min(k, self.ntotal), params=self._params(None, k))
+        return np.asarray(scores), np.asarray(ids)
 
     def search(self, query: np.ndarray, k: int, *,
                allowed: Sequence[int] | None = None) -> list[tuple[int, float]]:
