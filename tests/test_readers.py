@@ -128,4 +128,7 @@ def test_encodings_and_unreadable_files(tmp_path: Path) -> None:
 
 def test_decode_never_returns_mojibake_for_utf8() -> None:
     assert decode("Štefanec Polčák".encode()) == "Štefanec Polčák"
-    assert decode(b"line\r\nnext\rlast") == "line\nnext\nlast"
+    # CRLF ends a line; a lone CR among LF lines does not (grep -n and editors agree),
+    # while a file of CR line ends only (classic Mac) keeps them as line ends.
+    assert decode(b"line\r\nnext\rlast") == "line\nnext last"
+    assert decode(b"line\rnext\rlast") == "line\nnext\nlast"

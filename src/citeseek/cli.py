@@ -1,7 +1,9 @@
 """The command line: a thin shell over the Python API.
 
 Exit codes: 0 ok, 1 runtime or data error, 2 usage error. With ``--json`` every command
-prints one JSON document on stdout, errors included (``{"error": ...}``).
+prints one JSON document on stdout, errors included (``{"error": ...}``). Nothing read
+from articles or file names reaches the terminal raw: control characters and escape
+sequences are printed as escapes.
 """
 
 from __future__ import annotations
@@ -9,18 +11,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from .config import BACKENDS, MODES
 from .errors import CiteseekError, UsageError
+from .text import printable, printable_json
 
 
 def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
     if args.json:
-        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        print(printable_json(json.dumps(data, ensure_ascii=False, indent=2, default=str)))
     else:
-        print(text)
+        print(printable(text))
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -35,7 +39,8 @@ def cmd_index(args: argparse.Namespace) -> int:
         raise UsageError("--address and --workers need --engine ray")
     col = build(args.sources, args.store, model=args.model, strict=args.strict,
                 progress=not args.json and not args.quiet, engine=args.engine,
-                address=args.address, workers=args.workers, **overrides)
+                address=args.address, workers=args.workers, follow_links=args.follow_links,
+                **overrides)
     report = col.last_build
     assert report is not None
     _emit(args, report.to_dict(), str(report))
@@ -163,6 +168,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="sentence-transformers name or path (default: bundled "
                    "all-MiniLM-L6-v2)")
     p.add_argument("--strict", action="store_true", help="fail if any file is skipped")
+    p.add_argument("--follow-links", action="store_true", help="follow symbolic links that "
+                   "lead out of a source folder (skipped with a reason otherwise)")
     p.add_argument("--chunk-tokens", type=int, help="passage size in model tokens")
     p.add_argument("--overlap-tokens", type=int, help="overlap between passages")
     p.add_argument("--no-title", action="store_true", help="embed passages without titles")
@@ -229,8 +236,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _fail(message: str, kind: str, code: int, as_json: bool) -> int:
     if as_json:
-        print(json.dumps({"error": message, "type": kind}, ensure_ascii=False))
-    print(f"citeseek: error: {message}", file=sys.stderr)
+        print(printable_json(json.dumps({"error": message, "type": kind}, ensure_ascii=False)))
+    print(f"citeseek: error: {printable(message)}", file=sys.stderr)
     return code
 
 
@@ -252,3 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("citeseek: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug: still one JSON error object for scripts
+        print(printable(traceback.format_exc()), file=sys.stderr)
+        return _fail(f"internal error: {type(exc).__name__}: {exc}", "InternalError", 1,
+                     getattr(args, "json", False))

@@ -19,13 +19,14 @@ from .config import MODES, Settings
 from .display import STYLE, VIEW_STYLE
 from .document import Document, DocumentView
 from .embed import resolve_embedder
-from .embed.base import Embedder
+from .embed.base import Embedder, base_model_name
 from .engines.publish import build_collection, build_settings, default_store
 from .engines.report import BuildReport
 from .errors import DocumentNotFound, UsageError
 from .search.compare import ModeComparison
+from .search.filters import Filters
 from .search.hits import Hit, HitList
-from .search.retrieval import Filters, as_tuple, more_like, search
+from .search.retrieval import more_like, search
 from .storage.generation import Generation, LiveGeneration
 
 FILTERS = ("sources", "date_from", "date_to", "doc_ids")
@@ -65,9 +66,12 @@ class Collection:
     def embedder(self) -> Embedder:
         """The embedding model, loaded on first use (keyword search never loads it)."""
         if self._embedder is None:
-            arg = self._model_arg
-            self._embedder = resolve_embedder(arg if arg is not None else self.settings.model,
-                                              self.settings.backend)
+            arg, backend = self._model_arg, self.settings.backend
+            # The manifest's model id, not its settings' model name, says what loads: the
+            # id is checked against every vector (a tampered name never picks the folder).
+            name = arg if arg is not None else base_model_name(self._live.current.model_id,
+                                                               backend)
+            self._embedder = resolve_embedder(name, backend)
         return self._embedder
 
     def embed_query(self, text: str) -> np.ndarray:
@@ -93,7 +97,7 @@ class Collection:
         overlaps a better passage of the same document. ``feedback`` (hybrid only) is
         how many fused top passages refine the query vector; 0 gives plain fusion.
         """
-        filters = _filters(sources=sources, date_from=date_from, date_to=date_to,
+        filters = Filters.of(sources=sources, date_from=date_from, date_to=date_to,
                            doc_ids=doc_ids)
         return self._live.read(lambda gen: self._search(
             gen, query, k, mode=mode, filters=filters, per_doc=per_doc, dedupe=dedupe,
@@ -115,7 +119,7 @@ class Collection:
         ``per_doc``) apply as in ``search``; ``method``, ``min_evidence``,
         ``confident_evidence`` and ``max_sentences`` tune the answer.
         """
-        chosen = _filters(**{key: options.pop(key) for key in FILTERS if key in options})
+        chosen = Filters.of(**{key: options.pop(key) for key in FILTERS if key in options})
         per_doc = options.pop("per_doc", None)
         embed = None if mode == "keyword" else self._embed_texts
 
@@ -139,7 +143,7 @@ class Collection:
         unknown = set(filters) - set(FILTERS)
         if unknown:
             raise UsageError(f"unknown option(s): {', '.join(sorted(unknown))}")
-        chosen = _filters(**filters)
+        chosen = Filters.of(**filters)
         return self._live.read(lambda gen: more_like(
             gen.store, gen.index, model=gen.model_id, chunk_id=chunk_id, k=k,
             filters=chosen, per_doc=per_doc, other_documents=other_documents))
@@ -231,18 +235,11 @@ class Collection:
                 f"</div>")
 
 
-def _filters(*, sources: str | Sequence[str] | None = None, date_from: str | None = None,
-             date_to: str | None = None,
-             doc_ids: str | Sequence[str] | None = None) -> Filters:
-    return Filters(sources=as_tuple(sources), date_from=date_from, date_to=date_to,
-                   doc_ids=as_tuple(doc_ids))
-
-
 def build(sources: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
           store: str | os.PathLike[str] | None = None, *,
           model: str | Embedder | None = None, progress: bool = True, strict: bool = False,
           engine: str = "local", address: str | None = None, workers: int | None = None,
-          **settings: Any) -> Collection:
+          follow_links: bool = False, **settings: Any) -> Collection:
     """Create or update a collection from articles and return it opened.
 
     ``sources``: folders (read recursively), files, or a list of both. ``store``: the
@@ -250,9 +247,11 @@ def build(sources: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     (``chunk_tokens``, ``overlap_tokens``, ``embed_title``, ``batch_size``, ``index``,
     ``backend``) default to the collection's previous ones. Files that cannot be read
     are skipped and listed in ``collection.last_build.skipped``; ``strict=True`` fails
-    instead. ``engine="ray"`` reads, chunks and embeds the changed files on a Ray cluster
-    (``address``: a running one, default a local one; ``workers``: model actors); the
-    collection is the same as the local engine's (needs ``pip install 'citeseek[ray]'``).
+    instead. Symbolic links that lead out of a source folder are skipped with a reason
+    unless ``follow_links``. ``engine="ray"`` reads, chunks and embeds the changed files
+    on a Ray cluster (``address``: a running one, default a local one; ``workers``: model
+    actors); the collection is the same as the local engine's (needs
+    ``pip install 'citeseek[ray]'``).
     """
     if engine not in ("local", "ray"):
         raise UsageError(f"unknown engine {engine!r}: 'local' or 'ray'")
@@ -261,6 +260,10 @@ def build(sources: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     paths = [sources] if isinstance(sources, str | os.PathLike) else list(sources)
     if not paths:
         raise UsageError("no sources given")
+    for path in [*paths, *([store] if store is not None else [])]:
+        if not isinstance(path, str | os.PathLike) or not os.fspath(path):
+            # "" would quietly mean the current folder
+            raise UsageError(f"a source or store must be a non-empty path, not {path!r}")
     root = Path(store) if store is not None else default_store(paths)
     chosen, embedder = build_settings(root, model, settings)
     if engine == "ray":
@@ -268,10 +271,11 @@ def build(sources: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
 
         report = build_collection_on_ray(
             paths, root, settings=chosen, embedder=embedder, progress=progress,
-            strict=strict, options=RayOptions(address=address, workers=workers))
+            strict=strict, follow_links=follow_links,
+            options=RayOptions(address=address, workers=workers))
     else:
         report = build_collection(paths, root, settings=chosen, embedder=embedder,
-                                  progress=progress, strict=strict)
+                                  progress=progress, strict=strict, follow_links=follow_links)
     col = Collection(root, model=embedder)
     col.last_build = report
     return col

@@ -19,6 +19,10 @@ MODES = ("hybrid", "dense", "keyword")
 SCHEMA_VERSION = 1
 
 
+_KINDS = {"model": str, "chunk_tokens": int, "overlap_tokens": int, "embed_title": bool,
+          "batch_size": int, "index": str, "backend": str}
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     """How a collection is built. Everything here is recorded in the manifest.
@@ -42,6 +46,10 @@ class Settings:
     backend: str = "torch"
 
     def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value, kind = getattr(self, f.name), _KINDS[f.name]
+            if type(value) is not kind:  # bool is not an int here, nor "32" a number
+                raise UsageError(f"{f.name} must be {kind.__name__}, not {value!r}")
         if self.chunk_tokens < 0:
             raise UsageError("chunk_tokens must be >= 0")
         if self.overlap_tokens < 0:

@@ -15,6 +15,8 @@ from .display import STYLE, VIEW_STYLE, highlight
 from .errors import UsageError
 from .text import line_range
 
+MAX_TITLE_CHARS = 300
+
 
 @dataclass(repr=False)
 class Document:
@@ -36,6 +38,12 @@ class Document:
     file_key: str = ""
 
     def __post_init__(self) -> None:
+        if self.title is not None and len(self.title) > MAX_TITLE_CHARS:
+            # A "title" this long is a paragraph: every passage carries its title into
+            # the keyword index and before its text for the model.
+            cut = self.title[:MAX_TITLE_CHARS].rsplit(None, 1)[0] or \
+                self.title[:MAX_TITLE_CHARS]
+            self.title = cut.rstrip() + "…"
         if not self.line_map:
             self.line_map = list(range(1, self.text.count("\n") + 2))
         self._line_starts: list[int] | None = None

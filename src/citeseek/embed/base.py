@@ -88,6 +88,13 @@ def model_id_for(name: str) -> str:
     return str(path.resolve()) if path.exists() else name
 
 
+def base_model_name(model_id: str, backend: str) -> str:
+    """The model name or path a manifest's model id stands for (the inverse of
+    ``backend_model_id``): what to load to make vectors of that id."""
+    suffix = f"@{backend}"
+    return model_id[:-len(suffix)] if model_id.endswith(suffix) else model_id
+
+
 def wanted_model_id(model: str | Embedder, backend: str) -> str:
     """The manifest id that ``model`` (a name, a path or an embedder) stands for when
     run by ``backend``."""

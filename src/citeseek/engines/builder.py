@@ -24,7 +24,13 @@ from ..config import Settings
 from ..document import Document
 from ..embed.base import Embedder, text_hash
 from ..errors import BuildError
-from ..ingest.chunking import Chunk, Tokenizer, chunk_document, embed_text_for
+from ..ingest.chunking import (
+    Chunk,
+    Tokenizer,
+    chunk_document,
+    embed_text_for,
+    embedding_title,
+)
 from ..ingest.decoding import Unreadable
 from ..ingest.discovery import Skipped, SourceFile, discover, read_source
 from ..ingest.readers import read_file
@@ -36,6 +42,7 @@ from ..storage.vector_index import VectorIndex
 from .report import BuildReport, versions
 
 COMMIT_EVERY = 200  # files per transaction while recording
+CLASH = "document id already used by"  # the reason a document was left out of its file
 EMBED_BLOCK = 4096  # passages embedded per committed block: what an interruption can lose
 
 
@@ -72,8 +79,10 @@ class Builder:
 
     def __init__(self, root: Path, settings: Settings, embedder: Embedder,
                  previous: str | None, prev_manifest: dict[str, Any] | None,
-                 progress: bool, leftovers: list[str] | None = None) -> None:
+                 progress: bool, leftovers: list[str] | None = None, *,
+                 follow_links: bool = False) -> None:
         self.root = root
+        self.follow_links = follow_links
         self.settings = settings
         self.embedder = embedder
         self.previous = previous
@@ -103,8 +112,9 @@ class Builder:
 
     def discover(self, sources: Iterable[str | os.PathLike[str]],
                  ) -> tuple[list[SourceFile], list[Skipped]]:
-        """The article files under ``sources``, and what was skipped while looking."""
-        return discover(sources)
+        """The article files under ``sources``, and what was skipped while looking (the
+        collection's own folder is never read as articles)."""
+        return discover(sources, follow_links=self.follow_links, exclude=[self.root])
 
     def run(self, sources: Iterable[str | os.PathLike[str]], report: BuildReport) -> None:
         files, skipped = self.discover(sources)
@@ -129,7 +139,15 @@ class Builder:
                 for key in gone:
                     store.remove_file(key)
             report.files_removed = len(gone)
-        self.process(self._changed(files, old, same, report), report)
+        clashed: list[SourceFile] = []
+        self.process(self._changed(files, old, same, report, clashed), report)
+        if clashed and (report.files_changed or report.files_removed):
+            # Documents may have left the ids these files' documents were refused: read
+            # them again (their bytes did not change, their outcome may).
+            self.process(self._read(clashed, report), report)
+        elif old is not None:
+            for source in clashed:
+                report.skipped.extend(Skipped(*item) for item in old.file_skips(source.key))
         if self.store is None:
             return
         report.embedded += self._embed()
@@ -137,22 +155,33 @@ class Builder:
         self._finish(report)
 
     def _changed(self, files: list[SourceFile], old: Store | None, same: bool,
-                 report: BuildReport) -> Iterator[tuple[SourceFile, bytes, str]]:
-        """(file, bytes, sha256) of each file whose bytes differ from the live build's."""
+                 report: BuildReport, clashed: list[SourceFile],
+                 ) -> Iterator[tuple[SourceFile, bytes, str]]:
+        """(file, bytes, sha256) of each file whose bytes differ from the live build's.
+        Unchanged files that had a document refused for its id go to ``clashed``."""
+        for source, data, sha in self._read(files, report):
+            if same and self.old_hashes.get(source.key) == sha:
+                assert old is not None
+                skips = old.file_skips(source.key)
+                if any(reason.startswith(CLASH) for _, reason in skips):
+                    clashed.append(source)
+                else:
+                    report.skipped.extend(Skipped(*item) for item in skips)
+                continue
+            yield source, data, sha
+
+    def _read(self, files: list[SourceFile], report: BuildReport,
+                    ) -> Iterator[tuple[SourceFile, bytes, str]]:
+        """(file, bytes, sha256) of each of ``files`` that can be read."""
         for source in files:
             try:
                 data = read_source(source.path)
             except Unreadable as exc:
-                report.skipped.append(Skipped(str(source.path), str(exc)))
+                report.skipped.append(Skipped(source.key, str(exc)))
                 continue
             # The hash is of the very bytes parsed: a file changed after this read is
             # seen as changed by the next build, never recorded as already indexed.
-            sha = hashlib.sha256(data).hexdigest()
-            if same and self.old_hashes.get(source.key) == sha:
-                assert old is not None
-                report.skipped.extend(Skipped(*item) for item in old.file_skips(source.key))
-                continue
-            yield source, data, sha
+            yield source, data, hashlib.sha256(data).hexdigest()
 
     def process(self, changed: Iterable[tuple[SourceFile, bytes, str]],
                 report: BuildReport) -> None:
@@ -185,8 +214,7 @@ class Builder:
         for doc, chunks in item.documents:
             owner = store.document_owner(doc.doc_id)
             if owner is not None:
-                clash = Skipped(f"{item.source.path} ({doc.doc_id})",
-                                f"document id already used by {owner}")
+                clash = Skipped(f"{item.source.key} ({doc.doc_id})", f"{CLASH} {owner}")
                 report.skipped.append(clash)
                 problems.append(clash)
                 continue
@@ -223,9 +251,14 @@ class Builder:
             return 0
         with progress_bar(total=len(ids), desc="embedding", unit="passage",
                           disable=not self.progress or len(ids) < 64) as bar:
+            titles: dict[str | None, str | None] = {}
             for i in range(0, len(ids), self.embed_block):
                 rows = store.embedding_inputs(ids[i:i + self.embed_block])
-                texts = [embed_text_for(title, text, self.settings) for _, text, title in rows]
+                for _, _, title in rows:
+                    if title not in titles:
+                        titles[title] = embedding_title(title, self.embedder, self.settings)[0]
+                texts = [embed_text_for(titles[title], text, self.settings)
+                         for _, text, title in rows]
                 vecs = self.embedder.encode(texts, batch_size=self.settings.batch_size)
                 with store.transaction():
                     store.put_embeddings(model, [h for h, _, _ in rows], vecs)

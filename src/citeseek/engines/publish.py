@@ -5,6 +5,7 @@ one still live. Every engine goes through ``build_collection``."""
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -13,8 +14,14 @@ from typing import Any
 
 from ..config import Settings
 from ..embed import resolve_embedder
-from ..embed.base import Embedder
-from ..errors import BuildError, CiteseekError, ModelMismatch, UsageError
+from ..embed.base import Embedder, base_model_name
+from ..errors import (
+    BuildError,
+    CiteseekError,
+    CollectionLocked,
+    ModelMismatch,
+    UsageError,
+)
 from ..storage import layout
 from .builder import Builder
 from .report import BuildReport
@@ -32,8 +39,8 @@ def build_settings(root: Path, model: str | Embedder | None,
     """The settings of a build into ``root``: the previous build's (or the defaults),
     with ``overrides`` and ``model`` applied; and the embedder they name."""
     previous = layout.current_generation(root) if root.is_dir() else None
-    base = (Settings.from_dict(layout.read_manifest(root / previous, verify=False)["settings"])
-            if previous else Settings())
+    manifest = layout.read_manifest(root / previous, verify=False) if previous else {}
+    base = Settings.from_dict(manifest["settings"]) if previous else Settings()
     merged = base.to_dict()
     unknown = set(overrides) - set(merged)
     if unknown:
@@ -44,19 +51,41 @@ def build_settings(root: Path, model: str | Embedder | None,
     elif model is not None:
         merged["model"] = model.model_id
     chosen = Settings.from_dict(merged)
+    if model is None and previous:  # the previous build's model, by the id it recorded
+        model = base_model_name(manifest["model"]["id"], base.backend)
     return chosen, resolve_embedder(model if model is not None else chosen.model,
                                     chosen.backend)
 
 
 def build_collection(sources: Iterable[str | os.PathLike[str]], root: Path, *,
                      settings: Settings, embedder: Embedder, progress: bool = True,
-                     strict: bool = False,
+                     strict: bool = False, follow_links: bool = False,
                      builder_class: Callable[..., Builder] | None = None) -> BuildReport:
     """Create or update the collection at ``root`` from ``sources``.
 
-    ``builder_class`` (a ``Builder`` subclass) lets another engine parse, chunk and
-    embed the changed files; everything else (lock, store, index, publish) is shared."""
+    ``follow_links`` follows symbolic links that lead out of a source folder (they are
+    skipped with a reason otherwise). ``builder_class`` (a ``Builder`` subclass) lets
+    another engine parse, chunk and embed the changed files; everything else (lock,
+    store, index, publish) is shared. A first build that fails leaves no folder behind."""
     started = time.perf_counter()
+    fresh = not root.exists()
+    try:
+        return _build(sources, root, settings=settings, embedder=embedder, progress=progress,
+                      strict=strict, follow_links=follow_links, builder_class=builder_class,
+                      started=started)
+    except BaseException as exc:
+        # A folder this build made, where nothing was published, goes again (a lock
+        # held by another builder means the folder is that builder's; an interrupted
+        # build's vectors are kept for the next one to take over).
+        if fresh and not isinstance(exc, KeyboardInterrupt | CollectionLocked) and \
+                layout.current_generation(root) is None:
+            shutil.rmtree(root, ignore_errors=True)
+        raise
+
+
+def _build(sources: Iterable[str | os.PathLike[str]], root: Path, *, settings: Settings,
+           embedder: Embedder, progress: bool, strict: bool, follow_links: bool,
+           builder_class: Callable[..., Builder] | None, started: float) -> BuildReport:
     with layout.build_lock(root):
         previous = layout.current_generation(root)
         prev_manifest = layout.read_manifest(root / previous) if previous else None
@@ -69,7 +98,8 @@ def build_collection(sources: Iterable[str | os.PathLike[str]], root: Path, *,
         layout.remove_stale(root, keep=kept | set(leftovers))
         report = BuildReport(store=str(root), generation=None, previous=previous)
         builder = (builder_class or Builder)(root, settings, embedder, previous,
-                                             prev_manifest, progress, leftovers)
+                                             prev_manifest, progress, leftovers,
+                                             follow_links=follow_links)
         try:
             builder.run(sources, report)
             if strict and report.skipped:

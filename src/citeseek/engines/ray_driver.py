@@ -236,11 +236,12 @@ def _parsed(source: SourceFile, row: dict[str, Any], dim: int) -> ParsedFile:
 
 def build_collection_on_ray(sources: Iterable[str | os.PathLike[str]], root: Path, *,
                             settings: Settings, embedder: Embedder, options: RayOptions,
-                            progress: bool = True, strict: bool = False) -> BuildReport:
+                            progress: bool = True, strict: bool = False,
+                            follow_links: bool = False) -> BuildReport:
     """``build_collection`` with the changed files parsed and embedded on Ray."""
     import_ray()  # fail before taking the lock when Ray is missing
     if options.workers is not None and options.workers < 1:
         raise UsageError("workers must be at least 1")
     return build_collection(sources, root, settings=settings, embedder=embedder,
-                            progress=progress, strict=strict,
+                            progress=progress, strict=strict, follow_links=follow_links,
                             builder_class=partial(RayBuilder, options=options))

@@ -54,8 +54,7 @@ def chunk_document(doc: Document, tokenizer: Tokenizer, settings: Settings) -> l
     """Split ``doc`` into overlapping passages that fit the model."""
     limit = tokenizer.max_seq_length - 2  # [CLS] and [SEP]
     budget = min(settings.chunk_tokens or limit, limit)
-    title, title_tokens = _short_title(doc.title, tokenizer, min(TITLE_TOKENS, limit // 4)) \
-        if settings.embed_title else (None, 0)
+    title, title_tokens = embedding_title(doc.title, tokenizer, settings)
     if title:
         budget -= title_tokens + 1
     budget = max(budget, min(16, limit))
@@ -102,6 +101,18 @@ def chunk_document(doc: Document, tokenizer: Tokenizer, settings: Settings) -> l
     estimates = [sum(u[2] for u in units[a:b]) + (title_tokens + 1 if title else 0) + 2
                  for a, b in groups]
     return _enforce_limit(doc, chunks, tokenizer, title, settings, estimates)
+
+
+def embedding_title(title: str | None, tokenizer: Tokenizer,
+                    settings: Settings) -> tuple[str | None, int]:
+    """The part of ``title`` the model sees before each passage, and its tokens: at most
+    ``TITLE_TOKENS`` and a quarter of what the model reads; (None, 0) when titles are
+    not embedded. Chunking and embedding both use it, so the text a vector is made of
+    is the text its cache key names."""
+    if not settings.embed_title:
+        return None, 0
+    limit = tokenizer.max_seq_length - 2
+    return _short_title(title, tokenizer, min(TITLE_TOKENS, limit // 4))
 
 
 def _short_title(title: str | None, tokenizer: Tokenizer,

@@ -169,7 +169,12 @@ def _checked(text: str) -> str:
     controls = len(_CONTROLS.findall(text, 0, 20000))
     if controls > max(2, len(text[:20000]) // 100):
         raise Unreadable("binary file (control characters)")
-    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    text = text.lstrip("\ufeff")
+    if "\n" not in text:
+        return text.replace("\r", "\n")  # classic Mac line ends
+    # A carriage return inside a file of LF lines is no line break for grep -n or an
+    # editor, so it must not be one for citations: it becomes a space.
+    return text.replace("\r\n", "\n").replace("\r", " ")
 
 
 def mixed_utf8(data: bytes) -> bool:

@@ -31,6 +31,12 @@ class Skipped:
         return f"{self.source}: {self.reason}"
 
 
+def display_path(path: str | os.PathLike[str]) -> str:
+    """A path as text any UTF-8 output (SQLite, JSON, a terminal) can carry: bytes of a
+    name that are not UTF-8 (a Latin-1 ``café`` on Linux) are written ``\\xe9``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 @dataclass(frozen=True)
 class SourceFile:
     """A file found under the paths given to a build."""
@@ -40,58 +46,102 @@ class SourceFile:
 
     @property
     def key(self) -> str:
-        return str(self.path)
+        return display_path(self.path)
 
 
-def discover(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[SourceFile], list[Skipped]]:
-    """Find the article files under ``paths`` (folders recursively, hidden files skipped)."""
+def is_collection(folder: Path) -> bool:
+    """True for a citeseek collection folder (its ``CURRENT`` names a generation)."""
+    try:
+        return (folder / "CURRENT").is_file() and any(
+            p.name.startswith("gen-") for p in folder.iterdir())
+    except OSError:
+        return False
+
+
+def discover(paths: Iterable[str | os.PathLike[str]], *, follow_links: bool = False,
+             exclude: Iterable[str | os.PathLike[str]] = (),
+             ) -> tuple[list[SourceFile], list[Skipped]]:
+    """Find the article files under ``paths`` (folders recursively, hidden files skipped).
+
+    Symbolic links that lead out of the folder they were found in are skipped with a
+    reason unless ``follow_links``. Collection folders (the build's own store among
+    them, and anything in ``exclude``) are not articles and are passed over. A file name
+    found under two of ``paths`` keeps its id under the first and is prefixed with its
+    folder's name under the next (``siteB/index.html``)."""
     found: dict[str, SourceFile] = {}
     skipped: list[Skipped] = []
+    excluded = {_real(p) for p in exclude}
     for raw in paths:
         root = Path(raw).expanduser()
         if root.is_symlink() and not root.exists():
-            skipped.append(Skipped(str(root), "dangling symbolic link"))
+            skipped.append(Skipped(display_path(root), "dangling symbolic link"))
         elif root.is_file():
-            _add(found, skipped, root, root.name)
+            _add(found, skipped, root, root.name, root)
         elif root.is_dir():
-            for path, rel in _walk(root, skipped):
-                _add(found, skipped, path, rel)
+            for path, rel in _walk(root, skipped, follow_links, excluded):
+                _add(found, skipped, path, rel, root)
         else:
-            skipped.append(Skipped(str(root), "no such file or folder"))
+            skipped.append(Skipped(display_path(root), "no such file or folder"))
     return sorted(found.values(), key=lambda s: s.doc_id), skipped
 
 
-def _walk(root: Path, skipped: list[Skipped]) -> Iterator[tuple[Path, str]]:
-    seen_dirs: set[tuple[int, int]] = set()
+def _real(path: str | os.PathLike[str]) -> Path:
+    return Path(path).expanduser().resolve()
 
-    def unreadable_folder(exc: OSError) -> None:  # reported, never silently left out
-        skipped.append(Skipped(exc.filename or str(root),
-                               f"cannot read folder: {exc.strerror or exc}"))
 
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True,
-                                                onerror=unreadable_folder):
+def _walk(root: Path, skipped: list[Skipped], follow_links: bool,
+          excluded: set[Path]) -> Iterator[tuple[Path, str]]:
+    """(file, id relative to ``root``) for every file below ``root``, walked with a stack
+    rather than recursion (so any depth works), each folder once (a link loop ends)."""
+    real_root = root.resolve()
+    seen: set[tuple[int, int]] = set()
+    stack: list[tuple[Path, str]] = [(root, "")]
+    while stack:
+        folder, prefix = stack.pop()
         try:
-            st = os.stat(dirpath)
-        except OSError as exc:  # removed or replaced while the walk was under way
-            skipped.append(Skipped(dirpath, f"cannot read folder: {exc.strerror or exc}"))
-            dirnames[:] = []
-            continue
-        if (st.st_dev, st.st_ino) in seen_dirs:  # a symlink loop: stop descending
-            skipped.append(Skipped(dirpath, "symbolic link loop"))
-            dirnames[:] = []
-            continue
-        seen_dirs.add((st.st_dev, st.st_ino))
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if name.startswith("."):
+            st = os.stat(folder)
+            if (st.st_dev, st.st_ino) in seen:
+                skipped.append(Skipped(display_path(folder), "symbolic link loop"))
                 continue
-            path = Path(dirpath) / name
-            yield path, path.relative_to(root).as_posix()
+            seen.add((st.st_dev, st.st_ino))
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:  # unreadable, or removed while the walk was under way
+            skipped.append(Skipped(display_path(exc.filename or folder),
+                                   f"cannot read folder: {exc.strerror or exc}"))
+            continue
+        folders = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path, rel = Path(entry.path), prefix + entry.name
+            if entry.is_symlink() and not follow_links and not _inside(path, real_root):
+                skipped.append(Skipped(display_path(path), "symbolic link out of "
+                                       f"{display_path(root)} (follow links to include it)"))
+                continue
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if not is_dir:
+                yield path, rel
+            elif _real(path) not in excluded and not is_collection(path):
+                folders.append((path, rel + "/"))
+        stack.extend(reversed(folders))
 
 
-def _add(found: dict[str, SourceFile], skipped: list[Skipped], path: Path, rel: str) -> None:
+def _inside(link: Path, real_root: Path) -> bool:
+    try:
+        return link.resolve().is_relative_to(real_root)
+    except (OSError, RuntimeError):  # a loop resolves to nowhere: the walk reports it
+        return True
+
+
+def _add(found: dict[str, SourceFile], skipped: list[Skipped], path: Path, rel: str,
+         root: Path) -> None:
+    shown = display_path(path)
     if path.suffix.lower() not in FORMATS:
-        skipped.append(Skipped(str(path), f"unsupported file type {path.suffix or '(none)'}"))
+        skipped.append(Skipped(shown, f"unsupported file type {path.suffix or '(none)'}"))
         return
     try:
         st = path.stat()
@@ -102,18 +152,24 @@ def _add(found: dict[str, SourceFile], skipped: list[Skipped], path: Path, rel: 
             reason = "dangling symbolic link"
         else:
             reason = f"cannot read: {exc.strerror or exc}"
-        skipped.append(Skipped(str(path), reason))
+        skipped.append(Skipped(shown, reason))
         return
     if not stat.S_ISREG(st.st_mode):  # a FIFO would block the build, a device never end
-        skipped.append(Skipped(str(path), "not a regular file"))
+        skipped.append(Skipped(shown, "not a regular file"))
         return
     if st.st_size > MAX_FILE_BYTES:
-        skipped.append(Skipped(str(path), f"larger than {MAX_FILE_BYTES >> 20} MiB"))
+        skipped.append(Skipped(shown, f"larger than {MAX_FILE_BYTES >> 20} MiB"))
         return
-    if rel in found:
-        skipped.append(Skipped(str(path), f"document id {rel!r} already taken by {found[rel].path}"))
+    doc_id = display_path(rel)
+    taken = found.get(doc_id)
+    if taken is not None and taken.path != path.absolute() and root.is_dir():
+        doc_id = display_path(f"{root.absolute().name}/{rel}")  # the same name in two folders
+        taken = found.get(doc_id)
+    if taken is not None:
+        skipped.append(Skipped(shown, f"document id {doc_id!r} already taken by "
+                                      f"{display_path(taken.path)}"))
         return
-    found[rel] = SourceFile(path=path.absolute(), doc_id=rel)
+    found[doc_id] = SourceFile(path=path.absolute(), doc_id=doc_id)
 
 
 def read_source(path: Path) -> bytes:

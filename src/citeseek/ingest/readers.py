@@ -17,9 +17,18 @@ _MENU_LINE = 40  # an HTML page whose extracted lines are all shorter may be onl
 
 
 def read_file(source: SourceFile, data: bytes) -> tuple[list[Document], list[Skipped]]:
-    """Parse one file's bytes into documents; problems come back as ``Skipped``."""
+    """Parse one file's bytes into documents; problems come back as ``Skipped``. Whatever
+    a parser raises on a hostile file costs that file only, never the build."""
+    try:
+        return _read_file(source, data)
+    except Exception as exc:  # RecursionError and MemoryError's kin included
+        return [], [Skipped(source.key, f"cannot be parsed ({type(exc).__name__}: "
+                                        f"{str(exc)[:200]})")]
+
+
+def _read_file(source: SourceFile, data: bytes) -> tuple[list[Document], list[Skipped]]:
     fmt = FORMATS[source.path.suffix.lower()]
-    name = str(source.path)
+    name = source.key
     if not data.strip():
         return [], [Skipped(name, "empty file")]
     if fmt == "jsonl" and mixed_utf8(data):
@@ -58,7 +67,7 @@ def _read_text(source: SourceFile, text: str, fmt: str) -> Document | None:
     if not out:
         return None
     return Document(
-        doc_id=source.doc_id, source=str(source.path), text="\n".join(out),
+        doc_id=source.doc_id, source=source.key, text="\n".join(out),
         title=cleaned.title, date=cleaned.date, format=fmt, line_map=line_map,
         file_key=source.key,
     )
@@ -91,7 +100,7 @@ def _read_html(source: SourceFile, raw: str) -> Document | None:
             pos = at
         line_map.append(line_no)
     return Document(
-        doc_id=source.doc_id, source=str(source.path), text="\n".join(lines),
+        doc_id=source.doc_id, source=source.key, text="\n".join(lines),
         title=(meta.title if meta and meta.title else None),
         date=_iso_date(meta.date) if meta and meta.date else None,
         url=(meta.url if meta and meta.url else None), format="html",
@@ -127,7 +136,7 @@ def _read_jsonl(source: SourceFile,
     skipped: list[Skipped] = []
     seen: set[str] = set()
     for line_no, line in enumerate(lines, start=1):
-        where = f"{source.path}:{line_no}"
+        where = f"{source.key}:{line_no}"
         if isinstance(line, Unreadable):
             skipped.append(Skipped(where, str(line)))
             continue
@@ -137,6 +146,9 @@ def _read_jsonl(source: SourceFile,
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             skipped.append(Skipped(where, f"invalid JSON ({exc.msg})"))
+            continue
+        except RecursionError:
+            skipped.append(Skipped(where, "invalid JSON (nested too deeply)"))
             continue
         if not isinstance(record, dict):
             skipped.append(Skipped(where, "a JSONL line must be an object"))
@@ -160,7 +172,7 @@ def _read_jsonl(source: SourceFile,
         url = record.get("url")
         docs.append(
             Document(
-                doc_id=doc_id, source=str(source.path), text=body,
+                doc_id=doc_id, source=source.key, text=body,
                 title=str(title).strip() or None if title else None,
                 date=_iso_date(record.get("date")), url=str(url) if url else None,
                 format="jsonl", line_map=[line_no] * (body.count("\n") + 1),

@@ -4,7 +4,6 @@ ranking and result hygiene (duplicates collapsed, passages per document capped).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -13,6 +12,7 @@ from ..config import MODES
 from ..errors import UsageError
 from ..storage.store import Store
 from ..storage.vector_index import VectorIndex
+from .filters import Filters
 from .fusion import convex_fusion
 from .hits import Hit, HitList
 
@@ -22,38 +22,19 @@ FEEDBACK_PASSAGES = 3  # hybrid: fused top passages whose vectors refine the que
 FEEDBACK_WEIGHT = 0.5  # share of the original query vector in the refined one
 
 
-@dataclass(frozen=True, kw_only=True)
-class Filters:
-    """Restrict a search to some documents. Applied before ranking, so top-k is complete.
-
-    ``sources``: glob patterns matched against the source path or the document id;
-    ``date_from`` / ``date_to``: ISO dates, inclusive (documents without a date are
-    left out while either is set); ``doc_ids``: exact document ids.
-    """
-
-    sources: tuple[str, ...] = ()
-    date_from: str | None = None
-    date_to: str | None = None
-    doc_ids: tuple[str, ...] = ()
-
-    @property
-    def active(self) -> bool:
-        return bool(self.sources or self.date_from or self.date_to or self.doc_ids)
-
-    def allowed_chunk_ids(self, store: Store) -> list[int] | None:
-        """The passages the filters leave, or None when no filter is set."""
-        if not self.active:
-            return None
-        return store.chunk_ids_matching(sources=self.sources, date_from=self.date_from,
-                                        date_to=self.date_to, doc_ids=self.doc_ids)
+def _whole(value: object, low: int) -> bool:
+    """A whole number (not a bool, not text) of at least ``low``."""
+    return isinstance(value, int | np.integer) and not isinstance(value, bool) and \
+        bool(value >= low)
 
 
-def as_tuple(value: str | Sequence[str] | None) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    return tuple(value)
+def _check_options(*, per_doc: object, dedupe: object, feedback: object) -> None:
+    if per_doc is not None and not _whole(per_doc, 1):
+        raise UsageError(f"per_doc must be a whole number >= 1, not {per_doc!r:.80}")
+    if not isinstance(dedupe, bool):
+        raise UsageError(f"dedupe must be True or False, not {dedupe!r:.80}")
+    if not _whole(feedback, 0):
+        raise UsageError(f"feedback must be a whole number >= 0, not {feedback!r:.80}")
 
 
 def check_query(query: Any, k: Any, mode: str) -> str:
@@ -69,9 +50,9 @@ def check_query(query: Any, k: Any, mode: str) -> str:
     if len(query) > MAX_QUERY_CHARS:
         raise UsageError(f"the query is {len(query):,} characters; the limit is "
                          f"{MAX_QUERY_CHARS:,}")
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k <= 0:
+    if not _whole(k, 1):
         raise UsageError(f"k must be a whole number >= 1, not {k!r}")
-    if mode not in MODES:
+    if not isinstance(mode, str) or mode not in MODES:
         raise UsageError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     return query
 
@@ -100,8 +81,7 @@ def search(store: Store, index: VectorIndex, *, model: str,
     relevance feedback), searches again densely and fuses once more.
     """
     query = check_query(query, k, mode)
-    if per_doc is not None and per_doc <= 0:
-        raise UsageError(f"per_doc must be >= 1, not {per_doc!r}")
+    _check_options(per_doc=per_doc, dedupe=dedupe, feedback=feedback)
     filters = filters or Filters()
     allowed = filters.allowed_chunk_ids(store)
     n = candidates or max(50, 5 * k)
@@ -131,6 +111,7 @@ def more_like(store: Store, index: VectorIndex, *, model: str, chunk_id: int, k:
     """Passages nearest to passage ``chunk_id``'s own vector (itself left out);
     ``other_documents`` leaves out its whole document."""
     check_query("more like", k, "dense")
+    _check_options(per_doc=per_doc, dedupe=True, feedback=0)
     if isinstance(chunk_id, bool) or not isinstance(chunk_id, int | np.integer):
         raise UsageError(f"a passage id is a whole number, not {chunk_id!r}")
     rows = store.hit_rows([chunk_id])

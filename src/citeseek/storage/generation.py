@@ -32,6 +32,7 @@ class Generation:
     manifest: dict[str, Any]
     store: Store
     index: VectorIndex
+    stamp: tuple[int, ...] | None = None  # tells it from a later build of the same name
 
     @property
     def model_id(self) -> str:
@@ -47,6 +48,7 @@ def open_generation(gen_dir: Path, *, verify: bool = True,
     """Open the generation in ``gen_dir``: its manifest (checksums verified when
     ``verify``), store and index. ``model``, when given, must be the one it was built
     with (``ModelMismatch`` otherwise); damage is a ``CorruptCollection`` naming the file."""
+    stamp = layout.stamp(gen_dir)
     manifest = layout.read_manifest(gen_dir, verify=verify)
     built_with = manifest["model"]["id"]
     if model is not None:
@@ -61,7 +63,9 @@ def open_generation(gen_dir: Path, *, verify: bool = True,
                              count=manifest["index"]["ntotal"],
                              factory=manifest["index"]["factory"],
                              search=manifest["index"].get("search"))
-    return Generation(gen_dir.name, manifest, store, index)
+    if layout.stamp(gen_dir) != stamp:  # replaced while it was being read
+        raise CorruptCollection(f"{gen_dir} was replaced while it was being opened")
+    return Generation(gen_dir.name, manifest, store, index, stamp)
 
 
 class LiveGeneration:
@@ -83,30 +87,39 @@ class LiveGeneration:
         """Open generation ``name`` of this collection."""
         return open_generation(self.root / name, verify=self.verify, model=self.model)
 
+    def _live(self) -> tuple[str | None, tuple[int, ...] | None]:
+        """The live generation's name and stamp, as the folder says now."""
+        name = layout.current_generation(self.root)
+        return name, (layout.stamp(self.root / name) if name else None)
+
     def _load_current(self) -> Generation:
         """Load the live generation. Should a build publish a newer one and clean up the
         one being loaded meanwhile, load the newer one: a race is never an error."""
         for attempt in range(_LOAD_ATTEMPTS):
-            name = layout.current_generation(self.root)
+            name, stamp = self._live()
             if name is None:
                 raise CorruptCollection(f"{self.root / layout.CURRENT} is missing")
             try:
                 return self.load(name)
             except CorruptCollection:
-                if attempt + 1 == _LOAD_ATTEMPTS or layout.current_generation(self.root) == name:
+                if attempt + 1 == _LOAD_ATTEMPTS or self._live() == (name, stamp):
                     raise
         raise AssertionError("unreachable")
 
+    def _is_current(self, gen: Generation) -> bool:
+        return self._live() == (gen.name, gen.stamp)
+
     def refresh(self) -> bool:
-        """Switch to a newer generation if one was published; True when it switched.
+        """Switch to a newer generation if one was published (or the collection was
+        deleted and built anew under the same generation name); True when it switched.
 
         The switch is one assignment of a fully loaded generation, so a search running
         meanwhile in another thread uses the old one or the new one, never a mix."""
-        name = layout.current_generation(self.root)
-        if name is None or name == self.current.name:
+        live = self._live()
+        if live[0] is None or live == (self.current.name, self.current.stamp):
             return False
         with self._lock:
-            if layout.current_generation(self.root) != self.current.name:
+            if not self._is_current(self.current):
                 self.current = self._load_current()
         return True
 
@@ -121,7 +134,8 @@ class LiveGeneration:
                 error = CorruptCollection(f"cannot read {gen.store.path}: {exc}")
             except CorruptCollection as exc:
                 error = exc
-            # Cleaned up under us by builds two generations on: try the live one again.
-            if attempt or layout.current_generation(self.root) == gen.name:
+            # Cleaned up under us by builds two generations on, or the whole collection
+            # replaced: try the live one again.
+            if attempt or self._is_current(gen):
                 raise error
         raise AssertionError("unreachable")

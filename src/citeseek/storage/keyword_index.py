@@ -5,6 +5,7 @@ query first."""
 from __future__ import annotations
 
 import sqlite3
+import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -19,7 +20,9 @@ def fts_query(text: str) -> str | None:
     Quoting every term means no input (quotes, AND/NOT/NEAR, '*', brackets) can be read
     as FTS5 syntax; stopwords are dropped unless nothing else is left.
     """
-    words = [w.lower() for w in WORD.findall(text)]
+    # The index reads composed and decomposed accents alike; the query's words must too
+    # ("Montréal" typed with a combining accent is one word, not "Montre" and "al").
+    words = [w.lower() for w in WORD.findall(unicodedata.normalize("NFC", text))]
     kept = [w for w in words if w not in STOPWORDS] or words
     unique = list(dict.fromkeys(kept))
     if not unique:

@@ -10,18 +10,26 @@ NAME/.lock            held (flock) by the one process building
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
 import os
 import re
 import shutil
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..config import SCHEMA_VERSION
-from ..errors import BuildError, CollectionLocked, CollectionNotFound, CorruptCollection
+from ..config import SCHEMA_VERSION, Settings
+from ..errors import (
+    BuildError,
+    CollectionLocked,
+    CollectionNotFound,
+    CorruptCollection,
+    UsageError,
+)
 
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
@@ -52,10 +60,22 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+_NOFOLLOW = os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+
+
+def create_new(path: Path) -> int:
+    """A descriptor of a new file at ``path``, opened for writing: never through a
+    symbolic link planted there, never onto a file that exists (a stale one of ours,
+    from a build that died, is removed first; unlinking removes a link, not its target)."""
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o644)
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write a file so readers see the old or the new content, never a mix."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
+    with os.fdopen(create_new(tmp), "wb") as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
@@ -65,13 +85,33 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 def current_generation(root: Path) -> str | None:
     """The live generation's name, or None for a folder with no complete build yet."""
+    path = root / CURRENT
     try:
-        name = (root / CURRENT).read_text(encoding="utf-8").strip()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | _NOFOLLOW)
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise CorruptCollection(f"{path} is a symbolic link, not the plain file a "
+                                    "collection keeps there") from None
+        raise CorruptCollection(f"cannot read {path}: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "rb") as fh:
+        raw = fh.read(64) if stat.S_ISREG(os.fstat(fh.fileno()).st_mode) else b""
+    name = raw.decode("utf-8", "replace").strip()
     if not _GEN.match(name):
-        raise CorruptCollection(f"{root / CURRENT} does not name a generation: {name!r}")
+        raise CorruptCollection(f"{path} does not name a generation")
     return name
+
+
+def stamp(gen_dir: Path) -> tuple[int, int, int, int] | None:
+    """What tells one build's generation from another's under the same name (a store
+    deleted and built anew starts at gen-000001 again): its manifest's inode, size and
+    modification time; None when it is gone."""
+    try:
+        st = os.stat(gen_dir / MANIFEST)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def generations(root: Path) -> list[str]:
@@ -160,26 +200,60 @@ def read_manifest(gen_dir: Path, *, verify: bool = True) -> dict[str, Any]:
     return manifest
 
 
+_FIELDS: tuple[tuple[str, type | tuple[type, ...]], ...] = (
+    # Every field that loading, searching or printing a collection reads.
+    ("model.id", str), ("model.dimension", int), ("index.ntotal", int),
+    ("index.factory", str), ("settings", dict), ("counts.chunks", int),
+    ("counts.documents", int), ("counts.files", int), ("created", str),
+)
+
+
+def _field(manifest: dict[str, Any], dotted: str) -> Any:
+    value: Any = manifest
+    for part in dotted.split("."):
+        if not isinstance(value, dict):
+            raise KeyError(dotted)
+        value = value[part]
+    return value
+
+
 def _check_fields(manifest: dict[str, Any], path: Path) -> None:
-    """The fields loading relies on, present and of the right kind."""
+    """The fields loading relies on, present and of the right kind: a tampered or
+    damaged manifest is an error naming the file and the field, never a traceback."""
+    problem = None
     try:
         for name in DATA_FILES:
             entry = manifest["files"][name]
-            if not isinstance(entry["sha256"], str) or not isinstance(entry["bytes"], int):
-                raise TypeError(f"files.{name}")
-        checks = (manifest["model"]["id"], manifest["model"]["dimension"],
-                  manifest["index"]["ntotal"], manifest["index"]["factory"],
-                  manifest["settings"], manifest["counts"]["chunks"])
-        kinds = (str, int, int, str, dict, int)
-        for value, kind in zip(checks, kinds, strict=True):
-            if not isinstance(value, kind):
-                raise TypeError(value)
+            if not isinstance(entry["sha256"], str) or type(entry["bytes"]) is not int:
+                problem = f"files.{name}"
+        for dotted, kind in _FIELDS:
+            value = _field(manifest, dotted)
+            if not isinstance(value, kind) or isinstance(value, bool):
+                problem = problem or dotted
+            elif isinstance(value, int) and value < (dotted == "model.dimension"):
+                problem = problem or dotted  # a count below 0, a dimension below 1
+        search = manifest["index"].get("search") or {}
+        if not isinstance(search, dict) or any(
+                type(v) is not int or v < 1 for v in search.values()):
+            problem = problem or "index.search"
+        if manifest["index"]["ntotal"] != manifest["counts"]["chunks"]:
+            problem = problem or "index.ntotal"
+        recall = manifest["index"].get("recall_at_10")
+        if recall is not None and (isinstance(recall, bool) or
+                                   not isinstance(recall, int | float)):
+            problem = problem or "index.recall_at_10"
+        Settings.from_dict(manifest["settings"])
     except (KeyError, TypeError) as exc:
-        raise CorruptCollection(f"{path} lacks a field or has a malformed one "
-                                f"({exc.args[0] if exc.args else exc!r})") from None
+        problem = str(exc.args[0]) if exc.args else repr(exc)
+    except UsageError as exc:
+        problem = f"settings ({exc})"
+    if problem:
+        raise CorruptCollection(f"{path} lacks a field or has a malformed one ({problem})")
 
 
 def resolve_root(path: str | os.PathLike[str]) -> Path:
+    if not isinstance(path, str | os.PathLike) or not os.fspath(path):
+        raise UsageError(f"a store must be a non-empty path, not {path!r}")  # "" is "."
     root = Path(path).expanduser()
     if not root.is_dir() or current_generation(root) is None:
         raise CollectionNotFound(f"no collection at {root} (build one with citeseek index)")
@@ -192,8 +266,12 @@ def build_lock(root: Path) -> Iterator[None]:
     path = root / ".lock"
     try:
         root.mkdir(parents=True, exist_ok=True)
-        fh = open(path, "a+")  # noqa: SIM115 - held until the build ends
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o644)
+        fh = os.fdopen(fd, "r+")  # held until the build ends
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise BuildError(f"{path} is a symbolic link: a build writes its PID there and "
+                             "will not write through a link") from None
         raise BuildError(f"cannot create or lock {path}: {exc.strerror or exc}") from None
     try:
         try:

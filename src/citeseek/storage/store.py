@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -74,19 +75,30 @@ class Store(EmbeddingCache, KeywordIndex):
         self.path = Path(path)
         self.readonly = readonly
         self._local = threading.local()
+        self._identity: tuple[int, ...] | None = None  # of the file first read
         if not readonly:
             self.conn.executescript(SCHEMA)
+
+    def _file_identity(self) -> tuple[int, ...]:
+        st = os.stat(self.path)
+        return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
     @property
     def conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             if self.readonly:
-                uri = f"file:{self.path}?mode=ro&immutable=1"
+                # A URI, so the path's own "?", "#" and "%" must be escaped (as_uri does).
+                uri = f"{self.path.absolute().as_uri()}?mode=ro&immutable=1"
                 try:
                     conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
-                except sqlite3.Error as exc:
+                    conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+                    same = self._identity in (None, self._file_identity())
+                except (sqlite3.Error, OSError) as exc:
                     raise CorruptCollection(f"cannot open {self.path}: {exc}") from None
+                if not same:  # a thread opening the file late finds another build's
+                    conn.close()
+                    raise CorruptCollection(f"{self.path} was replaced by another build")
             else:
                 conn = sqlite3.connect(self.path, isolation_level=None)
                 conn.execute("PRAGMA journal_mode=DELETE")
@@ -119,7 +131,8 @@ class Store(EmbeddingCache, KeywordIndex):
         made here keeps working for this thread if the folder is removed later."""
         try:
             self.conn.execute("SELECT 1 FROM chunks LIMIT 1").fetchall()
-        except sqlite3.Error as exc:
+            self._identity = self._file_identity()
+        except (sqlite3.Error, OSError) as exc:
             raise CorruptCollection(f"cannot read {self.path}: {exc}") from None
 
     def vacuum(self) -> None:
@@ -230,13 +243,13 @@ class Store(EmbeddingCache, KeywordIndex):
                            doc_ids: Sequence[str] = ()) -> list[int]:
         """Chunk ids of the documents that pass every given filter: ``sources`` (globs
         over source path or document id, any may match), dates (inclusive; a document
-        without a date fails either bound) and exact ``doc_ids``."""
+        without a date fails either bound) and exact ``doc_ids``. Patterns and ids go
+        through temporary tables, so any number of them makes one short statement."""
         where, params = ["1"], []
         if sources:
-            where.append("(" + " OR ".join("d.source GLOB ? OR d.doc_id GLOB ?"
-                                           for _ in sources) + ")")
-            for pattern in sources:
-                params += [pattern, pattern]
+            self._temp_values("filter_patterns", sources)
+            where.append("EXISTS (SELECT 1 FROM temp.filter_patterns p "
+                         "WHERE d.source GLOB p.v OR d.doc_id GLOB p.v)")
         if date_from:
             where.append("d.date >= ?")
             params.append(date_from)
@@ -244,11 +257,22 @@ class Store(EmbeddingCache, KeywordIndex):
             where.append("d.date <= ?")
             params.append(date_to)
         if doc_ids:
-            where.append(f"d.doc_id IN ({','.join('?' * len(doc_ids))})")
-            params += list(doc_ids)
+            self._temp_values("filter_ids", doc_ids)
+            where.append("d.doc_id IN (SELECT v FROM temp.filter_ids)")
         sql = ("SELECT c.chunk_id FROM chunks c JOIN documents d USING(doc_id) WHERE "
                + " AND ".join(where))
-        return [r[0] for r in self.conn.execute(sql, params)]
+        try:
+            return [r[0] for r in self.conn.execute(sql, params)]
+        except sqlite3.OperationalError as exc:
+            if "pattern" not in str(exc):
+                raise
+            raise UsageError(f"a sources pattern SQLite cannot match: {exc}") from None
+
+    def _temp_values(self, table: str, values: Sequence[str]) -> None:
+        """This connection's temporary table ``table`` holding exactly ``values``."""
+        self.conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table}(v TEXT)")
+        self.conn.execute(f"DELETE FROM temp.{table}")
+        self.conn.executemany(f"INSERT INTO temp.{table} VALUES (?)", ((v,) for v in values))
 
     def chunk_ids_outside(self, doc_id: str) -> list[int]:
         """Chunk ids of every document but ``doc_id``."""

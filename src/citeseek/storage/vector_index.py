@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import BuildError, CorruptCollection, UsageError
-from .layout import sha256_file
+from .layout import create_new, sha256_file
 
 EXACT_LIMIT = 10_000  # exact (Flat) below this many passages: a scan of a few ms here
 IVF_LIMIT = 500_000  # HNSW below this many passages; IVF lists (quick to build) above
@@ -227,7 +227,7 @@ class VectorIndex:
         digest = hashlib.sha256()
         dimension, count = self.dimension, self.ntotal
         try:
-            with open(path, "wb") as fh:
+            with os.fdopen(create_new(path), "wb") as fh:
                 def write(chunk: bytes) -> int:
                     digest.update(chunk)
                     fh.write(chunk)

@@ -1,0 +1,92 @@
+"""``Filters``: which documents a search may return, checked before anything runs.
+
+Sources are glob patterns over a document's source path or id; dates are ISO 8601 and
+mean their whole period (``2021`` is all of 2021, ``2021-03`` all of March); document
+ids are exact. A wrong kind of value, a date in another format or a pattern SQLite
+cannot take is a ``UsageError`` that names the argument, never a silent empty result.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from ..errors import UsageError
+from ..storage.store import Store
+
+MAX_PATTERN_BYTES = 50_000  # SQLite's limit on a GLOB pattern
+_ISO = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Filters:
+    """Restrict a search to some documents. Applied before ranking, so top-k is complete.
+
+    ``sources``: glob patterns matched against the source path or the document id;
+    ``date_from`` / ``date_to``: first and last day, inclusive (documents without a date
+    are left out while either is set); ``doc_ids``: exact document ids. Build one with
+    ``Filters.of`` from what a caller passed.
+    """
+
+    sources: tuple[str, ...] = ()
+    date_from: str | None = None
+    date_to: str | None = None
+    doc_ids: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, *, sources: object = None, date_from: object = None, date_to: object = None,
+           doc_ids: object = None) -> Filters:
+        """Filters from a caller's values, checked: text or lists of text, ISO dates."""
+        patterns = texts(sources, "sources")
+        for pattern in patterns:
+            if len(pattern.encode("utf-8", "surrogatepass")) > MAX_PATTERN_BYTES:
+                raise UsageError(f"a sources pattern is {len(pattern):,} characters; the "
+                                 f"limit is {MAX_PATTERN_BYTES:,} bytes")
+        return cls(sources=patterns, date_from=date_bound(date_from, "date_from"),
+                   date_to=date_bound(date_to, "date_to", last=True),
+                   doc_ids=texts(doc_ids, "doc_ids"))
+
+    @property
+    def active(self) -> bool:
+        return bool(self.sources or self.date_from or self.date_to or self.doc_ids)
+
+    def allowed_chunk_ids(self, store: Store) -> list[int] | None:
+        """The passages the filters leave, or None when no filter is set."""
+        if not self.active:
+            return None
+        return store.chunk_ids_matching(sources=self.sources, date_from=self.date_from,
+                                        date_to=self.date_to, doc_ids=self.doc_ids)
+
+
+def texts(value: object, name: str) -> tuple[str, ...]:
+    """``value`` as a tuple of text: None is empty, one text is one item."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, Sequence | set | frozenset) and not isinstance(value, bytes) and \
+            all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise UsageError(f"{name} must be text or a list of text, not {value!r:.80}")
+
+
+def date_bound(value: object, name: str, *, last: bool = False) -> str | None:
+    """An ISO date (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``) as the first day of its
+    period, or with ``last`` the last day; None for no bound."""
+    if value is None or value == "":
+        return None
+    match = _ISO.fullmatch(value) if isinstance(value, str) else None
+    try:
+        if match is None:
+            raise ValueError
+        year, month, day = int(match[1]), int(match[2] or 0), int(match[3] or 0)
+        if last:
+            month = month or 12
+            day = day or calendar.monthrange(year, month)[1]
+        return date(year, month or 1, day or 1).isoformat()
+    except ValueError:
+        raise UsageError(f"{name} must be an ISO 8601 date (YYYY, YYYY-MM or YYYY-MM-DD), "
+                         f"not {value!r:.80}") from None
