@@ -52,7 +52,8 @@ class Document:
     def content_hash(self) -> str:
         h = hashlib.sha256()
         for part in (self.text, self.title or "", self.date or "", self.url or ""):
-            h.update(part.encode("utf-8", "surrogatepass"))
+            for i in range(0, len(part), 1 << 20):  # a long text is not encoded whole
+                h.update(part[i:i + (1 << 20)].encode("utf-8", "surrogatepass"))
             h.update(b"\0")
         return h.hexdigest()
 

@@ -5,6 +5,7 @@ one generation, and long-lived collections moving on to newer generations."""
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import threading
 import time
@@ -252,6 +253,37 @@ def test_a_thread_whose_generation_was_removed_retries_on_the_live_one(
     assert {w for text in found[0] for w in text.split() if w.startswith("version")} == \
         {"version2"}
     assert reader.current.name == layout.current_generation(store)
+
+
+def test_a_collection_deleted_and_built_anew_is_never_mixed_with_the_old(
+        tmp_path: Path) -> None:
+    """The store folder is deleted and built again from other articles: it starts at
+    gen-000001 again. A reader holding the old one moves to the new one, and a thread
+    that opens the store only now never pairs the new passages with the old vectors."""
+    corpus, store = tmp_path / "corpus", tmp_path / "store"
+    fake = HashingEmbedder()
+    write_version(corpus, 1)
+    reader = citeseek.build(corpus, store, model=fake, progress=False)
+    assert {w for h in reader.search(QUERY, k=3) for w in h.text.split()
+            if w.startswith("version")} == {"version1"}
+    old_generation = reader.generation
+    shutil.rmtree(store)
+    write_version(corpus, 2)
+    citeseek.build(corpus, store, model=fake, progress=False)
+    assert layout.current_generation(store) == old_generation  # the same name again
+    found: list[Any] = []
+
+    def search() -> None:
+        hits = reader.search(QUERY, k=10, feedback=0)
+        found.append((check_hits(reader, hits, fake, QUERY), len(hits)))
+
+    thread = threading.Thread(target=search)
+    thread.start()
+    thread.join()
+    assert found and found[0][0] == {"version2"}
+    assert check_hits(reader, reader.search(QUERY, k=10, feedback=0), fake, QUERY) == \
+        {"version2"}
+    assert "version2" in reader.document("article0.txt").text
 
 
 def test_worker_environment_runs_this_checkout() -> None:

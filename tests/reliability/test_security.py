@@ -21,7 +21,7 @@ from citeseek.errors import CorruptCollection
 from citeseek.search.hits import Hit, HitList, render_hits
 from citeseek.storage import layout
 
-from .conftest import cli, write_articles
+from .conftest import cli, run_worker, write_articles
 
 
 class _Trap:
@@ -195,3 +195,35 @@ def test_metadata_paths_and_urls_are_never_opened(tmp_path: Path) -> None:
     assert not (tmp_path.parent / "secret.txt").exists()
     code, shown, err = cli("show", "../../secret.txt", "--store", str(col.root), "--json")
     assert code == 0 and shown["text"] == "A record whose id looks like a path.", err
+
+
+ESCAPES = ["\x1b]52;c;cm0gLXJmIH4=\x07", "\x1b[31m", "\x9b2J", "\x07", "\x1b]0;owned\x07",
+           "\u202e"]
+
+
+def test_terminal_output_never_carries_control_sequences(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    hostile = "".join(ESCAPES)
+    prose = " ".join(["The harbour crane moved cargo for the fleet."] * 80)  # controls < 1%
+    (folder / "escape\x1b[2Jname.txt").write_text(
+        f"Title {hostile}\n\nThe harbour crane{hostile} moved cargo, said the harbour "
+        f"master {hostile} today. {prose}\n", encoding="utf-8")
+    (folder / "bad.txt").write_bytes(b"\x00\x01binary\x1b[31m")
+    store = str(tmp_path / "store")
+    runs = [("index", str(folder), "--store", store),
+            ("search", "harbour crane", "--store", store, "--mode", "keyword"),
+            ("show", "escape\x1b[2Jname.txt", "--store", store),
+            ("ask", "What did the harbour crane move?", "--store", store, "--mode",
+             "keyword"),
+            ("show", "missing\x1b[31m", "--store", store)]
+    for args in runs:
+        for as_json in (False, True):
+            proc = run_worker("cli", *args, *(["--json"] if as_json else []))
+            for stream in (proc.stdout, proc.stderr):
+                for char in ("\x1b", "\x9b", "\x07", "\u202e"):
+                    assert char not in stream, (args, as_json, stream[:300])
+            if as_json and proc.stdout.strip():
+                json.loads(proc.stdout)  # still one valid JSON document
+    proc = run_worker("cli", "show", "escape\x1b[2Jname.txt", "--store", store, "--json")
+    assert "\x1b" in json.loads(proc.stdout)["text"]  # the text itself is kept exactly

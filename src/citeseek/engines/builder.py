@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,11 +25,12 @@ from ..document import Document
 from ..embed.base import Embedder, text_hash
 from ..errors import BuildError
 from ..ingest.chunking import (
+    WINDOW_CHARS,
     Chunk,
     Tokenizer,
-    chunk_document,
     embed_text_for,
     embedding_title,
+    iter_chunks,
 )
 from ..ingest.decoding import Unreadable
 from ..ingest.discovery import Skipped, SourceFile, discover, read_source
@@ -50,24 +51,27 @@ EMBED_BLOCK = 4096  # passages embedded per committed block: what an interruptio
 class ParsedFile:
     """One changed file, read and chunked: everything a build records for it.
 
-    ``vectors`` holds new embeddings an engine computed along the way (text hashes and
-    their rows), stored with the file; the local engine embeds later, in bulk."""
+    Each document's chunks may be a list or an iterator that makes them as they are
+    stored (a long document's are never all in memory). ``vectors`` holds new embeddings
+    an engine computed along the way (text hashes and their rows), stored with the file;
+    the local engine embeds later, in bulk."""
 
     source: SourceFile
     sha: str
     size: int
-    documents: list[tuple[Document, list[Chunk]]]
+    documents: Sequence[tuple[Document, Iterable[Chunk]]]
     skipped: list[Skipped]
     vectors: tuple[list[str], np.ndarray] | None = None
 
 
 def parse_file(source: SourceFile, data: bytes, tokenizer: Tokenizer, settings: Settings,
-               sha: str | None = None) -> ParsedFile:
-    """Read one file's bytes into documents and chunk each (no embedding). ``sha`` is the
-    bytes' SHA-256 where the caller has it already."""
+               sha: str | None = None, *, window: int = WINDOW_CHARS) -> ParsedFile:
+    """Read one file's bytes into documents, each with its chunks to come (made as they
+    are stored; no embedding). ``sha`` is the bytes' SHA-256 where the caller has it."""
     docs, skipped = read_file(source, data)
     return ParsedFile(source, sha or hashlib.sha256(data).hexdigest(), len(data),
-                      [(doc, chunk_document(doc, tokenizer, settings)) for doc in docs],
+                      [(doc, iter_chunks(doc, tokenizer, settings, window=window))
+                       for doc in docs],
                       skipped)
 
 
@@ -76,6 +80,7 @@ class Builder:
 
     commit_every = COMMIT_EVERY
     embed_block = EMBED_BLOCK
+    chunk_window = WINDOW_CHARS
 
     def __init__(self, root: Path, settings: Settings, embedder: Embedder,
                  previous: str | None, prev_manifest: dict[str, Any] | None,
@@ -186,7 +191,8 @@ class Builder:
     def process(self, changed: Iterable[tuple[SourceFile, bytes, str]],
                 report: BuildReport) -> None:
         """Parse, chunk and record the changed files, one at a time, here."""
-        self.record((parse_file(source, data, self.embedder, self.settings, sha)
+        self.record((parse_file(source, data, self.embedder, self.settings, sha,
+                                window=self.chunk_window)
                      for source, data, sha in changed), report)
 
     def record(self, parsed: Iterable[ParsedFile], report: BuildReport) -> None:
@@ -218,7 +224,7 @@ class Builder:
                 report.skipped.append(clash)
                 problems.append(clash)
                 continue
-            store.add_document(doc, chunks, [text_hash(c.embed_text) for c in chunks])
+            store.add_document(doc, ((c, text_hash(c.embed_text)) for c in chunks))
             kept += 1
         store.set_file(item.source.key, item.sha, item.size, kept,
                        [(s.source, s.reason) for s in problems])

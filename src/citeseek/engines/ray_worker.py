@@ -79,11 +79,11 @@ class FileWorker:
             row["error"] = str(exc)
             return row, {}
         parsed = parse_file(source, data, self.embedder, self.settings)
+        pairs = [(doc, list(chunks)) for doc, chunks in parsed.documents]
         row["sha"], row["size"] = parsed.sha, parsed.size
         row["skipped"] = json.dumps([[s.source, s.reason] for s in parsed.skipped])
-        row["documents"] = encode_documents(parsed.documents)
-        texts = {text_hash(c.embed_text): c.embed_text
-                 for _, chunks in parsed.documents for c in chunks}
+        row["documents"] = encode_documents(pairs)
+        texts = {text_hash(c.embed_text): c.embed_text for _, chunks in pairs for c in chunks}
         return row, texts
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[Any]]:

@@ -7,6 +7,7 @@ embedding text (title prefix included) exceeds the model's ``max_seq_length``.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -18,6 +19,11 @@ TITLE_TOKENS = 32  # a title prefix longer than this is cut for embedding
 # A passage counted this far below the limit in context is not re-tokenized on its own:
 # counts in context and alone differ by a token or two at most (a word cut at an edge).
 RECOUNT_MARGIN = 8
+# Characters tokenized at once: a whole 200 MB document would need about 150 bytes a
+# character in the tokenizer's offsets; a window needs that much of its own size only.
+WINDOW_CHARS = 200_000
+
+
 class Tokenizer(Protocol):
     """What chunking needs from the embedding model."""
 
@@ -52,6 +58,15 @@ def embed_text_for(title: str | None, text: str, settings: Settings) -> str:
 
 def chunk_document(doc: Document, tokenizer: Tokenizer, settings: Settings) -> list[Chunk]:
     """Split ``doc`` into overlapping passages that fit the model."""
+    return list(iter_chunks(doc, tokenizer, settings))
+
+
+def iter_chunks(doc: Document, tokenizer: Tokenizer, settings: Settings, *,
+                window: int = WINDOW_CHARS) -> Iterator[Chunk]:
+    """``doc``'s passages, one at a time, read in windows of about ``window`` characters
+    that end at a line break: memory follows the window, not the document. A passage
+    that reaches a window's end waits for the next window, so the passages are the ones
+    a single window over the whole text gives."""
     limit = tokenizer.max_seq_length - 2  # [CLS] and [SEP]
     budget = min(settings.chunk_tokens or limit, limit)
     title, title_tokens = embedding_title(doc.title, tokenizer, settings)
@@ -59,48 +74,69 @@ def chunk_document(doc: Document, tokenizer: Tokenizer, settings: Settings) -> l
         budget -= title_tokens + 1
     budget = max(budget, min(16, limit))
     overlap = min(settings.overlap_tokens, budget // 2)
+    # Tokens of an embedding text beside its passage's: title, separator, special tokens.
+    extra = (title_tokens + 1 if title else 0) + 2
+    units: list[tuple[int, int, int]] = []  # (start, end, tokens) not yet passed by
+    ordinal = 0
+    for start, end in _windows(doc.text, window):
+        units.extend(_units(doc.text, start, end, tokenizer, budget))
+        final = end >= len(doc.text)
+        i = 0
+        while i < len(units):
+            j, total = i, 0
+            while j < len(units) and total + units[j][2] <= budget:
+                total += units[j][2]
+                j += 1
+            if j == i:  # one unit over the budget (cut at token boundaries already)
+                total, j = units[i][2], i + 1
+            if j >= len(units) and not final:
+                break  # this passage may go on in the next window
+            chunk = _make_chunk(doc, ordinal, units[i][0], units[j - 1][1], title, settings)
+            yield _fit(doc, chunk, tokenizer, title, settings, total + extra)
+            ordinal += 1
+            if j >= len(units):
+                i = j
+                break
+            back, carried = j, 0  # carry whole trailing sentences into the next chunk
+            while back - 1 > i and carried + units[back - 1][2] <= overlap:
+                back -= 1
+                carried += units[back][2]
+            i = back if back < j else j
+        units = units[i:]
 
-    token_spans = tokenizer.token_spans(doc.text)
+
+def _windows(text: str, size: int) -> Iterator[tuple[int, int]]:
+    """Spans of about ``size`` characters covering ``text``, each ending after a line
+    break where there is one in its second half, else after a space."""
+    start = 0
+    while start < len(text):
+        end = min(len(text), start + size)
+        if end < len(text):
+            cut = text.rfind("\n", start + size // 2, end)
+            if cut == -1:
+                cut = text.rfind(" ", start + size // 2, end)
+            end = cut + 1 if cut != -1 else end
+        yield start, end
+        start = end
+
+
+def _units(text: str, start: int, end: int, tokenizer: Tokenizer,
+           budget: int) -> list[tuple[int, int, int]]:
+    """The sentences of ``text[start:end]`` as (start, end, tokens), document offsets;
+    a sentence over ``budget`` tokens is cut at token boundaries."""
+    part = text[start:end]
+    token_spans = [(s + start, e + start) for s, e in tokenizer.token_spans(part)]
     tok_starts = [s for s, _ in token_spans]
     tok_ends = [e for _, e in token_spans]
-
-    def count(start: int, end: int) -> int:
-        return max(0, bisect_right(tok_ends, end) - bisect_left(tok_starts, start))
-
-    units: list[tuple[int, int, int]] = []  # (start, end, tokens)
-    for s, e in sentence_spans(doc.text):
-        n = count(s, e)
+    units: list[tuple[int, int, int]] = []
+    for s, e in sentence_spans(part):
+        s, e = s + start, e + start
+        n = max(0, bisect_right(tok_ends, e) - bisect_left(tok_starts, s))
         if n <= budget:
             units.append((s, e, n))
         else:
             units.extend(_split_long(s, e, token_spans, tok_starts, budget))
-
-    groups: list[tuple[int, int]] = []  # index ranges into units
-    i = 0
-    while i < len(units):
-        j, total = i, 0
-        while j < len(units) and total + units[j][2] <= budget:
-            total += units[j][2]
-            j += 1
-        j = max(j, i + 1)
-        groups.append((i, j))
-        if j >= len(units):
-            break
-        back, carried = j, 0  # carry whole trailing sentences into the next chunk
-        while back - 1 > i and carried + units[back - 1][2] <= overlap:
-            back -= 1
-            carried += units[back][2]
-        i = back if back < j else j
-
-    chunks = [
-        _make_chunk(doc, n, units[a][0], units[b - 1][1], title, settings)
-        for n, (a, b) in enumerate(groups)
-    ]
-    # Tokens of each embedding text as counted in context: passage, title, separator, and
-    # the two special tokens.
-    estimates = [sum(u[2] for u in units[a:b]) + (title_tokens + 1 if title else 0) + 2
-                 for a, b in groups]
-    return _enforce_limit(doc, chunks, tokenizer, title, settings, estimates)
+    return units
 
 
 def embedding_title(title: str | None, tokenizer: Tokenizer,
@@ -157,11 +193,9 @@ def _make_chunk(doc: Document, ordinal: int, start: int, end: int, title: str | 
                  embed_text_for(title, text, settings))
 
 
-def _enforce_limit(doc: Document, chunks: list[Chunk], tokenizer: Tokenizer,
-                   title: str | None, settings: Settings,
-                   estimates: list[int]) -> list[Chunk]:
-    """Re-count each embedding text near the limit on its own and shorten any that the
-    model would cut.
+def _fit(doc: Document, chunk: Chunk, tokenizer: Tokenizer, title: str | None,
+         settings: Settings, estimate: int) -> Chunk:
+    """``chunk``, shortened if the model would cut its embedding text.
 
     Counting in context and alone can differ by a token or two where a cut falls inside
     a word; this check makes the limit hold whatever the tokenizer does. Texts counted
@@ -169,17 +203,12 @@ def _enforce_limit(doc: Document, chunks: list[Chunk], tokenizer: Tokenizer,
     second pass was a third of a build's cost outside the model).
     """
     limit = tokenizer.max_seq_length
-    out = []
-    for chunk, estimate in zip(chunks, estimates, strict=True):
-        if estimate + RECOUNT_MARGIN <= limit:
-            out.append(chunk)
-            continue
-        while True:
-            (n,) = tokenizer.count_tokens([chunk.embed_text])
-            if n <= limit or chunk.end - chunk.start <= 1:
-                break
-            cut = chunk.start + max(1, int((chunk.end - chunk.start) * 0.95))
-            start, end = (trim_span(doc.text, chunk.start, cut) or [(chunk.start, cut)])[0]
-            chunk = _make_chunk(doc, chunk.ord, start, end, title, settings)
-        out.append(chunk)
-    return out
+    if estimate + RECOUNT_MARGIN <= limit:
+        return chunk
+    while True:
+        (n,) = tokenizer.count_tokens([chunk.embed_text])
+        if n <= limit or chunk.end - chunk.start <= 1:
+            return chunk
+        cut = chunk.start + max(1, int((chunk.end - chunk.start) * 0.95))
+        start, end = (trim_span(doc.text, chunk.start, cut) or [(chunk.start, cut)])[0]
+        chunk = _make_chunk(doc, chunk.ord, start, end, title, settings)

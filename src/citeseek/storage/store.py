@@ -5,11 +5,12 @@ lives in this subpackage; other stages call the methods here."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -180,25 +181,30 @@ class Store(EmbeddingCache, KeywordIndex):
                                 (doc_id,)).fetchone()
         return row[0] if row else None
 
-    def add_document(self, doc: Document, chunks: Sequence[Chunk],
-                     embed_hashes: Sequence[str]) -> None:
+    def add_document(self, doc: Document, chunks: Iterable[tuple[Chunk, str]]) -> int:
+        """Insert ``doc`` and its passages, each with the hash of its embedding text,
+        taken from ``chunks`` as they come (a long document's passages are never all
+        in memory); returns how many passages."""
         c = self.conn
         c.execute(
             "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
             (doc.doc_id, doc.file_key, doc.source, doc.title, doc.date, doc.url, doc.format,
              doc.text, json.dumps(doc.line_map, separators=(",", ":")), doc.content_hash),
         )
-        first = (c.execute("SELECT coalesce(max(chunk_id), 0) FROM chunks").fetchone()[0]
-                 + 1)
-        ids = range(first, first + len(chunks))
-        c.executemany(
-            "INSERT INTO chunks(chunk_id, doc_id, ord, start, \"end\", line_start, line_end, "
-            "text, embed_hash) VALUES (?,?,?,?,?,?,?,?,?)",
-            [(cid, doc.doc_id, ch.ord, ch.start, ch.end, ch.line_start, ch.line_end, ch.text, h)
-             for cid, ch, h in zip(ids, chunks, embed_hashes, strict=True)])
-        c.executemany("INSERT INTO chunks_fts(rowid, title, body) VALUES (?,?,?)",
-                      [(cid, doc.title or "", ch.text) for cid, ch in zip(ids, chunks,
-                                                                        strict=True)])
+        first = int(c.execute("SELECT coalesce(max(chunk_id), 0) FROM chunks").fetchone()[0]) + 1
+        next_id, pending = first, iter(chunks)
+        while batch := list(itertools.islice(pending, 1000)):
+            ids = range(next_id, next_id + len(batch))
+            c.executemany(
+                "INSERT INTO chunks(chunk_id, doc_id, ord, start, \"end\", line_start, "
+                "line_end, text, embed_hash) VALUES (?,?,?,?,?,?,?,?,?)",
+                [(cid, doc.doc_id, ch.ord, ch.start, ch.end, ch.line_start, ch.line_end,
+                  ch.text, h) for cid, (ch, h) in zip(ids, batch, strict=True)])
+            c.executemany("INSERT INTO chunks_fts(rowid, title, body) VALUES (?,?,?)",
+                          [(cid, doc.title or "", ch.text)
+                           for cid, (ch, _) in zip(ids, batch, strict=True)])
+            next_id += len(batch)
+        return next_id - first
 
     def remove_document(self, doc_id: str) -> None:
         c = self.conn
