@@ -13,7 +13,7 @@ from typing import Any
 
 from .display import STYLE, VIEW_STYLE, highlight
 from .errors import UsageError
-from .text import line_range
+from .text import line_range, printable
 
 MAX_TITLE_CHARS = 300
 
@@ -107,7 +107,7 @@ class Document:
             part for part in (self.date, self.source, self.url) if part)]
         body = "\n".join(textwrap.fill(line, width=96) if line else ""
                          for line in self.text.splitlines())
-        return "\n".join([*head, "", body])
+        return printable("\n".join([*head, "", body]))
 
     def _repr_html_(self) -> str:
         return render_document(self)
@@ -198,7 +198,7 @@ class DocumentView:
                 out.append(f"{line:>6} ▶ {text}")
             else:
                 out.append(f"{line:>6} │ {text}")
-        return "\n".join(out)
+        return printable("\n".join(out))
 
     def __repr__(self) -> str:
         return (f"DocumentView({self.document.doc_id!r}, start={self.start}, end={self.end}, "

@@ -91,3 +91,12 @@ def test_wrong_kinds_of_value_are_usage_errors(dated: Path, options: dict[str, A
     if name not in ("dedupe", "feedback", "mode"):
         with pytest.raises(UsageError, match=name):
             col.more_like(1, **options)
+
+
+def test_a_model_that_is_neither_a_name_nor_an_embedder_is_a_usage_error(
+        dated: Path, tmp_path: Path) -> None:
+    for model in (123, b"hashing", "", ["hashing"]):
+        with pytest.raises(UsageError, match="model"):
+            citeseek.open(dated, model=model)
+        with pytest.raises(UsageError, match="model"):
+            citeseek.build(dated.parent / "in", tmp_path / "s", model=model, progress=False)

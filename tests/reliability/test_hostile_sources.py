@@ -63,12 +63,14 @@ def test_a_jsonl_line_nested_too_deeply_costs_that_line_only(tmp_path: Path,
     (folder / "feed.jsonl").write_text(
         json.dumps({"id": "good", "text": PROSE}) + "\n" + deep + "\n"
         + '{"id": "nested", "text": "x", "meta": ' + "{\"a\": " * 50_000 + "1"
-        + "}" * 50_000 + "}\n", encoding="utf-8")
+        + "}" * 50_000 + "}\n" + '{"id": "big", "text": "x", "n": ' + "9" * 5000 + "}\n",
+        encoding="utf-8")
     col = build(folder, tmp_path / "s", fake)
     assert [d["doc_id"] for d in col.documents()] == ["good"]
     found = reasons(col)
     assert found[f"{folder / 'feed.jsonl'}:2"] == "invalid JSON (nested too deeply)"
     assert found[f"{folder / 'feed.jsonl'}:3"] == "invalid JSON (nested too deeply)"
+    assert found[f"{folder / 'feed.jsonl'}:4"].startswith("invalid JSON")  # 5,000 digits
 
 
 def test_a_document_refused_for_a_taken_id_comes_back_once_the_id_is_free(
@@ -205,6 +207,9 @@ def test_one_file_name_in_two_source_folders_keeps_both(tmp_path: Path,
     docs = {d["doc_id"]: d["source"] for d in col.documents()}
     assert docs == {"index.txt": str(site_a / "index.txt"),
                     "siteB/index.txt": str(site_b / "index.txt")}
+    files = citeseek.build([site_a / "index.txt", site_b / "index.txt"], tmp_path / "f",
+                           model=fake, progress=False, strict=True)
+    assert {d["doc_id"] for d in files.documents()} == {"index.txt", "siteB/index.txt"}
 
 
 def test_empty_paths_are_usage_errors_and_a_failed_first_build_leaves_nothing(

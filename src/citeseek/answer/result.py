@@ -10,7 +10,7 @@ from typing import Any
 
 from ..display import STYLE
 from ..search.hits import CITATION_FIELDS, HitList, render_hit
-from ..text import topic_words
+from ..text import printable, topic_words
 
 
 @dataclass
@@ -98,7 +98,7 @@ class Answer:
     def __str__(self) -> str:
         head = f"Q: {self.question}"
         if self.answer is None:
-            return f"{head}\n{self.message or 'No answer.'}"
+            return printable(f"{head}\n{self.message or 'No answer.'}")
         flag = "" if self.confident else "  (not confident)"
         body = textwrap.fill(" ".join(self.answer.split()), width=96,
                              initial_indent="A: ", subsequent_indent="   ")
@@ -113,7 +113,7 @@ class Answer:
         cited = self.cited() or [n for n in range(1, len(self.citations) + 1)]
         for n in cited:
             lines.append(f"  [{n}] {self.citations[n - 1].citation()}")
-        return "\n".join(lines)
+        return printable("\n".join(lines))
 
     def __repr__(self) -> str:
         state = "declined" if self.answer is None else (

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..config import DEFAULT_MODEL
-from ..errors import CiteseekError
+from ..errors import CiteseekError, UsageError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -95,9 +95,20 @@ def base_model_name(model_id: str, backend: str) -> str:
     return model_id[:-len(suffix)] if model_id.endswith(suffix) else model_id
 
 
+def check_model(model: object) -> None:
+    """A ``UsageError`` unless ``model`` is a model name or path, or an embedder."""
+    if isinstance(model, str) and model:
+        return
+    if not isinstance(model, str) and all(
+            hasattr(model, name) for name in ("model_id", "encode", "token_spans")):
+        return
+    raise UsageError(f"model must be a model name or path, or an embedder, not {model!r:.80}")
+
+
 def wanted_model_id(model: str | Embedder, backend: str) -> str:
     """The manifest id that ``model`` (a name, a path or an embedder) stands for when
     run by ``backend``."""
+    check_model(model)
     if isinstance(model, str):
         return backend_model_id(model_id_for(model), backend)
     return model.model_id

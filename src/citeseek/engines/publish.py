@@ -14,7 +14,7 @@ from typing import Any
 
 from ..config import Settings
 from ..embed import resolve_embedder
-from ..embed.base import Embedder, base_model_name
+from ..embed.base import Embedder, base_model_name, check_model
 from ..errors import (
     BuildError,
     CiteseekError,
@@ -46,6 +46,8 @@ def build_settings(root: Path, model: str | Embedder | None,
     if unknown:
         raise UsageError(f"unknown setting(s): {', '.join(sorted(unknown))}")
     merged.update(overrides)
+    if model is not None:
+        check_model(model)
     if isinstance(model, str):
         merged["model"] = model
     elif model is not None:

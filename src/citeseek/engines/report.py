@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..ingest.discovery import Skipped
+from ..text import printable
 
 
 @dataclass
@@ -49,7 +50,7 @@ class BuildReport:
         if self.skipped:
             lines.append(f"  skipped {len(self.skipped)}:")
             lines.extend(f"    {s}" for s in self.skipped)
-        return "\n".join(lines)
+        return printable("\n".join(lines))
 
 
 def versions() -> dict[str, str]:

@@ -162,8 +162,9 @@ def _add(found: dict[str, SourceFile], skipped: list[Skipped], path: Path, rel: 
         return
     doc_id = display_path(rel)
     taken = found.get(doc_id)
-    if taken is not None and taken.path != path.absolute() and root.is_dir():
-        doc_id = display_path(f"{root.absolute().name}/{rel}")  # the same name in two folders
+    if taken is not None and taken.path != path.absolute():  # one name in two places
+        folder = root if root.is_dir() else root.parent
+        doc_id = display_path(f"{folder.absolute().name}/{rel}")
         taken = found.get(doc_id)
     if taken is not None:
         skipped.append(Skipped(shown, f"document id {doc_id!r} already taken by "

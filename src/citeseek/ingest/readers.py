@@ -150,6 +150,9 @@ def _read_jsonl(source: SourceFile,
         except RecursionError:
             skipped.append(Skipped(where, "invalid JSON (nested too deeply)"))
             continue
+        except ValueError as exc:  # e.g. an integer of more digits than Python converts
+            skipped.append(Skipped(where, f"invalid JSON ({str(exc)[:120]})"))
+            continue
         if not isinstance(record, dict):
             skipped.append(Skipped(where, "a JSONL line must be an object"))
             continue

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..display import STYLE, VIEW_STYLE
-from ..text import line_range, topic_words
+from ..text import line_range, printable, topic_words
 from .hits import HitList, render_hit
 
 SHORT_PASSAGE = 320  # characters of each passage shown side by side
@@ -43,7 +43,7 @@ class ModeComparison:
             blocks.append(f"{mode}:")
             blocks += [f"  [{h.rank}] {h.score:.3f} {h.title or h.doc_id} "
                        f"({line_range(h.line_start, h.line_end)})" for h in hits]
-        return "\n".join(blocks)
+        return printable("\n".join(blocks))
 
     def _repr_html_(self) -> str:
         terms = topic_words(self.query)

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..display import STYLE, highlight
-from ..text import line_range, topic_words
+from ..text import line_range, printable, topic_words
 
 CITATION_FIELDS = ("doc_id", "title", "date", "source", "url", "start", "end", "line_start",
                    "line_end")
@@ -47,8 +47,8 @@ class Hit:
 
     def __str__(self) -> str:
         body = textwrap.shorten(" ".join(self.text.split()), width=400, placeholder=" …")
-        return (f"[{self.rank}] {self.score:.3f}  {self.citation()}\n"
-                + textwrap.indent(textwrap.fill(body, width=96), "    "))
+        return printable(f"[{self.rank}] {self.score:.3f}  {self.citation()}\n"
+                         + textwrap.indent(textwrap.fill(body, width=96), "    "))
 
     def _repr_html_(self) -> str:
         return render_hits([self])
