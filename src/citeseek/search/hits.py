@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import textwrap
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from ..display import STYLE, highlight
@@ -45,6 +45,12 @@ class Hit:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Hit:
+        """The hit ``to_dict`` gave (from a server's JSON, say); other keys are ignored."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in names})
+
     def __str__(self) -> str:
         body = textwrap.shorten(" ".join(self.text.split()), width=400, placeholder=" …")
         return (f"[{self.rank}] {self.score:.3f}  {self.citation()}\n"
@@ -66,6 +72,12 @@ class HitList(list[Hit]):
 
     def to_dict(self) -> list[dict[str, Any]]:
         return [h.to_dict() for h in self]
+
+    @classmethod
+    def from_dict(cls, rows: list[dict[str, Any]], *, query: str = "",
+                  mode: str = "") -> HitList:
+        """The list ``to_dict`` gave."""
+        return cls([Hit.from_dict(row) for row in rows], query=query, mode=mode)
 
     def to_pandas(self) -> Any:
         import pandas as pd
