@@ -37,6 +37,7 @@ from .report import BuildReport, versions
 
 COMMIT_EVERY = 200  # files per transaction while recording
 EMBED_BLOCK = 4096  # passages embedded per committed block: what an interruption can lose
+PARSE_BAR_FILES = 16  # fewer files than this are read without a bar
 
 
 @dataclass
@@ -138,21 +139,26 @@ class Builder:
 
     def _changed(self, files: list[SourceFile], old: Store | None, same: bool,
                  report: BuildReport) -> Iterator[tuple[SourceFile, bytes, str]]:
-        """(file, bytes, sha256) of each file whose bytes differ from the live build's."""
-        for source in files:
-            try:
-                data = read_source(source.path)
-            except Unreadable as exc:
-                report.skipped.append(Skipped(str(source.path), str(exc)))
-                continue
-            # The hash is of the very bytes parsed: a file changed after this read is
-            # seen as changed by the next build, never recorded as already indexed.
-            sha = hashlib.sha256(data).hexdigest()
-            if same and self.old_hashes.get(source.key) == sha:
-                assert old is not None
-                report.skipped.extend(Skipped(*item) for item in old.file_skips(source.key))
-                continue
-            yield source, data, sha
+        """(file, bytes, sha256) of each file whose bytes differ from the live build's,
+        with a bar that moves as files are read and parsed (parsing happens between
+        the yields)."""
+        with progress_bar(total=len(files), desc="reading", unit="file",
+                          disable=not self.progress or len(files) < PARSE_BAR_FILES) as bar:
+            for source in files:
+                bar.update(1)
+                try:
+                    data = read_source(source.path)
+                except Unreadable as exc:
+                    report.skipped.append(Skipped(str(source.path), str(exc)))
+                    continue
+                # The hash is of the very bytes parsed: a file changed after this read is
+                # seen as changed by the next build, never recorded as already indexed.
+                sha = hashlib.sha256(data).hexdigest()
+                if same and self.old_hashes.get(source.key) == sha:
+                    assert old is not None
+                    report.skipped.extend(Skipped(*item) for item in old.file_skips(source.key))
+                    continue
+                yield source, data, sha
 
     def process(self, changed: Iterable[tuple[SourceFile, bytes, str]],
                 report: BuildReport) -> None:
