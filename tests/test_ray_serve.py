@@ -21,7 +21,7 @@ REQUESTS: list[tuple[str, dict[str, Any]]] = [
     ("/search", {"query": "Mostazafan Foundation sanctions"}),
     ("/search", {"query": "How many protesters were killed?", "mode": "dense", "k": 3}),
     ("/search", {"query": "1988 massacre", "mode": "keyword", "source": "*002*"}),
-    ("/search", {"query": "human rights", "k": 8, "per_doc": 1, "doc_id": ["00"]}),
+    ("/search", {"query": "human rights", "k": 8, "per_doc": 1, "doc_id": ["004"]}),
     ("/ask", {"question": "How many protesters were killed in November 2019?"}),
     ("/ask", {"question": "Who won the 2018 FIFA World Cup?"}),
     ("/documents", {}), ("/documents/003", {}), ("/info", {}), ("/health", {}),

@@ -160,7 +160,21 @@ class Collection:
         bad = [m for m in modes if m not in MODES]
         if bad or not modes:
             raise UsageError(f"modes must be among {', '.join(MODES)}, not {list(modes)!r}")
-        return ModeComparison(query, {m: self.search(query, k=k, mode=m) for m in modes})
+        held = self.pinned()  # every mode from the same generation
+        return ModeComparison(query, {m: held.search(query, k=k, mode=m) for m in modes},
+                              source_root=held.source_root())
+
+    def source_root(self) -> str | None:
+        """The deepest folder holding every document's source file (None if none)."""
+        first, last = self._live.read(lambda gen: gen.store.source_bounds())
+        if first is None or last is None:
+            return None
+        # Sorted strings: the folders the first and last share, every one between shares.
+        try:
+            root = os.path.commonpath([first, last])
+        except ValueError:  # relative and absolute paths mixed
+            return None
+        return os.path.dirname(root) if root in (first, last) else root or None
 
     # -- documents and info -----------------------------------------------------------
     def document(self, doc_id: str) -> Document:

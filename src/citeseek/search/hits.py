@@ -98,10 +98,18 @@ class HitList(list[Hit]):
         return render_hits(self, query=self.query)
 
 
+def short_source(source: str, root: str | None) -> str:
+    """``source`` relative to the folder ``root`` when it lies under it, else as is."""
+    prefix = root.rstrip("/") + "/" if root else None
+    return source[len(prefix):] if prefix and source.startswith(prefix) else source
+
+
 def render_hit(hit: Hit, *, top_score: float, terms: Sequence[str],
-               spans: Sequence[tuple[int, int, str]] = (), label: str | None = None) -> str:
+               spans: Sequence[tuple[int, int, str]] = (), label: str | None = None,
+               source_root: str | None = None) -> str:
     """One result card: rank (or ``label``), score bar, title, date, source with lines,
-    and the passage with ``terms`` and ``spans`` (document offsets) highlighted."""
+    and the passage with ``terms`` and ``spans`` (document offsets) highlighted. The
+    source is shown relative to ``source_root`` when given (in full on hover)."""
     width = 100.0 * max(0.0, hit.score) / top_score if top_score > 0 else 0.0
     lines = line_range(hit.line_start, hit.line_end, dash="–")
     title = html.escape(hit.title or hit.doc_id)
@@ -114,7 +122,8 @@ def render_hit(hit: Hit, *, top_score: float, terms: Sequence[str],
         f'<span class="cs-bar" title="score {hit.score:.4f}"><span style="width:{width:.0f}%">'
         f'</span></span><span class="cs-meta cs-score">{hit.score:.3f}</span>'
         f'<span class="cs-title">{title}</span><span class="cs-meta">{date}</span></div>'
-        f'<div class="cs-meta cs-source">{html.escape(hit.source)} · {lines} · chars '
+        f'<div class="cs-meta cs-source" title="{html.escape(hit.source, quote=True)}">'
+        f'{html.escape(short_source(hit.source, source_root))} · {lines} · chars '
         f'{hit.start}–{hit.end}</div>'
         f'<div class="cs-text">{highlight(hit.text, terms, local)}</div></div>'
     )

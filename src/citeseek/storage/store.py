@@ -216,6 +216,12 @@ class Store(EmbeddingCache, KeywordIndex):
                                  "ORDER BY doc_id LIMIT ?", (prefix, limit))
         return [r[0] for r in rows if r[0].startswith(prefix)]
 
+    def source_bounds(self) -> tuple[str | None, str | None]:
+        """The first and last source path in sort order (None, None when empty)."""
+        first, last = self.conn.execute("SELECT min(source), max(source) FROM documents"
+                                        ).fetchone()
+        return first, last
+
     def doc_ids(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT doc_id FROM documents")]
 
