@@ -52,7 +52,7 @@ def deploy(store: str | os.PathLike[str], *, replicas: int, host: str, port: int
     serve.start(http_options={"host": host, "port": port})
     ingress = serve.ingress(app_builder(str(os.path.abspath(store)), api_key))
     deployment = serve.deployment(ingress(), name="CiteseekAPI", num_replicas=replicas,
-                                  ray_actor_options={"num_cpus": 0.5})
+                                  ray_actor_options={"num_cpus": 1})
     serve.run(deployment.bind(), name=APP_NAME, route_prefix="/", blocking=False)
 
 
