@@ -253,7 +253,8 @@ deep_col = citeseek.build('deep', 'deep-store', model=TinyEmbedder(), progress=F
 
 
 def layout_problems(page: Any) -> list[str]:
-    """Where shown things spill out of their card or column, or cards overlap."""
+    """Where shown things spill out of their card, document view or column, or cards
+    overlap."""
     return list(page.evaluate("""() => {
         const problems = [], box = e => e.getBoundingClientRect();
         const name = e => e.className || e.tagName;
@@ -263,9 +264,9 @@ def layout_problems(page: Any) -> list[str]:
                 problems.push(`${name(inner)} spills out of its ${what}: ${a.left}-${a.right}`
                               + ` outside ${b.left}-${b.right}`);
         };
-        for (const card of document.querySelectorAll('.cs-card'))
+        for (const card of document.querySelectorAll('.cs-card, .cs-doc'))
             for (const el of [card, ...card.querySelectorAll('*')]) {
-                within(el, card, 'card');
+                if (!el.closest('.cs-lines')) within(el, card, 'card');  // that one scrolls
                 // text wider than its own box (an unbroken path) spills past it
                 if (el.clientWidth && el.scrollWidth > el.clientWidth + 1)
                     problems.push(`${name(el)} holds text ${el.scrollWidth - el.clientWidth}`

@@ -112,6 +112,23 @@ def test_cli_server_option_prints_what_the_local_command_prints(
     assert "cannot reach" in json.loads(capsys.readouterr().out)["error"]
 
 
+def test_python_client(url: str, store: Path) -> None:
+    from citeseek.errors import DocumentNotFound, UsageError
+    from citeseek.server.client import Client
+
+    client = Client(url)
+    local = citeseek.open(store)
+    hits = client.search(QUERIES[0], k=2, mode="keyword", source=["*002*"])
+    assert citeseek.HitList.from_dict(hits).to_dict() == hits == local.search(
+        QUERIES[0], k=2, mode="keyword", sources="*002*").to_dict()
+    answer = citeseek.Answer.from_dict(client.ask(QUERIES[1]))
+    assert str(answer) == str(local.ask(QUERIES[1]))
+    with pytest.raises(DocumentNotFound, match="did you mean"):
+        client.search("x", doc_id=["002_e43f018c271d3216.txt"])
+    with pytest.raises(UsageError, match="k"):
+        client.search("x", k=0)
+
+
 @pytest.mark.parametrize(("method", "path", "body", "status", "field"), [
     ("GET", "/search", {"query": "x", "k": "0"}, 422, "k"),
     ("GET", "/search", {"query": "x", "k": "three"}, 422, "k"),

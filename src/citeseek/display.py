@@ -30,7 +30,7 @@ STYLE = """<style>
 </style>"""
 # Documents, collections and side-by-side comparisons.
 VIEW_STYLE = """<style>
-.cs-doc{font-family:system-ui,sans-serif;max-width:60em}
+.cs-doc{font-family:system-ui,sans-serif;max-width:60em;overflow-wrap:anywhere}
 .cs-lines{border:1px solid #ddd;border-radius:6px;max-height:32em;overflow:auto;
   margin-top:.4em;padding:.3em 0}
 .cs-line{display:flex;gap:.8em;line-height:1.45}

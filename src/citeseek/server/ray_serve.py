@@ -44,8 +44,9 @@ def app_builder(store: str, api_key: str | None) -> Callable[[], Any]:
 
 def deploy(store: str | os.PathLike[str], *, replicas: int, host: str, port: int,
            api_key: str | None) -> None:
-    """Run the app on the connected Ray cluster with ``replicas`` replicas, its HTTP
-    proxy on ``host:port``; returns once every replica has loaded the collection."""
+    """Run the app on the connected Ray cluster with ``replicas`` replicas (one CPU
+    each in Ray's accounting), its HTTP proxy on ``host:port``; returns once every
+    replica has loaded the collection."""
     if replicas < 1:
         raise UsageError(f"--replicas must be >= 1, not {replicas}")
     _, serve = _import_ray()
