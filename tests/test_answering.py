@@ -160,7 +160,7 @@ def test_cli_ask_json_and_exit_codes(col, tmp_path: Path, capsys) -> None:
     assert json.loads(capsys.readouterr().out)["answer"] is None
     assert main(["ask", "Mostazafan", "--store", store, "--mode", "keyword"]) == 0
     assert "Sources:" in capsys.readouterr().out
-    assert run("ask", "x").returncode == 2  # --store missing
+    assert run("ask", "x", cwd=tmp_path).returncode == 2  # no --store, none to default to
     assert main(["ask", "  ", "--store", store, "--mode", "keyword", "--json"]) == 2
     assert "error" in json.loads(capsys.readouterr().out)
     missing = run("ask", "anything", "--store", str(tmp_path / "nowhere"), "--json")

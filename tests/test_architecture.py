@@ -26,7 +26,7 @@ LAYERS: list[set[str]] = [
     {"engines", "search"},  # building it; ranking passages in it
     {"answer"},
     {"collection"},  # the facade users hold
-    {"evaluation"},
+    {"evaluation", "server"},  # measuring retrieval; serving it over HTTP
     {"plots"},
     {"cli"},
     {"__init__", "__main__"},

@@ -21,6 +21,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, HF_HUB_OFFLINE="1")
+    env.pop("CITESEEK_STORE", None)  # --store means what the test gives, nothing else
     return subprocess.run([sys.executable, "-m", "citeseek", *args], capture_output=True,
                           text=True, cwd=cwd, env=env, timeout=600)
 
@@ -32,10 +33,10 @@ def built(sample_dir, tmp_path, fake) -> Path:
     return store
 
 
-def test_help_and_usage_errors() -> None:
+def test_help_and_usage_errors(tmp_path: Path) -> None:
     assert run("--help").returncode == 0
     assert run().returncode == 2
-    assert run("search", "x").returncode == 2  # --store missing
+    assert run("search", "x", cwd=tmp_path).returncode == 2  # no --store, none to default to
     assert run("frobnicate").returncode == 2
 
 

@@ -112,7 +112,12 @@ def test_document_views(col: citeseek.Collection) -> None:
     frame = doc.to_pandas()
     assert list(frame["line"]) == doc.line_map
     assert doc.doc_id in repr(doc) and len(repr(doc)) < 300
-    assert (doc.title or "") in str(doc) and doc._repr_html_().count("cs-line") >= len(rows)
+    assert (doc.title or "") in str(doc)
+    page = doc._repr_html_()  # numbered rows for text; a run of blank lines is one gap
+    texts = [text for *_, text in rows]
+    assert page.count("class='cs-ln'") == sum(1 for t in texts if t.strip()) > 0
+    runs = sum(1 for i, t in enumerate(texts) if not t.strip() and i and texts[i - 1].strip())
+    assert page.count("class='cs-gap'") == runs > 0
 
     view = col.locate(hit, context=1)
     assert view.text == hit.text
@@ -169,6 +174,10 @@ def test_modes_side_by_side(col: citeseek.Collection) -> None:
     assert list(comparison.results) == ["dense", "keyword", "hybrid"]
     page = comparison._repr_html_()
     assert page.count("class='cs-col'") == 3 and "elsewhere:" in page
+    root = col.source_root()
+    hit = comparison.results["dense"][0]
+    assert root is not None and hit.source.startswith(root + "/")
+    assert f'title="{hit.source}">{hit.source[len(root) + 1:]} · line' in page
     frame = comparison.to_pandas()
     assert list(frame.columns) == ["dense", "keyword", "hybrid"] and len(frame) == 3
     assert "keyword:" in str(comparison)
@@ -209,6 +218,14 @@ def test_plots_draw(col: citeseek.Collection) -> None:
     ax = plots.metric_by_mode({"a": results, "b": results[:1]})
     heights = [p.get_height() for p in ax.patches]
     assert heights[:2] == [0.5, 0.5] and heights[2] == 0.7 and np.isnan(heights[3])
+    full = [EvalResult(m, {"ndcg@10": v}) for m, v in
+            (("keyword", 0.37), ("dense", 0.38), ("hybrid", 0.43))]
+    ax = plots.metric_by_mode({"sample": full, "cranfield": full})
+    renderer = ax.figure.canvas.get_renderer()
+    legend = ax.get_legend().get_window_extent(renderer)
+    drawn = [p.get_window_extent(renderer) for p in ax.patches] + \
+        [t.get_window_extent(renderer) for t in ax.texts]  # bars and their value labels
+    assert len(drawn) == 12 and not any(legend.overlaps(box) for box in drawn)
     plt.close("all")
 
 

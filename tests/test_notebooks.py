@@ -198,6 +198,7 @@ def test_quickstart_in_chromium(run_notebook: Callable[[str], Any], browser: Any
     said = page.locator(".cs-card .cs-said")
     assert said.count() > 0 and "1,500" in said.first.inner_text()
     assert page.locator(".cs-line.cs-cited .cs-said").count() > 0  # the located citation
+    assert layout_problems(page) == []
     first.scroll_into_view_if_needed()
     shot = tmp_path / "quickstart.png"
     page.screenshot(path=str(shot), full_page=True)
@@ -238,6 +239,52 @@ def articles(folder, n):
 '''
 
 
+# Articles deep in folders with long names, and paragraphs apart by blank lines.
+LONG_PATHS = """
+deep = Path('deep', 'archive_of_regional_newspapers_2019_2024', 'harbour_and_shipping_desk',
+            'weekly_summaries_with_long_names')
+deep.mkdir(parents=True, exist_ok=True)
+for i in range(3):
+    (deep / f'harbour_crane_cargo_weekly_report_number_{i}_with_an_unusually_long_name.txt'
+     ).write_text(f'Harbour report {i}\\n\\nThe harbour crane moved cargo {i}.\\n\\n\\n\\n'
+                  'Ships came and went all week.\\n')
+deep_col = citeseek.build('deep', 'deep-store', model=TinyEmbedder(), progress=False)
+"""
+
+
+def layout_problems(page: Any) -> list[str]:
+    """Where shown things spill out of their card, document view or column, or cards
+    overlap."""
+    return list(page.evaluate("""() => {
+        const problems = [], box = e => e.getBoundingClientRect();
+        const name = e => e.className || e.tagName;
+        const within = (inner, outer, what) => {
+            const a = box(inner), b = box(outer);
+            if (a.width && (a.left < b.left - 1 || a.right > b.right + 1))
+                problems.push(`${name(inner)} spills out of its ${what}: ${a.left}-${a.right}`
+                              + ` outside ${b.left}-${b.right}`);
+        };
+        for (const card of document.querySelectorAll('.cs-card, .cs-doc'))
+            for (const el of [card, ...card.querySelectorAll('*')]) {
+                if (!el.closest('.cs-lines')) within(el, card, 'card');  // that one scrolls
+                // text wider than its own box (an unbroken path) spills past it
+                if (el.clientWidth && el.scrollWidth > el.clientWidth + 1)
+                    problems.push(`${name(el)} holds text ${el.scrollWidth - el.clientWidth}`
+                                  + 'px wider than itself');
+            }
+        for (const col of document.querySelectorAll('.cs-col')) {
+            within(col, col.parentElement, 'row of columns');
+            for (const el of col.querySelectorAll('*')) within(el, col, 'column');
+        }
+        const cards = [...document.querySelectorAll('.cs-card')].map(box);
+        cards.forEach((a, i) => cards.slice(i + 1).forEach(b => {
+            if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 &&
+                b.top < a.bottom - 1) problems.push(`cards overlap at ${a.left},${a.top}`);
+        }));
+        return problems;
+    }"""))
+
+
 def probe_notebook() -> Any:
     """Hostile articles shown every way citeseek shows things, then builds with progress
     in a kernel with ipywidgets and with ipywidgets hidden."""
@@ -251,7 +298,9 @@ def probe_notebook() -> Any:
     cells = [PROBE_SETUP, hostile, "col", "hits", "hits[0]",
              "col.ask('What moved cargo to the dock?', min_evidence=0)",
              "col.document('evil.md')", "col.locate(hits[0])",
-             "col.compare('harbour crane cargo', k=2)",
+             "col.compare('harbour crane cargo', k=2)", LONG_PATHS,
+             "deep_col.compare('harbour crane cargo', k=3)",
+             "deep_col.document(deep_col.documents()[0]['doc_id'])",
              "citeseek.build(articles('many', 70), 'many-store', model=TinyEmbedder());",
              "sys.modules['ipywidgets'] = None  # as if it were not installed\n"
              "citeseek.build(articles('more', 70), 'more-store', model=TinyEmbedder());"]
@@ -291,5 +340,27 @@ def test_hostile_article_renders_as_text_in_chromium(probe: Any, browser: Any,
     assert sum("<script>window.__pwned" in t for t in texts) >= 5
     assert all("<img src=x" in t for t in texts if "<script>" in t)
     page.screenshot(path=str(tmp_path / "hostile.png"), full_page=True)
+    page.close()
+
+
+def test_cards_stay_in_their_columns_in_chromium(probe: Any, browser: Any,
+                                                 tmp_path: Path) -> None:
+    """Long paths in narrow side-by-side columns: shortened to the collection's source
+    folder (in full on hover) and wrapped inside the card; nothing spills or overlaps.
+    A document's blank lines are gaps, not numbered rows."""
+    page = open_exported(browser, probe, tmp_path / "layout.html")
+    columns = page.locator(".cs-cols").last.locator(".cs-col")
+    assert columns.count() == 3 and columns.first.locator(".cs-card").count() == 3
+    source = columns.first.locator(".cs-source").first
+    full = source.get_attribute("title") or ""
+    assert "/archive_of_regional_newspapers_2019_2024/" in full
+    assert source.inner_text().startswith("harbour_crane_cargo_weekly_report_number_")
+    tops = {round(columns.nth(i).bounding_box()["x"]) for i in range(3)}
+    assert len(tops) == 3  # side by side at this width
+    assert layout_problems(page) == []
+    view = page.locator(".cs-doc").last
+    numbers = [n.strip() for n in view.locator(".cs-ln").all_inner_texts()]
+    assert numbers == ["1", "3", "7"] and view.locator(".cs-gap").count() == 2
+    page.screenshot(path=str(tmp_path / "layout.png"), full_page=True)
     page.close()
 

@@ -1,15 +1,17 @@
 """The command line: a thin shell over the Python API.
 
 Exit codes: 0 ok, 1 runtime or data error, 2 usage error. With ``--json`` every command
-prints one JSON document on stdout, errors included (``{"error": ...}``). Nothing read
-from articles or file names reaches the terminal raw: control characters and escape
-sequences are printed as escapes.
+prints one JSON document on stdout, errors included (``{"error": ...}``). ``--store``
+defaults to ``CITESEEK_STORE``, else to where ``citeseek.build`` puts collections.
+Nothing read from articles or file names reaches the terminal raw: control characters
+and escape sequences are printed as escapes.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -19,12 +21,58 @@ from .config import BACKENDS, MODES
 from .errors import CiteseekError, UsageError
 from .text import printable, printable_json
 
+STORE_ENV = "CITESEEK_STORE"
+
 
 def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
     if args.json:
         print(printable_json(json.dumps(data, ensure_ascii=False, indent=2, default=str)))
     else:
         print(printable(text))
+
+
+def _store(args: argparse.Namespace) -> str:
+    """``--store``, else ``CITESEEK_STORE``, else the one collection in ``embeddings/``
+    (where ``citeseek.build`` puts collections when not told)."""
+    if args.store or os.environ.get(STORE_ENV):
+        return str(args.store or os.environ[STORE_ENV])
+    from .engines.publish import STORES
+
+    found = sorted(str(p) for p in STORES.glob("*") if (p / "CURRENT").is_file())
+    if len(found) == 1:
+        return found[0]
+    where = f"several collections in {STORES}/ ({', '.join(found)})" if found else \
+        f"no collection in {STORES}/"
+    raise UsageError(f"--store is needed: {where}, and {STORE_ENV} is not set")
+
+
+def _open(args: argparse.Namespace, **kwargs: Any) -> Any:
+    """The collection ``--store`` names, held at its live generation for the command."""
+    from .collection import open as open_collection
+
+    return open_collection(_store(args), **kwargs).pinned()
+
+
+def _filters(args: argparse.Namespace, col: Any = None) -> dict[str, Any]:
+    """The filter options, with document ids resolved when ``col`` is given."""
+    ids = args.doc_id
+    if ids and col is not None:
+        ids = [col.resolve_doc_id(doc_id) for doc_id in ids]
+    return {"sources": args.source, "date_from": args.date_from, "date_to": args.date_to,
+            "doc_ids": ids}
+
+
+def _remote(args: argparse.Namespace, path: str, text: str) -> Any:
+    """Ask the server at ``--server`` (the same request fields as the options)."""
+    if args.store:
+        raise UsageError("give --store or --server, not both")
+    from .server.client import Client
+
+    f = _filters(args)
+    return Client(args.server).request(path, {
+        "query" if path == "/search" else "question": text, "k": args.k, "mode": args.mode,
+        "source": f["sources"], "date_from": f["date_from"], "date_to": f["date_to"],
+        "doc_id": f["doc_ids"], "per_doc": getattr(args, "per_doc", None)})
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -37,7 +85,8 @@ def cmd_index(args: argparse.Namespace) -> int:
     }.items() if v is not None}
     if args.engine != "ray" and (args.address or args.workers):
         raise UsageError("--address and --workers need --engine ray")
-    col = build(args.sources, args.store, model=args.model, strict=args.strict,
+    store = args.store or os.environ.get(STORE_ENV)
+    col = build(args.sources, store, model=args.model, strict=args.strict,
                 progress=not args.json and not args.quiet, engine=args.engine,
                 address=args.address, workers=args.workers, follow_links=args.follow_links,
                 **overrides)
@@ -48,34 +97,55 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from .collection import open as open_collection
+    from .search.hits import HitList
 
-    col = open_collection(args.store, model=args.model)
-    hits = col.search(args.query, k=args.k, mode=args.mode, sources=args.source,
-                      date_from=args.date_from, date_to=args.date_to, doc_ids=args.doc_id,
-                      per_doc=args.per_doc)
+    if args.server:
+        hits = HitList.from_dict(_remote(args, "/search", args.query), query=args.query,
+                                 mode=args.mode)
+    else:
+        col = _open(args, model=args.model)
+        hits = col.search(args.query, k=args.k, mode=args.mode, per_doc=args.per_doc,
+                          **_filters(args, col))
     _emit(args, hits.to_dict(), str(hits))
     return 0
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from .collection import open as open_collection
+    from .answer.result import Answer
 
-    col = open_collection(args.store, model=args.model)
-    answer = col.ask(args.question, k=args.k, mode=args.mode, sources=args.source,
-                     date_from=args.date_from, date_to=args.date_to, doc_ids=args.doc_id)
+    if args.server:
+        answer = Answer.from_dict(_remote(args, "/ask", args.question))
+    else:
+        col = _open(args, model=args.model)
+        answer = col.ask(args.question, k=args.k, mode=args.mode, **_filters(args, col))
     _emit(args, answer.to_dict(), str(answer))
     return 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from .collection import open as open_collection
-
-    doc = open_collection(args.store).document(args.doc_id)
-    data = {"doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "date": doc.date,
-            "url": doc.url, "text": doc.text}
+    col = _open(args)
+    data = col.document(col.resolve_doc_id(args.doc_id)).to_dict()
     head = "\n".join(f"{k}: {v}" for k, v in data.items() if k != "text" and v)
-    _emit(args, data, f"{head}\n\n{doc.text}")
+    _emit(args, data, f"{head}\n\n{data['text']}")
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    docs = _open(args).documents()
+    lines = [f"{d['doc_id']}  {d['date'] or '-':<10}  {d['chunks']:>4} passages"
+             + (f"  {d['pages']:>4} pages" if d.get("pages") is not None else "")
+             + f"  {d['title'] or '(no title)'}  [{d['source']}]" for d in docs]
+    _emit(args, docs, "\n".join(lines) or "no documents")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .server.run import serve
+
+    if args.engine != "ray" and (args.replicas or args.address):
+        raise UsageError("--replicas and --address need --engine ray")
+    serve(_store(args), host=args.host, port=args.port, engine=args.engine,
+          replicas=args.replicas or 1, address=args.address)
     return 0
 
 
@@ -93,9 +163,7 @@ def _index_summary(index: dict[str, Any]) -> str:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from .collection import open as open_collection
-
-    info = open_collection(args.store).info()
+    info = _open(args).info()
     c = info["counts"]
     text = (f"{info['store']} ({info['generation']}, built {info['created']})\n"
             f"  model {info['model']['id']} (dimension {info['model']['dimension']})\n"
@@ -149,8 +217,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
+    from importlib.metadata import version
+
     parser = _Parser(
         prog="citeseek", description="Semantic search with exact citations over articles.")
+    parser.add_argument("--version", action="version", version=f"citeseek {version('citeseek')}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, func: Callable[[argparse.Namespace], int], help_text: str,
@@ -159,9 +230,22 @@ def _parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         p.add_argument("--json", action="store_true", help="print JSON (the stable contract)")
         if store:
-            p.add_argument("--store", required=True, metavar="DIR",
-                           help="the collection folder, e.g. embeddings/articles")
+            p.add_argument("--store", metavar="DIR", help="the collection folder (default: "
+                           f"${STORE_ENV}, else the one collection in embeddings/)")
         return p
+
+    def filters(p: argparse.ArgumentParser, what: str) -> None:
+        p.add_argument("-k", type=int, default=5, help=f"{what} (default 5)")
+        p.add_argument("--mode", choices=MODES, default="hybrid",
+                       help="how passages are retrieved")
+        p.add_argument("--source", action="append", metavar="GLOB", help="only these sources")
+        p.add_argument("--date-from", metavar="YYYY-MM-DD")
+        p.add_argument("--date-to", metavar="YYYY-MM-DD")
+        p.add_argument("--doc-id", action="append", help="only these documents (an id or "
+                       "the start of one)")
+        p.add_argument("--server", metavar="URL", help="ask a running citeseek serve (e.g. "
+                       "http://127.0.0.1:8000) instead of opening --store")
+        p.add_argument("--model", help=argparse.SUPPRESS)
 
     p = command("index", cmd_index, "build or update a collection from articles")
     p.add_argument("sources", nargs="+", metavar="SOURCE", help="folders or files")
@@ -191,28 +275,28 @@ def _parser() -> argparse.ArgumentParser:
 
     p = command("search", cmd_search, "rank passages for a query")
     p.add_argument("query")
-    p.add_argument("-k", type=int, default=5, help="how many passages (default 5)")
-    p.add_argument("--mode", choices=MODES, default="hybrid")
-    p.add_argument("--source", action="append", metavar="GLOB", help="only these sources")
-    p.add_argument("--date-from", metavar="YYYY-MM-DD")
-    p.add_argument("--date-to", metavar="YYYY-MM-DD")
-    p.add_argument("--doc-id", action="append", help="only these documents")
+    filters(p, "how many passages")
     p.add_argument("--per-doc", type=int, help="at most N passages per document")
-    p.add_argument("--model", help=argparse.SUPPRESS)
 
     p = command("ask", cmd_ask, "answer a question with cited sentences, or decline")
     p.add_argument("question")
-    p.add_argument("-k", type=int, default=5, help="passages to answer from (default 5)")
-    p.add_argument("--mode", choices=MODES, default="hybrid",
-                   help="how passages are retrieved")
-    p.add_argument("--source", action="append", metavar="GLOB", help="only these sources")
-    p.add_argument("--date-from", metavar="YYYY-MM-DD")
-    p.add_argument("--date-to", metavar="YYYY-MM-DD")
-    p.add_argument("--doc-id", action="append", help="only these documents")
-    p.add_argument("--model", help=argparse.SUPPRESS)
+    filters(p, "passages to answer from")
 
-    p = command("show", cmd_show, "print a stored document")
+    p = command("show", cmd_show, "print a stored document (an id or the start of one)")
     p.add_argument("doc_id")
+
+    command("docs", cmd_docs, "list the documents: id, date, passages, title, source")
+
+    p = command("serve", cmd_serve, "serve the collection as an HTTP JSON API (the serve "
+                "extra); docs at /docs")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default "
+                   "127.0.0.1; any other needs CITESEEK_API_KEY)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="one uvicorn process here, or replicas on Ray Serve (the ray extra)")
+    p.add_argument("--replicas", type=int, metavar="N", help="Ray Serve replicas (default 1)")
+    p.add_argument("--address", metavar="ADDR", help="Ray cluster to use (default: start "
+                   "a local one)")
 
     command("info", cmd_info, "describe a collection")
 

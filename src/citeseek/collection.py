@@ -5,6 +5,7 @@ text and renders as HTML in Jupyter."""
 
 from __future__ import annotations
 
+import copy
 import html
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -22,11 +23,12 @@ from .embed import resolve_embedder
 from .embed.base import Embedder, base_model_name
 from .engines.publish import build_collection, build_settings, default_store
 from .engines.report import BuildReport
-from .errors import DocumentNotFound, UsageError
+from .errors import BuildError, DocumentNotFound, UsageError
 from .search.compare import ModeComparison
 from .search.filters import Filters
 from .search.hits import Hit, HitList
 from .search.retrieval import more_like, search
+from .storage.doc_ids import resolve_doc_id, unknown_doc_id
 from .storage.generation import Generation, LiveGeneration
 
 FILTERS = ("sources", "date_from", "date_to", "doc_ids")
@@ -49,6 +51,14 @@ class Collection:
         """Switch to a newer generation if a build published one; True when it switched.
         Every call below does this first, so a long-lived collection follows rebuilds."""
         return self._live.refresh()
+
+    def pinned(self) -> Collection:
+        """This collection held at its live generation: every call on the copy reads that
+        one generation, whatever builds publish meanwhile (a server answers each request
+        from one pinned copy, so no request sees two generations)."""
+        held = copy.copy(self)
+        held._live = self._live.pinned()
+        return held
 
     @property
     def generation(self) -> str:
@@ -154,15 +164,38 @@ class Collection:
         bad = [m for m in modes if m not in MODES]
         if bad or not modes:
             raise UsageError(f"modes must be among {', '.join(MODES)}, not {list(modes)!r}")
-        return ModeComparison(query, {m: self.search(query, k=k, mode=m) for m in modes})
+        held = self.pinned()  # every mode from the same generation
+        return ModeComparison(query, {m: held.search(query, k=k, mode=m) for m in modes},
+                              source_root=held.source_root())
+
+    def source_root(self) -> str | None:
+        """The deepest folder holding every document's source file (None if none)."""
+        first, last = self._live.read(lambda gen: gen.store.source_bounds())
+        if first is None or last is None:
+            return None
+        # Sorted strings: the folders the first and last share, every one between shares.
+        try:
+            root = os.path.commonpath([first, last])
+        except ValueError:  # relative and absolute paths mixed
+            return None
+        return os.path.dirname(root) if root in (first, last) else root or None
 
     # -- documents and info -----------------------------------------------------------
     def document(self, doc_id: str) -> Document:
         """The stored document (its ``text`` is what citations' offsets index into)."""
-        doc = self._live.read(lambda gen: gen.store.get_document(doc_id))
-        if doc is None:
-            raise DocumentNotFound(f"no document {doc_id!r} in {self.root}")
-        return doc
+        def find(gen: Generation) -> Document:
+            doc = gen.store.get_document(doc_id)
+            if doc is None:
+                raise DocumentNotFound(unknown_doc_id(gen.store, doc_id, str(self.root)))
+            return doc
+
+        return self._live.read(find)
+
+    def resolve_doc_id(self, doc_id: str) -> str:
+        """The document id ``doc_id`` stands for: itself, or the one id it is the start
+        of. ``DocumentNotFound`` names the closest ids when there is none, or the ids an
+        ambiguous prefix starts."""
+        return self._live.read(lambda gen: resolve_doc_id(gen.store, doc_id, str(self.root)))
 
     def locate(self, citation: Any, *, context: int = 2) -> DocumentView:
         """The place a citation points to: ``citation`` is a ``Hit`` or an answer
@@ -264,6 +297,10 @@ def build(sources: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
         if not isinstance(path, str | os.PathLike) or not os.fspath(path):
             # "" would quietly mean the current folder
             raise UsageError(f"a source or store must be a non-empty path, not {path!r}")
+    missing = [os.fspath(p) for p in paths if not os.path.lexists(p)]
+    if missing:  # a mistyped path: say so before any folder or lock is made
+        raise BuildError(f"no such file or folder: {', '.join(map(repr, missing))}; "
+                         "nothing was indexed")
     root = Path(store) if store is not None else default_store(paths)
     chosen, embedder = build_settings(root, model, settings)
     if engine == "ray":

@@ -10,7 +10,8 @@ from collections.abc import Iterable, Sequence
 
 STYLE = """<style>
 .cs-hits{font-family:system-ui,sans-serif;max-width:60em}
-.cs-card{border:1px solid #ddd;border-radius:6px;padding:.6em .8em;margin:.5em 0}
+.cs-card{border:1px solid #ddd;border-radius:6px;padding:.6em .8em;margin:.5em 0;
+  overflow-wrap:anywhere}
 .cs-head{display:flex;gap:.8em;align-items:baseline;flex-wrap:wrap}
 .cs-rank{font-weight:700;color:#555}
 .cs-bar{display:inline-block;width:6em;height:.6em;background:#eee;border-radius:3px}
@@ -29,7 +30,7 @@ STYLE = """<style>
 </style>"""
 # Documents, collections and side-by-side comparisons.
 VIEW_STYLE = """<style>
-.cs-doc{font-family:system-ui,sans-serif;max-width:60em}
+.cs-doc{font-family:system-ui,sans-serif;max-width:60em;overflow-wrap:anywhere}
 .cs-lines{border:1px solid #ddd;border-radius:6px;max-height:32em;overflow:auto;
   margin-top:.4em;padding:.3em 0}
 .cs-line{display:flex;gap:.8em;line-height:1.45}
@@ -39,7 +40,9 @@ VIEW_STYLE = """<style>
 .cs-lines .cs-said{background:#dff3da;border-bottom:2px solid #5cb85c}
 .cs-cols{display:grid;grid-template-columns:repeat(auto-fit,minmax(16em,1fr));gap:.8em;
   font-family:system-ui,sans-serif}
+.cs-col{min-width:0}
 .cs-col h4{margin:.2em 0}
+.cs-gap{height:.6em}
 .cs-table{border-collapse:collapse;font-size:.9em}
 .cs-table td,.cs-table th{padding:.2em .6em;border-bottom:1px solid #eee;text-align:left}
 </style>"""

@@ -131,8 +131,14 @@ def _touches(a: int, b: int, start: int, end: int) -> bool:
 
 
 def _lines_html(rows: list[tuple[int, int, int, str]], mark: tuple[int, int] | None) -> str:
+    """Numbered rows of text; a run of blank lines is one unnumbered gap, as paragraphs
+    are spaced in the article, rather than rows of numbers beside nothing."""
     out = []
-    for line, a, b, text in rows:
+    for i, (line, a, b, text) in enumerate(rows):
+        if not text.strip():
+            if i and rows[i - 1][3].strip():
+                out.append(f"<div class='cs-gap' data-line='{line}'></div>")
+            continue
         cited = mark is not None and _touches(a, b, *mark)
         spans = [(mark[0] - a, mark[1] - a, "cs-said")] if cited and mark else []
         out.append(f"<div class='cs-line{' cs-cited' if cited else ''}' data-line='{line}'>"

@@ -119,5 +119,7 @@ def metric_by_mode(results: Mapping[str, Sequence[EvalResult]] | Sequence[EvalRe
         ax.bar_label(bars, fmt="%.3f", fontsize="small")
     ax.set_xticks(np.arange(len(groups)), [name or metric for name in groups])
     ax.set(ylabel=metric, ylim=(0, 1.08), title=f"{metric} by mode")
-    ax.legend(fontsize="small", loc="lower right")
+    # Beside the axes, not over them: inside, the legend hid a bar whatever corner it took.
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0),
+              borderaxespad=0)
     return ax

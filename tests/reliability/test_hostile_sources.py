@@ -225,8 +225,12 @@ def test_empty_paths_are_usage_errors_and_a_failed_first_build_leaves_nothing(
     assert code == 2
     store = tmp_path / "never"
     code, error, _ = cli("index", str(tmp_path / "missing"), "--store", str(store), "--json")
-    assert code == 1 and "nothing to index" in error["error"]
+    assert code == 1 and "no such file or folder" in error["error"]
     assert not store.exists()
+    (tmp_path / "empty").mkdir()  # exists, but the build finds nothing to index
+    code, error, _ = cli("index", str(tmp_path / "empty"), "--store", str(store), "--json")
+    assert code == 1 and "nothing to index" in error["error"]
+    assert not store.exists()  # no folder, no .lock left behind
 
 
 def test_nfd_text_is_found_by_an_nfd_query(tmp_path: Path, fake: HashingEmbedder) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ..display import STYLE
@@ -41,6 +41,12 @@ class AnswerSentence:
         return {"text": self.text, "citation": self.citation, "doc_id": self.doc_id,
                 "start": self.start, "end": self.end, "score": self.score,
                 "span": self.span, "span_start": self.span_start, "span_end": self.span_end}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AnswerSentence:
+        """The sentence ``to_dict`` gave (``span`` follows from the offsets)."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in names})
 
 
 @dataclass
@@ -81,6 +87,14 @@ class Answer:
             "message": self.message, "evidence": self.evidence,
             "generated": self.generated, "dropped_citations": self.dropped_citations,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Answer:
+        """The answer ``to_dict`` gave (from a server's JSON, say)."""
+        plain = {f.name for f in fields(cls)} - {"sentences", "citations"}
+        return cls(**{key: value for key, value in data.items() if key in plain},
+                   sentences=[AnswerSentence.from_dict(s) for s in data["sentences"]],
+                   citations=HitList.from_dict(data["citations"], query=data["question"]))
 
     def to_pandas(self) -> Any:
         """One row per answer sentence, with its citation's fields."""

@@ -45,6 +45,7 @@ from .report import BuildReport, versions
 COMMIT_EVERY = 200  # files per transaction while recording
 CLASH = "document id already used by"  # the reason a document was left out of its file
 EMBED_BLOCK = 4096  # passages embedded per committed block: what an interruption can lose
+PARSE_BAR_FILES = 16  # fewer files than this are read without a bar
 
 
 @dataclass
@@ -176,17 +177,21 @@ class Builder:
             yield source, data, sha
 
     def _read(self, files: list[SourceFile], report: BuildReport,
-                    ) -> Iterator[tuple[SourceFile, bytes, str]]:
-        """(file, bytes, sha256) of each of ``files`` that can be read."""
-        for source in files:
-            try:
-                data = read_source(source.path)
-            except Unreadable as exc:
-                report.skipped.append(Skipped(source.key, str(exc)))
-                continue
-            # The hash is of the very bytes parsed: a file changed after this read is
-            # seen as changed by the next build, never recorded as already indexed.
-            yield source, data, hashlib.sha256(data).hexdigest()
+              ) -> Iterator[tuple[SourceFile, bytes, str]]:
+        """(file, bytes, sha256) of each of ``files`` that can be read, with a bar that
+        moves as files are read and parsed (parsing happens between the yields)."""
+        with progress_bar(total=len(files), desc="reading", unit="file",
+                          disable=not self.progress or len(files) < PARSE_BAR_FILES) as bar:
+            for source in files:
+                bar.update(1)
+                try:
+                    data = read_source(source.path)
+                except Unreadable as exc:
+                    report.skipped.append(Skipped(source.key, str(exc)))
+                    continue
+                # The hash is of the very bytes parsed: a file changed after this read is
+                # seen as changed by the next build, never recorded as already indexed.
+                yield source, data, hashlib.sha256(data).hexdigest()
 
     def process(self, changed: Iterable[tuple[SourceFile, bytes, str]],
                 report: BuildReport) -> None:

@@ -26,12 +26,14 @@ from ..storage import layout
 from .builder import Builder
 from .report import BuildReport
 
+STORES = Path("embeddings")  # where collections go when not told, one folder each
+
 
 def default_store(sources: Sequence[str | os.PathLike[str]]) -> Path:
     """``embeddings/<name of the first source>``: where a build goes when not told."""
     first = Path(sources[0]).expanduser().absolute()
     name = first.stem if first.is_file() else first.name
-    return Path("embeddings") / (name or "collection")
+    return STORES / (name or "collection")
 
 
 def build_settings(root: Path, model: str | Embedder | None,

@@ -18,10 +18,13 @@ SHORT_PASSAGE = 320  # characters of each passage shown side by side
 
 @dataclass
 class ModeComparison:
-    """One query's results in several modes (``results``: mode -> ``HitList``)."""
+    """One query's results in several modes (``results``: mode -> ``HitList``). Cards
+    show sources relative to ``source_root`` (the folder the articles came from), so
+    long paths do not crowd the narrow columns."""
 
     query: str
     results: dict[str, HitList]
+    source_root: str | None = None
 
     def _ranks(self, chunk_id: int) -> dict[str, int | None]:
         return {mode: next((h.rank for h in hits if h.chunk_id == chunk_id), None)
@@ -56,7 +59,7 @@ class ModeComparison:
                 others = ", ".join(f"{m} {'#' + str(r) if r else '—'}"
                                    for m, r in self._ranks(hit.chunk_id).items() if m != mode)
                 cards.append(render_hit(dataclasses.replace(hit, text=text), top_score=top,
-                                        terms=terms)
+                                        terms=terms, source_root=self.source_root)
                              + f"<div class='cs-meta'>elsewhere: {html.escape(others)}</div>")
             columns.append(f"<div class='cs-col' data-mode='{html.escape(mode, quote=True)}'>"
                            f"<h4>{html.escape(mode)}</h4>{''.join(cards)}</div>")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import textwrap
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from ..display import STYLE, highlight
@@ -45,6 +45,12 @@ class Hit:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Hit:
+        """The hit ``to_dict`` gave (from a server's JSON, say); other keys are ignored."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in names})
+
     def __str__(self) -> str:
         body = textwrap.shorten(" ".join(self.text.split()), width=400, placeholder=" …")
         return printable(f"[{self.rank}] {self.score:.3f}  {self.citation()}\n"
@@ -67,6 +73,12 @@ class HitList(list[Hit]):
     def to_dict(self) -> list[dict[str, Any]]:
         return [h.to_dict() for h in self]
 
+    @classmethod
+    def from_dict(cls, rows: list[dict[str, Any]], *, query: str = "",
+                  mode: str = "") -> HitList:
+        """The list ``to_dict`` gave."""
+        return cls([Hit.from_dict(row) for row in rows], query=query, mode=mode)
+
     def to_pandas(self) -> Any:
         import pandas as pd
 
@@ -86,10 +98,18 @@ class HitList(list[Hit]):
         return render_hits(self, query=self.query)
 
 
+def short_source(source: str, root: str | None) -> str:
+    """``source`` relative to the folder ``root`` when it lies under it, else as is."""
+    prefix = root.rstrip("/") + "/" if root else None
+    return source[len(prefix):] if prefix and source.startswith(prefix) else source
+
+
 def render_hit(hit: Hit, *, top_score: float, terms: Sequence[str],
-               spans: Sequence[tuple[int, int, str]] = (), label: str | None = None) -> str:
+               spans: Sequence[tuple[int, int, str]] = (), label: str | None = None,
+               source_root: str | None = None) -> str:
     """One result card: rank (or ``label``), score bar, title, date, source with lines,
-    and the passage with ``terms`` and ``spans`` (document offsets) highlighted."""
+    and the passage with ``terms`` and ``spans`` (document offsets) highlighted. The
+    source is shown relative to ``source_root`` when given (in full on hover)."""
     width = 100.0 * max(0.0, hit.score) / top_score if top_score > 0 else 0.0
     lines = line_range(hit.line_start, hit.line_end, dash="–")
     title = html.escape(hit.title or hit.doc_id)
@@ -102,7 +122,8 @@ def render_hit(hit: Hit, *, top_score: float, terms: Sequence[str],
         f'<span class="cs-bar" title="score {hit.score:.4f}"><span style="width:{width:.0f}%">'
         f'</span></span><span class="cs-meta cs-score">{hit.score:.3f}</span>'
         f'<span class="cs-title">{title}</span><span class="cs-meta">{date}</span></div>'
-        f'<div class="cs-meta cs-source">{html.escape(hit.source)} · {lines} · chars '
+        f'<div class="cs-meta cs-source" title="{html.escape(hit.source, quote=True)}">'
+        f'{html.escape(short_source(hit.source, source_root))} · {lines} · chars '
         f'{hit.start}–{hit.end}</div>'
         f'<div class="cs-text">{highlight(hit.text, terms, local)}</div></div>'
     )

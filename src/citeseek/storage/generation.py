@@ -123,6 +123,11 @@ class LiveGeneration:
                 self.current = self._load_current()
         return True
 
+    def pinned(self) -> PinnedGeneration:
+        """The live generation now, held: it does not follow later builds."""
+        self.refresh()
+        return PinnedGeneration(self)
+
     def read(self, action: Callable[[Generation], T]) -> T:
         """Run ``action`` on the live generation; SQLite errors become citeseek's."""
         for attempt in range(2):
@@ -139,3 +144,17 @@ class LiveGeneration:
             if attempt or self._is_current(gen):
                 raise error
         raise AssertionError("unreachable")
+
+
+class PinnedGeneration(LiveGeneration):
+    """One generation of ``live``, held: ``refresh`` never moves on, so every ``read``
+    runs on the same generation (one request, one generation). Should builds remove it
+    meanwhile, a read fails with ``CorruptCollection`` and the caller pins again."""
+
+    def __init__(self, live: LiveGeneration) -> None:  # shares what ``live`` has loaded
+        self.root, self.verify, self.model = live.root, live.verify, live.model
+        self._lock = threading.Lock()
+        self.current = live.current
+
+    def refresh(self) -> bool:
+        return False

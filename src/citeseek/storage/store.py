@@ -228,6 +228,22 @@ class Store(EmbeddingCache, KeywordIndex):
                         url=row[5], format=row[6], line_map=json.loads(row[7]),
                         file_key=row[8])
 
+    def doc_ids_from(self, prefix: str, limit: int) -> list[str]:
+        """Up to ``limit`` document ids that start with ``prefix``, in order (a range scan
+        of the primary key: such ids sort right after the prefix itself)."""
+        rows = self.conn.execute("SELECT doc_id FROM documents WHERE doc_id >= ? "
+                                 "ORDER BY doc_id LIMIT ?", (prefix, limit))
+        return [r[0] for r in rows if r[0].startswith(prefix)]
+
+    def source_bounds(self) -> tuple[str | None, str | None]:
+        """The first and last source path in sort order (None, None when empty)."""
+        first, last = self.conn.execute("SELECT min(source), max(source) FROM documents"
+                                        ).fetchone()
+        return first, last
+
+    def doc_ids(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT doc_id FROM documents")]
+
     def documents(self) -> list[dict[str, Any]]:
         """Every document's citation fields and size, without its text."""
         cur = self.conn.execute(

@@ -1,0 +1,4 @@
+"""Serving a collection over HTTP: a JSON API (FastAPI, run by uvicorn or as a Ray Serve
+deployment) that holds the collection and its model in memory, and the client that
+``citeseek search/ask --server URL`` use. Nothing here is imported by the library
+itself; the ``serve`` extra brings FastAPI and uvicorn."""

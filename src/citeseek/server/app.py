@@ -1,0 +1,203 @@
+"""The HTTP JSON API over one collection (FastAPI): search, ask, one document, the
+document list, info and health. Every body is the ``--json`` output of the matching
+command, made by the same ``to_dict`` code; errors are ``{"error", "type"}`` objects
+like the command line's, with ``field`` naming the request field at fault.
+
+Each request runs on one pinned generation (named in the ``X-Citeseek-Generation``
+header), so a rebuild published mid-request never mixes two. With an API key, every
+route but ``/health`` and the docs needs ``Authorization: Bearer KEY``.
+"""
+
+# No ``from __future__ import annotations`` here: FastAPI reads the route functions'
+# annotations at run time, and some name objects local to ``create_app``.
+import hmac
+import json
+import os
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+from starlette.exceptions import HTTPException
+
+from ..collection import Collection
+from ..config import MODES
+from ..embed.base import Embedder
+from ..errors import CiteseekError, DocumentNotFound, UsageError
+from ..search.hits import Hit
+from .holder import CollectionHolder, Unavailable
+
+GENERATION_HEADER = "X-Citeseek-Generation"
+STATUS = {UsageError: 400, DocumentNotFound: 404}
+
+
+class Body(JSONResponse):
+    """JSON as the command line prints it (``ensure_ascii=False``, ``default=str``)."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, default=str).encode("utf-8")
+
+
+def _error(status: int, message: str, kind: str, **extra: Any) -> Body:
+    return Body({"error": message, "type": kind, **extra}, status_code=status)
+
+
+class Filters(BaseModel):
+    """What ``search`` and ``ask`` share, named as the command line's options."""
+
+    model_config = ConfigDict(extra="forbid")
+    k: int = Field(5, ge=1, description="how many passages")
+    mode: str = Field("hybrid", json_schema_extra={"enum": list(MODES)})
+    source: list[str] = Field([], description="only sources matching these globs")
+    date_from: str | None = Field(None, description="ISO date, inclusive")
+    date_to: str | None = Field(None, description="ISO date, inclusive")
+    doc_id: list[str] = Field([], description="only these documents (ids or unique "
+                              "prefixes)")
+
+    @field_validator("mode")
+    @classmethod
+    def _known_mode(cls, mode: str) -> str:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}")
+        return mode
+
+    def options(self, col: Collection) -> dict[str, Any]:
+        """The filters as ``Collection.search`` / ``ask`` take them, ids resolved."""
+        return {"k": self.k, "mode": self.mode, "sources": self.source or None,
+                "date_from": self.date_from, "date_to": self.date_to,
+                "doc_ids": [col.resolve_doc_id(d) for d in self.doc_id] or None}
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("the text is empty")
+    return text
+
+
+class SearchRequest(Filters):
+    query: str = Field(description="what to look for")
+    per_doc: int | None = Field(None, ge=1, description="at most N passages per document")
+    _query = field_validator("query")(_not_blank)
+
+
+class AskRequest(Filters):
+    question: str = Field(description="the question to answer")
+    _question = field_validator("question")(_not_blank)
+
+
+def create_app(store: str | os.PathLike[str] | CollectionHolder, *,
+               api_key: str | None = None, model: str | Embedder | None = None) -> FastAPI:
+    """The API over the collection at ``store`` (or held by a ``CollectionHolder``).
+    ``api_key``: when set, requests must carry it as a bearer token."""
+    holder = store if isinstance(store, CollectionHolder) else CollectionHolder(store,
+                                                                                model=model)
+    app = FastAPI(title="citeseek", summary="Semantic search and cited answers over "
+                  "an article collection. Bodies are the `--json` output of the CLI.")
+    app.state.holder = holder
+    bearer = HTTPBearer(auto_error=False, description="the server's CITESEEK_API_KEY")
+
+    def authorized(creds: Annotated[HTTPAuthorizationCredentials | None,
+                                    Depends(bearer)]) -> None:
+        if api_key is None:
+            return
+        given = creds.credentials if creds is not None else ""
+        if not hmac.compare_digest(given.encode(), api_key.encode()):
+            raise HTTPException(401, "a valid API key is required (Authorization: Bearer "
+                                "KEY)", headers={"WWW-Authenticate": "Bearer"})
+
+    guarded = [Depends(authorized)]
+
+    def answer(action: Callable[[Collection], Any]) -> Body:
+        generation, data = holder.run(action)
+        return Body(data, headers={GENERATION_HEADER: generation})
+
+    def search(params: SearchRequest) -> Body:
+        return answer(lambda col: col.search(params.query, per_doc=params.per_doc,
+                                             **params.options(col)).to_dict())
+
+    def ask(params: AskRequest) -> Body:
+        return answer(lambda col: col.ask(params.question, **params.options(col)).to_dict())
+
+    hits: dict[int | str, dict[str, Any]] = {200: {"description": "the `citeseek search --json` list",
+                  "content": {"application/json": {
+                      "schema": TypeAdapter(list[Hit]).json_schema()}}}}
+    said: dict[int | str, dict[str, Any]] = {200: {"description": "the `citeseek ask --json` object: question, answer "
+                  "(null when declined), confident, sentences, citations (hits), message"}}
+
+    @app.get("/search", dependencies=guarded, responses=hits, response_class=Body)
+    def search_get(params: Annotated[SearchRequest, Query()]) -> Body:
+        """Rank passages for `query` (`source` and `doc_id` may repeat)."""
+        return search(params)
+
+    @app.post("/search", dependencies=guarded, responses=hits, response_class=Body)
+    def search_post(params: SearchRequest) -> Body:
+        """Rank passages for `query`, the request as a JSON object."""
+        return search(params)
+
+    @app.get("/ask", dependencies=guarded, responses=said, response_class=Body)
+    def ask_get(params: Annotated[AskRequest, Query()]) -> Body:
+        """Answer `question` with cited sentences, or decline."""
+        return ask(params)
+
+    @app.post("/ask", dependencies=guarded, responses=said, response_class=Body)
+    def ask_post(params: AskRequest) -> Body:
+        """Answer `question`, the request as a JSON object."""
+        return ask(params)
+
+    @app.get("/documents", dependencies=guarded, response_class=Body)
+    def documents() -> Body:
+        """Every document (the `citeseek docs --json` list)."""
+        return answer(lambda col: col.documents())
+
+    @app.get("/documents/{doc_id:path}", dependencies=guarded, response_class=Body)
+    def document(doc_id: str) -> Body:
+        """One document with its text (`citeseek show --json`); a unique prefix will do."""
+        return answer(lambda col: col.document(col.resolve_doc_id(doc_id)).to_dict())
+
+    @app.get("/info", dependencies=guarded, response_class=Body)
+    def info() -> Body:
+        """The collection's manifest (`citeseek info --json`)."""
+        return answer(lambda col: col.info())
+
+    @app.get("/health", response_class=Body)
+    def health() -> Body:
+        """200 with the live generation, or 503 with why the collection cannot answer."""
+        try:
+            generation, _ = holder.run(lambda col: None)
+        except Unavailable as exc:
+            return Body({"status": "unavailable", "error": str(exc)}, status_code=503)
+        return Body({"status": "ok", "generation": generation},
+                    headers={GENERATION_HEADER: generation})
+
+    _error_handlers(app)
+    return app
+
+
+def _error_handlers(app: FastAPI) -> None:
+    """Every error as ``{"error", "type"}`` (plus ``field`` where one is at fault)."""
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Body:
+        problems = [(str(e["loc"][-1]) if len(e["loc"]) > 1 else "body", str(e["msg"]))
+                    for e in exc.errors()]
+        field, message = problems[0]
+        return _error(422, "; ".join(f"{f}: {m}" for f, m in problems), "UsageError",
+                      field=field)
+
+    @app.exception_handler(CiteseekError)
+    async def refused(request: Request, exc: CiteseekError) -> Body:
+        status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 500)
+        extra = {"field": "doc_id"} if isinstance(exc, DocumentNotFound) else {}
+        return _error(status, str(exc), type(exc).__name__, **extra)
+
+    @app.exception_handler(Unavailable)
+    async def unavailable(request: Request, exc: Unavailable) -> Body:
+        return _error(503, str(exc), exc.kind)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Body:
+        return Body({"error": str(exc.detail), "type": "HTTPError"},
+                    status_code=exc.status_code, headers=exc.headers)
