@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..document import Document
+from ..document import Document, SourceMap
 from ..errors import CorruptCollection, UsageError
 from .embedding_cache import EmbeddingCache
 from .keyword_index import KeywordIndex
@@ -29,13 +29,14 @@ CREATE TABLE IF NOT EXISTS files(
 CREATE TABLE IF NOT EXISTS documents(
     doc_id TEXT PRIMARY KEY, file_key TEXT NOT NULL, source TEXT NOT NULL, title TEXT,
     date TEXT, url TEXT, format TEXT NOT NULL, text TEXT NOT NULL, line_map TEXT NOT NULL,
-    content_hash TEXT NOT NULL);
+    content_hash TEXT NOT NULL, source_map TEXT);
 CREATE INDEX IF NOT EXISTS documents_file ON documents(file_key);
 CREATE INDEX IF NOT EXISTS documents_date ON documents(date);
 CREATE TABLE IF NOT EXISTS chunks(
     chunk_id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, ord INTEGER NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, line_start INTEGER NOT NULL,
-    line_end INTEGER NOT NULL, text TEXT NOT NULL, embed_hash TEXT NOT NULL);
+    line_end INTEGER NOT NULL, text TEXT NOT NULL, embed_hash TEXT NOT NULL,
+    page_start INTEGER, page_end INTEGER);
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     title, body, content='', tokenize='porter unicode61 remove_diacritics 2');
@@ -44,14 +45,14 @@ CREATE TABLE IF NOT EXISTS embeddings(
     PRIMARY KEY(model, hash)) WITHOUT ROWID;
 """
 
-HIT_COLUMNS = (
-    "c.chunk_id, c.doc_id, c.start, c.\"end\", c.line_start, c.line_end, c.text, "
-    "d.title, d.date, d.source, d.url"
-)
+# Columns added after the first stores were written: a store built before has none of
+# them; opened read-only it reads NULL in their place, built on it gains them.
+ADDED_COLUMNS = {"documents": ("source_map TEXT",),
+                 "chunks": ("page_start INTEGER", "page_end INTEGER")}
 
 
 class PassageRow(NamedTuple):
-    """A passage with its citation fields, as ``HIT_COLUMNS`` selects them."""
+    """A passage with its citation fields, as ``Store.hit_columns`` selects them."""
 
     chunk_id: int
     doc_id: str
@@ -64,6 +65,8 @@ class PassageRow(NamedTuple):
     date: str | None
     source: str
     url: str | None
+    page_start: int | None
+    page_end: int | None
 
 
 class Store(EmbeddingCache, KeywordIndex):
@@ -74,8 +77,37 @@ class Store(EmbeddingCache, KeywordIndex):
         self.path = Path(path)
         self.readonly = readonly
         self._local = threading.local()
+        self._columns: dict[str, set[str]] | None = None
         if not readonly:
             self.conn.executescript(SCHEMA)
+            self._upgrade()
+
+    def _upgrade(self) -> None:
+        """Add the columns a store built by an earlier citeseek lacks."""
+        for table, columns in ADDED_COLUMNS.items():
+            have = self.columns(table)
+            for column in columns:
+                if column.split()[0] not in have:
+                    self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+        self._columns = None
+
+    def columns(self, table: str) -> set[str]:
+        """The columns ``table`` has in this store."""
+        if self._columns is None:
+            self._columns = {name: {row[1] for row in self.conn.execute(
+                f"PRAGMA table_info({name})")} for name in ADDED_COLUMNS}
+        return self._columns[table]
+
+    def _optional(self, alias: str, table: str, column: str) -> str:
+        return f"{alias}.{column}" if column in self.columns(table) else "NULL"
+
+    @property
+    def hit_columns(self) -> str:
+        """The ``PassageRow`` columns of a passage joined with its document (``c``, ``d``)."""
+        return ("c.chunk_id, c.doc_id, c.start, c.\"end\", c.line_start, c.line_end, c.text, "
+                "d.title, d.date, d.source, d.url, "
+                f"{self._optional('c', 'chunks', 'page_start')}, "
+                f"{self._optional('c', 'chunks', 'page_end')}")
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -171,17 +203,20 @@ class Store(EmbeddingCache, KeywordIndex):
                      embed_hashes: Sequence[str]) -> None:
         c = self.conn
         c.execute(
-            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO documents(doc_id, file_key, source, title, date, url, format, text, "
+            "line_map, content_hash, source_map) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (doc.doc_id, doc.file_key, doc.source, doc.title, doc.date, doc.url, doc.format,
-             doc.text, json.dumps(doc.line_map, separators=(",", ":")), doc.content_hash),
+             doc.text, json.dumps(doc.line_map, separators=(",", ":")), doc.content_hash,
+             doc.source_map.to_json() if doc.source_map else None),
         )
         first = (c.execute("SELECT coalesce(max(chunk_id), 0) FROM chunks").fetchone()[0]
                  + 1)
         ids = range(first, first + len(chunks))
         c.executemany(
             "INSERT INTO chunks(chunk_id, doc_id, ord, start, \"end\", line_start, line_end, "
-            "text, embed_hash) VALUES (?,?,?,?,?,?,?,?,?)",
-            [(cid, doc.doc_id, ch.ord, ch.start, ch.end, ch.line_start, ch.line_end, ch.text, h)
+            "text, embed_hash, page_start, page_end) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [(cid, doc.doc_id, ch.ord, ch.start, ch.end, ch.line_start, ch.line_end, ch.text, h,
+              ch.page_start, ch.page_end)
              for cid, ch, h in zip(ids, chunks, embed_hashes, strict=True)])
         c.executemany("INSERT INTO chunks_fts(rowid, title, body) VALUES (?,?,?)",
                       [(cid, doc.title or "", ch.text) for cid, ch in zip(ids, chunks,
@@ -200,14 +235,15 @@ class Store(EmbeddingCache, KeywordIndex):
 
     def get_document(self, doc_id: str) -> Document | None:
         row = self.conn.execute(
-            "SELECT doc_id, source, text, title, date, url, format, line_map, file_key "
-            "FROM documents WHERE doc_id=?", (doc_id,)
+            "SELECT doc_id, source, text, title, date, url, format, line_map, file_key, "
+            f"{self._optional('d', 'documents', 'source_map')} "
+            "FROM documents d WHERE doc_id=?", (doc_id,)
         ).fetchone()
         if row is None:
             return None
         return Document(doc_id=row[0], source=row[1], text=row[2], title=row[3], date=row[4],
                         url=row[5], format=row[6], line_map=json.loads(row[7]),
-                        file_key=row[8])
+                        file_key=row[8], source_map=SourceMap.from_json(row[9]))
 
     def documents(self) -> list[dict[str, Any]]:
         """Every document's citation fields and size, without its text."""
@@ -221,7 +257,7 @@ class Store(EmbeddingCache, KeywordIndex):
     def passages(self) -> list[dict[str, Any]]:
         """Every passage's citation fields and text, in document then position order."""
         cur = self.conn.execute(
-            f"SELECT {HIT_COLUMNS} FROM chunks c JOIN documents d USING(doc_id) "
+            f"SELECT {self.hit_columns} FROM chunks c JOIN documents d USING(doc_id) "
             "ORDER BY d.doc_id, c.ord")
         return [PassageRow(*row)._asdict() for row in cur]
 
@@ -262,7 +298,7 @@ class Store(EmbeddingCache, KeywordIndex):
             part = list(chunk_ids[i:i + 500])
             marks = ",".join("?" * len(part))
             for row in self.conn.execute(
-                f"SELECT {HIT_COLUMNS} FROM chunks c JOIN documents d USING(doc_id) "
+                f"SELECT {self.hit_columns} FROM chunks c JOIN documents d USING(doc_id) "
                 f"WHERE c.chunk_id IN ({marks})", part):
                 out[row[0]] = PassageRow(*row)
         return out
