@@ -1,5 +1,7 @@
 """A file's bytes -> ``Document``s, by format: plain text and Markdown (cleaned of
-scraped boilerplate line by line), HTML (``html``: the article's blocks, placed on their source lines) and JSONL records.
+scraped boilerplate line by line), HTML (``html``: the article's blocks, placed on their
+source lines), PDF (``pdf``: text in reading order, placed on its pages and lines) and
+JSONL records.
 Problems come back as ``Skipped`` with a reason; one bad JSONL line costs only itself."""
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from .cleaning import clean_lines, parse_date
 from .decoding import Unreadable, decode, mixed_utf8, utf8_lines
 from .discovery import FORMATS, Skipped, SourceFile
 from .html import extract_article
+from .pdf import read_pdf
 
 
 def read_file(source: SourceFile, data: bytes) -> tuple[list[Document], list[Skipped]]:
@@ -20,6 +23,11 @@ def read_file(source: SourceFile, data: bytes) -> tuple[list[Document], list[Ski
     name = str(source.path)
     if not data.strip():
         return [], [Skipped(name, "empty file")]
+    if fmt == "pdf":
+        try:
+            return [_read_pdf(source, data)], []
+        except Unreadable as exc:
+            return [], [Skipped(name, str(exc))]
     if fmt == "jsonl" and mixed_utf8(data):
         # JSON is UTF-8: decode line by line so one bad line costs only itself.
         return _read_jsonl(source, utf8_lines(data))
@@ -70,6 +78,15 @@ def _read_html(source: SourceFile, raw: str) -> Document | None:
         doc_id=source.doc_id, source=str(source.path), text=article.text,
         title=article.title, date=_iso_date(article.date), url=article.url, format="html",
         file_key=source.key, source_map=SourceMap.from_characters(article.lines),
+    )
+
+
+def _read_pdf(source: SourceFile, data: bytes) -> Document:
+    pdf = read_pdf(data)
+    return Document(
+        doc_id=source.doc_id, source=str(source.path), text=pdf.text, title=pdf.title,
+        date=pdf.date, format="pdf", file_key=source.key,
+        source_map=SourceMap.from_characters(pdf.lines, pdf.pages),
     )
 
 
