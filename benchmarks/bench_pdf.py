@@ -28,7 +28,7 @@ from pathlib import Path
 PDF_DEV = Path(__file__).resolve().parents[2] / "shared" / "eval" / "pdf-dev"
 
 CHILD = """
-import resource, sys, time
+import sys, time
 from pathlib import Path
 sys.path.insert(0, {src!r})
 t = time.time()
@@ -39,7 +39,10 @@ if {build!r}:
 else:
     from citeseek.ingest.pdf import read_pdf
     chars = len(read_pdf(Path({pdf!r}).read_bytes()).text)
-print(chars, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, time.time() - t)
+# VmHWM, not ru_maxrss: ru_maxrss would carry the forking parent's peak across exec
+peak = next(int(line.split()[1]) for line in open("/proc/self/status")
+            if line.startswith("VmHWM:"))
+print(chars, peak // 1024, time.time() - t)
 """
 
 

@@ -5,11 +5,11 @@ from the page's own blocks (``html_source``), so a citation's lines are where it
 are in the file. On top of trafilatura's choice, read at block level:
 
 - a block repeated within the page is kept once (pages that carry the article twice, a
-  pull quote, "Advertisement" between paragraphs);
-- lists of links (teasers, "more stories"), runs of timestamps and newsletter boxes
-  outside the article's own container are left out;
+  paragraph printed again as a pull quote);
+- short lists of links within the site (teasers, "more stories"), runs of timestamps,
+  short sign-up boxes and a first block that repeats the title are left out;
 - a body split by advertisements or embeds into sibling containers of the same kind is
-  kept whole.
+  kept whole, and a quoted post (an embed's blockquote) inside the body is kept.
 
 Title (without the site's name), date and URL (canonical link or ``og:url``) come from
 the page's head.
@@ -27,19 +27,21 @@ from urllib.parse import urljoin, urlsplit
 from ..text import WORD
 from .html_source import Block, Page, scan
 
-LONG_REPEAT = 25  # words: a paragraph this long seen twice is a repeat
+# The steps beyond trafilatura's choice; ``extract_article(raw, rules=...)`` leaves some
+# out (the benchmark measures each).
 RULES = frozenset({"headline", "repeats", "timestamps", "teasers", "sign-up", "siblings",
                    "quotes"})
+COVERED = 0.5  # a block counts as chosen when this share of its words was extracted
+LONG_REPEAT = 25  # words: a paragraph this long seen twice is a repeat
 MENU_LINE = 40  # a page whose extracted lines are all shorter may be only a menu
 LINK_WORDS = 30  # a block this short ...
 LINK_SHARE = 0.75  # ... with this share of its text in links is a teaser
-SIGN_UP_WORDS = 30
-SIBLING_LEVELS = 3
-GAP_WORDS = 5
+SIGN_UP_WORDS = 30  # a block this short that asks to subscribe is a sign-up box
+SIBLING_LEVELS = 3  # how far above the article's container sibling containers are sought
+GAP_WORDS = 5  # a quoted post this short is not kept
 _TITLE_SEPARATOR = re.compile(r"\s+[|–—\-·»•:]{1,2}\s+")
 _URL = re.compile(r"^\s*(https?://|www\.)\S+\s*$", re.I)
 _SIGN_UP = re.compile(r"\b(newsletters?|subscribe|subscription|sign(ing)? up)\b", re.I)
-COVERED = 0.5  # a block counts as chosen when this share of its words was extracted
 _TIME_WORD = re.compile(
     r"^(\d{1,4}|am|pm|a|p|m|ago|min|mins|minutes?|hours?|hrs?|h|days?|weeks?|"
     r"jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sept?(ember)?|"

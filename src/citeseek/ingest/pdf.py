@@ -48,9 +48,11 @@ _DATE_IN_TEXT = re.compile(
 
 @dataclass
 class PdfText:
-    """A PDF's text and, per character, its 1-based page and line within the page."""
+    """A PDF's text; from ``offsets[i]`` on, it is on page ``pages[i]`` (1-based), line
+    ``lines[i]`` of that page."""
 
     text: str
+    offsets: list[int]
     pages: list[int]
     lines: list[int]
     title: str | None
@@ -86,9 +88,9 @@ def read_pdf(data: bytes) -> PdfText:
         raise Unreadable(f"damaged PDF: PDFium cannot read a page ({exc})") from None
     finally:
         pdf.close()
-    if not builder.chars:
+    if not builder.length:
         raise Unreadable("no text layer (a scanned PDF?): run OCR on it first")
-    return PdfText("".join(builder.chars), builder.pages, builder.lines,
+    return PdfText("".join(builder.parts), builder.offsets, builder.pages, builder.lines,
                    _title(meta.get("Title"), first), _date(meta, first))
 
 
@@ -173,33 +175,40 @@ def _without_running_lines(pages: Iterator[_Page]) -> Iterator[_Page]:
 
 
 def _running(page: _Page, line: Line, counts: Counter[str], needed: int,
-             numbered: set[str]) -> bool:
+             numbered: list[tuple[float, float]]) -> bool:
     key = _band_key(page, line)
     if key is None:
         return False
-    return key.split(":")[0] in numbered or counts[key] - 1 >= needed
+    beside_number = any(line.bottom < top and bottom < line.top for bottom, top in numbered)
+    return beside_number or counts[key] - 1 >= needed
 
 
-def _numbered_rows(page: _Page) -> set[str]:
-    """"top" and/or "bottom" where that row of the page holds a page number: all of
-    that row is running text ("4  Z. Shen et al.")."""
-    return {key.split(":")[0] for line in page.lines if _PAGE_NUMBER.match(line.text)
-            and (key := _band_key(page, line))}
+def _numbered_rows(page: _Page) -> list[tuple[float, float]]:
+    """The heights (bottom, top) of the page's page numbers: what stands in the same row
+    at the page's top or bottom runs with them ("4    Z. Shen et al.")."""
+    return [(line.bottom, line.top) for line in page.lines
+            if _PAGE_NUMBER.match(line.text) and _band_key(page, line)]
 
 
 class _Builder:
-    """The document's characters with their pages and lines, paragraph by paragraph."""
+    """The document's text, paragraph by paragraph, and where it changes page or line
+    (runs, not a value per character: memory grows with the text, not five times it)."""
 
     def __init__(self) -> None:
-        self.chars: list[str] = []
+        self.parts: list[str] = []
+        self.length = 0
+        self.offsets: list[int] = []
         self.pages: list[int] = []
         self.lines: list[int] = []
         self.last: Line | None = None
 
     def _put(self, text: str, page: int, line: int) -> None:
-        self.chars.extend(text)
-        self.pages.extend([page] * len(text))
-        self.lines.extend([line] * len(text))
+        if not self.offsets or (self.pages[-1], self.lines[-1]) != (page, line):
+            self.offsets.append(self.length)
+            self.pages.append(page)
+            self.lines.append(line)
+        self.parts.append(text)
+        self.length += len(text)
 
     def add_page(self, page: _Page) -> None:
         for line in page.lines:
@@ -208,30 +217,32 @@ class _Builder:
             if not text.strip():
                 continue
             if self.last is not None:
-                self._join(self.last, line, text, page.number)
+                self._join(self.last, line, text)
             self._put(text, page.number, line.number)
             self.last = line
 
-    def _join(self, prev: Line, line: Line, text: str, page: int) -> None:
+    def _join(self, prev: Line, line: Line, text: str) -> None:
         """What goes between two lines: nothing after a hyphen that splits a word, a
         space inside a paragraph, a line break between paragraphs."""
-        end = self.chars[-1] if self.chars else ""
-        before = self.chars[-2] if len(self.chars) > 1 else ""
+        tail = self.parts[-1]  # the previous line's text
+        end, before = tail[-1:], tail[-2:-1]
         if end == "-" and before.isalpha() and text[:1].islower():
             # the hyphen goes; the word's two halves keep their own lines
-            del self.chars[-1], self.pages[-1], self.lines[-1]
+            self.parts[-1] = tail[:-1]
+            self.length -= 1
             return
-        if (end in "-–" and before.isalnum() and text[:1].isdigit()) or _BROKEN.search(
-                "".join(self.chars[-60:])):
+        if (end in "-–" and before.isalnum() and text[:1].isdigit()) or _BROKEN.search(tail):
             return  # a number (2018–23–51), an address or a URL broken at a line's end
-        where = (self.pages[-1], self.lines[-1])
-        self._put("\n" if _new_paragraph(prev, line, end, text) else " ", *where)
+        self._put("\n" if _new_paragraph(prev, line, end, text) else " ", self.pages[-1],
+                  self.lines[-1])
 
 
 def _new_paragraph(prev: Line, line: Line, end: str, text: str) -> bool:
     """A paragraph ends at another block, unless a sentence runs on into it (a column
     or page turned mid-sentence); within a block, after a sentence's end on a short
     line or before an indented one."""
+    if abs(prev.size - line.size) > 0.08 * max(prev.size, line.size):
+        return True  # a heading and its text
     if prev.block != line.block:
         return end in ".!?:;\"”’)" or not (text[:1].islower() or text[:1].isdigit()
                                             or text[:1] in "([,;")

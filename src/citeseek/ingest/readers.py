@@ -86,7 +86,7 @@ def _read_pdf(source: SourceFile, data: bytes) -> Document:
     return Document(
         doc_id=source.doc_id, source=str(source.path), text=pdf.text, title=pdf.title,
         date=pdf.date, format="pdf", file_key=source.key,
-        source_map=SourceMap.from_characters(pdf.lines, pdf.pages),
+        source_map=SourceMap(pdf.offsets, pdf.lines, pdf.pages),
     )
 
 
