@@ -131,6 +131,8 @@ def test_demo_command(tmp_path: Path) -> None:
     proc = run("demo", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "004_4711baa52dff02b9.txt" in proc.stdout and "lines" in proc.stdout
+    assert "harbour-wall.pdf, p. 1, line" in proc.stdout  # a PDF cites its page
+    assert "harbour-wall-inspection.html, line" in proc.stdout
     assert (tmp_path / "embeddings" / "sample" / "CURRENT").exists()
 
 

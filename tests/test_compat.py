@@ -15,6 +15,7 @@ import pytest
 import citeseek
 from citeseek.cli import main
 from citeseek.embed.hashing import HashingEmbedder
+from citeseek.storage.store import Store
 
 FIXTURE = Path(__file__).parent / "fixtures" / "compat"
 EXPECTED = json.loads((FIXTURE / "expected.json").read_text(encoding="utf-8"))
@@ -43,7 +44,11 @@ def test_it_opens_verified_with_the_same_documents_and_passages(old_store: Path)
     col = citeseek.open(old_store, model=old_model(), verify=True)
     assert col.generation == "gen-000001" and col.manifest["schema_version"] == 1
     assert col.documents() == EXPECTED["documents"]
-    assert col.passages() == EXPECTED["passages"]
+    # Passages keep every field they had; fields added since (PDF pages) read None.
+    passages = col.passages()
+    assert [{k: p[k] for k in want} for p, want in zip(passages, EXPECTED["passages"],
+                                                        strict=True)] == EXPECTED["passages"]
+    assert {p["page_start"] for p in passages} == {p["page_end"] for p in passages} == {None}
     for passage in col.passages():
         document = col.document(passage["doc_id"])
         assert document.text[passage["start"]:passage["end"]] == passage["text"]
@@ -80,6 +85,12 @@ def test_a_build_on_top_of_it_updates_it_like_a_fresh_one(old_store: Path,
     assert (report.files_removed, report.files_changed) == (4, 5)  # moved, and one new
     fresh = citeseek.build(articles, tmp_path / "fresh", model=old_model(), progress=False)
     assert col.documents() == fresh.documents()
+    # the new generation's store has the columns added since the old one was written
+    upgraded = Store(old_store / col.generation / "store.sqlite", readonly=True)
+    assert {"page_start", "page_end"} <= upgraded.columns("chunks")
+    assert "source_map" in upgraded.columns("documents")
+    assert "page_start" not in Store(old_store / "gen-000001" / "store.sqlite",
+                                     readonly=True).columns("chunks")
     assert [{k: v for k, v in p.items() if k != "chunk_id"} for p in col.passages()] == \
         [{k: v for k, v in p.items() if k != "chunk_id"} for p in fresh.passages()]
     for query in ("harbour ferry cargo", "canal locks"):

@@ -19,11 +19,12 @@ from typing import Any
 import pytest
 
 import citeseek
-from citeseek.demo import sample_dir, sample_eval_dir
+from citeseek.demo import sample_dir, sample_eval_dir, sample_formats_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-SAMPLE_FILES = {p.name for p in sample_dir().glob("*.txt")}
+SAMPLE_FILES = {p.name for p in sample_dir().glob("*.txt")} | {
+    p.name for p in sample_formats_dir().iterdir()}
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -148,6 +149,8 @@ def test_quickstart_output_holds_cards_citing_sample_articles(
     assert len(parser.cards) >= 3 and set(parser.cards) <= SAMPLE_FILES
     assert {"cs-said", "cs-span", "cs-cited"} <= set(parser.classes)
     assert "004_4711baa52dff02b9.txt, lines" in "".join(outputs(nb, "stdout"))
+    assert "harbour-wall.pdf, p. 1, line" in "".join(outputs(nb, "stdout"))
+    assert "harbour-wall-inspection.html, line" in "".join(outputs(nb, "stdout"))
 
 
 # -- in a real browser -----------------------------------------------------------------------

@@ -175,9 +175,9 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from .collection import build
-    from .demo import SAMPLE_QUESTIONS, sample_dir
+    from .demo import SAMPLE_QUESTIONS, sample_dir, sample_formats_dir
 
-    col = build(sample_dir(), args.store, progress=not args.json)
+    col = build([sample_dir(), sample_formats_dir()], args.store, progress=not args.json)
     out: dict[str, Any] = {"build": col.last_build.to_dict() if col.last_build else None,
                            "questions": []}
     lines = [str(col.last_build), ""]

@@ -35,6 +35,20 @@ FILTERS = ("sources", "date_from", "date_to", "doc_ids")
 SHOWN_DOCUMENTS = 50  # documents listed when a collection prints or renders
 
 
+def _place_on_pages(answer: Answer, documents: Callable[[str], Document | None]) -> None:
+    """Give each answer sentence from a PDF the pages it is on: its passage's page, or,
+    for a passage over two pages, the sentence's own from its document's map."""
+    for sentence in answer.sentences:
+        hit = answer.citations[sentence.citation - 1]
+        if hit.page_start is None:
+            continue
+        pages: tuple[int | None, int | None] = (hit.page_start, hit.page_end)
+        if hit.page_start != hit.page_end:
+            doc = documents(sentence.doc_id)
+            pages = doc.pages_for(sentence.start, sentence.end) if doc else pages
+        sentence.page_start, sentence.page_end = pages
+
+
 class Collection:
     """A built collection. Use ``citeseek.open`` or ``citeseek.build`` to get one."""
 
@@ -135,10 +149,12 @@ class Collection:
 
         def answer(gen: Generation) -> Answer:  # passages and statistics of one generation
             hits = self._search(gen, question, k, mode=mode, filters=chosen, per_doc=per_doc)
-            return answer_question(question, hits, embed=embed,
-                                   frequencies=gen.store.passage_frequencies,
-                                   n_passages=int(gen.manifest["counts"]["chunks"]),
-                                   generator=generator, **options)
+            result = answer_question(question, hits, embed=embed,
+                                     frequencies=gen.store.passage_frequencies,
+                                     n_passages=int(gen.manifest["counts"]["chunks"]),
+                                     generator=generator, **options)
+            _place_on_pages(result, gen.store.get_document)
+            return result
 
         return self._live.read(answer)
 

@@ -6,16 +6,62 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import textwrap
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .display import STYLE, VIEW_STYLE, highlight
 from .errors import UsageError
-from .text import line_range, printable
+from .text import page_range, place, printable
 
 MAX_TITLE_CHARS = 300
+
+
+@dataclass
+class SourceMap:
+    """Where each character of a document's text lies in its source file, finer than a
+    line of text: the characters from ``offsets[i]`` up to the next offset are on source
+    line ``lines[i]`` and, for a PDF, on page ``pages[i]`` (``lines`` then count within
+    the page). An HTML paragraph whose words run over several source lines, or a PDF
+    paragraph over two pages, is cited where each of its words is."""
+
+    offsets: list[int]
+    lines: list[int]
+    pages: list[int] | None = None
+
+    @classmethod
+    def from_characters(cls, lines: Sequence[int],
+                        pages: Sequence[int] | None = None) -> SourceMap:
+        """The map of a text whose character ``i`` is on ``lines[i]`` (page ``pages[i]``)."""
+        offsets: list[int] = []
+        runs: list[int] = []
+        run_pages: list[int] = []
+        for i, line in enumerate(lines):
+            page = pages[i] if pages is not None else 0
+            if not offsets or line != runs[-1] or page != run_pages[-1]:
+                offsets.append(i)
+                runs.append(line)
+                run_pages.append(page)
+        return cls(offsets, runs, run_pages if pages is not None else None)
+
+    def index(self, offset: int) -> int:
+        return max(0, bisect_right(self.offsets, offset) - 1)
+
+    def to_json(self) -> str:
+        data: dict[str, list[int]] = {"offsets": self.offsets, "lines": self.lines}
+        if self.pages is not None:
+            data["pages"] = self.pages
+        return json.dumps(data, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str | None) -> SourceMap | None:
+        if not text:
+            return None
+        data = json.loads(text)
+        return cls(data["offsets"], data["lines"], data.get("pages"))
 
 
 @dataclass(repr=False)
@@ -23,8 +69,10 @@ class Document:
     """One article as stored: ``text`` is what citations' offsets index into.
 
     ``line_map[i]`` is the 1-based line of the source file that holds line ``i`` of
-    ``text``; for a JSONL record every line maps to the record's line. It prints as
-    text, renders as HTML in Jupyter and converts with ``to_pandas()`` (one row a line).
+    ``text``; for a JSONL record every line maps to the record's line. ``source_map``,
+    where a reader made one (HTML, PDF), places every character (see ``SourceMap``);
+    citations then use it. For a PDF, lines count within the page. It prints as text,
+    renders as HTML in Jupyter and converts with ``to_pandas()`` (one row a line).
     """
 
     doc_id: str
@@ -36,6 +84,7 @@ class Document:
     format: str = "txt"
     line_map: list[int] = field(default_factory=list)
     file_key: str = ""
+    source_map: SourceMap | None = None
 
     def __post_init__(self) -> None:
         if self.title is not None and len(self.title) > MAX_TITLE_CHARS:
@@ -44,9 +93,12 @@ class Document:
             cut = self.title[:MAX_TITLE_CHARS].rsplit(None, 1)[0] or \
                 self.title[:MAX_TITLE_CHARS]
             self.title = cut.rstrip() + "…"
+        self._line_starts: list[int] | None = None
+        if not self.line_map and self.source_map is not None:
+            smap = self.source_map
+            self.line_map = [smap.lines[smap.index(start)] for start in self._starts()]
         if not self.line_map:
             self.line_map = list(range(1, self.text.count("\n") + 2))
-        self._line_starts: list[int] | None = None
 
     @property
     def content_hash(self) -> str:
@@ -68,11 +120,24 @@ class Document:
         return self._line_starts
 
     def lines_for(self, start: int, end: int) -> tuple[int, int]:
-        """Source lines (1-based, inclusive) holding ``text[start:end]``."""
+        """Source lines (1-based, inclusive) holding ``text[start:end]`` (for a PDF,
+        lines within the pages ``pages_for`` gives)."""
+        if self.source_map is not None:
+            smap = self.source_map
+            return (smap.lines[smap.index(start)],
+                    smap.lines[smap.index(max(start, end - 1))])
         starts = self._starts()
         first = bisect_right(starts, start) - 1
         last = bisect_right(starts, max(start, end - 1)) - 1
         return self.line_map[first], self.line_map[last]
+
+    def pages_for(self, start: int, end: int) -> tuple[int | None, int | None]:
+        """First and last page (1-based) holding ``text[start:end]``; None for documents
+        without pages."""
+        smap = self.source_map
+        if smap is None or smap.pages is None:
+            return None, None
+        return smap.pages[smap.index(start)], smap.pages[smap.index(max(start, end - 1))]
 
     def lines(self) -> list[tuple[int, int, int, str]]:
         """Each line of ``text`` as (source line, start, end, text), ``end`` before "\\n"."""
@@ -130,11 +195,26 @@ def _touches(a: int, b: int, start: int, end: int) -> bool:
     return (a < end and start < b) or (a == b and start <= a < end)
 
 
-def _lines_html(rows: list[tuple[int, int, int, str]], mark: tuple[int, int] | None) -> str:
-    """Numbered rows of text; a run of blank lines is one unnumbered gap, as paragraphs
-    are spaced in the article, rather than rows of numbers beside nothing."""
+def _page_marks(doc: Document, rows: list[tuple[int, int, int, str]]) -> list[str]:
+    """Per row, the page it starts ("p. 4") where that page begins there, else ""."""
+    out, last = [], None
+    for _, a, _, _ in rows:
+        page = doc.pages_for(a, a + 1)[0]
+        out.append(page_range(page, page) if page is not None and page != last else "")
+        last = page
+    return out
+
+
+def _lines_html(doc: Document, rows: list[tuple[int, int, int, str]],
+                mark: tuple[int, int] | None) -> str:
+    """Numbered rows of text, each page's first marked with its number; a run of blank
+    lines is one unnumbered gap, as paragraphs are spaced in the article, rather than
+    rows of numbers beside nothing."""
     out = []
-    for i, (line, a, b, text) in enumerate(rows):
+    for i, ((line, a, b, text), page) in enumerate(zip(rows, _page_marks(doc, rows),
+                                                        strict=True)):
+        if page:
+            out.append(f"<div class='cs-meta cs-page'>{page}</div>")
         if not text.strip():
             if i and rows[i - 1][3].strip():
                 out.append(f"<div class='cs-gap' data-line='{line}'></div>")
@@ -155,7 +235,7 @@ def render_document(doc: Document) -> str:
             if len(rows) > MAX_LINES else "")
     return (f"{STYLE}{VIEW_STYLE}<div class='cs-doc' data-doc-id="
             f"'{html.escape(doc.doc_id, quote=True)}'>{_doc_header(doc)}"
-            f"{_lines_html(rows[:MAX_LINES], None)}{more}</div>")
+            f"{_lines_html(doc, rows[:MAX_LINES], None)}{more}</div>")
 
 
 @dataclass
@@ -196,7 +276,10 @@ class DocumentView:
     def __str__(self) -> str:
         doc = self.document
         out = [f"{doc.title or doc.doc_id} · {doc.source}"]
-        for line, a, b, text in self.lines():
+        rows = self.lines()
+        for (line, a, b, text), page in zip(rows, _page_marks(doc, rows), strict=True):
+            if page:
+                out.append(f"{'':>6} ─ {page}")
             if self.start is not None and self.end is not None and \
                     _touches(a, b, self.start, self.end):
                 s, e = max(self.start, a) - a, min(self.end, b) - a
@@ -216,9 +299,9 @@ class DocumentView:
             else None
         where = ""
         if mark:
-            lines = line_range(*doc.lines_for(*mark), dash="–")
+            lines = place(*doc.pages_for(*mark), *doc.lines_for(*mark), dash="–")
             where = (f"<div class='cs-meta'>{lines}, characters {mark[0]}–{mark[1]} "
                      f"of the stored text</div>")
         return (f"{STYLE}{VIEW_STYLE}<div class='cs-doc' data-doc-id="
                 f"'{html.escape(doc.doc_id, quote=True)}'>{_doc_header(doc)}{where}"
-                f"{_lines_html(self.lines()[:MAX_LINES], mark)}</div>")
+                f"{_lines_html(doc, self.lines()[:MAX_LINES], mark)}</div>")

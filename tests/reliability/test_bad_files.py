@@ -66,7 +66,8 @@ SKIPS = {  # file -> a phrase its skip reason must hold
     "pipe.txt": "not a regular file",
     "device.txt": "symbolic link out of",  # followed on request: "not a regular file"
     "locked.txt": "cannot read: Permission denied", "locked-folder": "cannot read folder",
-    "vanished.txt": "cannot read: No such file", "slides.pdf": "unsupported file type",
+    "vanished.txt": "cannot read: No such file", "slides.pdf": "damaged PDF",
+    "slides.pptx": "unsupported file type",
     "nested/again": "symbolic link loop",
     "broken.jsonl:2": "invalid JSON", "broken.jsonl:3": "must be an object",
     "broken.jsonl:4": "no 'text'", "broken.jsonl:5": "invalid UTF-8",
@@ -102,7 +103,8 @@ def make_zoo(root: Path) -> dict[str, Any]:
     (root / "locked-folder").mkdir()
     (root / "locked-folder" / "inside.txt").write_text("An article no one may read.\n")
     (root / "vanished.txt").write_text("An article deleted while the build runs.\n")
-    (root / "slides.pdf").write_bytes(b"%PDF-1.4\n")
+    (root / "slides.pdf").write_bytes(b"%PDF-1.4\n")  # a header and nothing after it
+    (root / "slides.pptx").write_bytes(b"PK\x03\x04")
     long_line = " ".join(f"Dr. Smith met Mr. Jones and J. K. Rowling at dock {i}."
                          for i in range(20_000))  # ~1 MB on one line, full of abbreviations
     (root / "long-line.txt").write_text(long_line + "\n", encoding="utf-8")

@@ -19,6 +19,7 @@ class AnswerSentence:
 
     ``citation`` is its number in ``Answer.citations`` (1-based). ``span_start`` /
     ``span_end`` mark the part that answers the question (document offsets), or None.
+    ``page_start`` / ``page_end`` are the PDF pages it is on (None for other files).
     """
 
     text: str
@@ -29,6 +30,8 @@ class AnswerSentence:
     score: float = 0.0
     span_start: int | None = None
     span_end: int | None = None
+    page_start: int | None = None
+    page_end: int | None = None
 
     @property
     def span(self) -> str | None:
@@ -40,7 +43,8 @@ class AnswerSentence:
     def to_dict(self) -> dict[str, Any]:
         return {"text": self.text, "citation": self.citation, "doc_id": self.doc_id,
                 "start": self.start, "end": self.end, "score": self.score,
-                "span": self.span, "span_start": self.span_start, "span_end": self.span_end}
+                "span": self.span, "span_start": self.span_start, "span_end": self.span_end,
+                "page_start": self.page_start, "page_end": self.page_end}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AnswerSentence:
@@ -106,7 +110,8 @@ class Answer:
             hit = self.citations[s.citation - 1]
             rows.append({**{c: getattr(hit, c) for c in CITATION_FIELDS},
                          "citation": s.citation, "text": s.text, "span": s.span,
-                         "score": s.score, "start": s.start, "end": s.end})
+                         "score": s.score, "start": s.start, "end": s.end,
+                         "page_start": s.page_start, "page_end": s.page_end})
         return pd.DataFrame(rows, columns=columns)
 
     def __str__(self) -> str:

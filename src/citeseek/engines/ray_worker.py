@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..config import Settings
-from ..document import Document
+from ..document import Document, SourceMap
 from ..embed.base import Embedder, text_hash
 from ..ingest.chunking import Chunk
 from ..ingest.decoding import Unreadable
@@ -25,7 +25,7 @@ from .builder import parse_file
 
 HASH_PREFIX = 32  # hex digits of a text hash sent to workers as "already cached"
 _DOC_FIELDS = ("doc_id", "source", "text", "title", "date", "url", "format", "line_map",
-               "file_key")
+               "file_key")  # and the source map, as its JSON
 
 
 def cached_keys(hashes: list[str]) -> np.ndarray:
@@ -37,8 +37,9 @@ def encode_documents(pairs: list[tuple[Document, list[Chunk]]]) -> str:
     """Documents and their chunks as JSON (a chunk's text is its document's slice)."""
     return json.dumps([
         {**{name: getattr(doc, name) for name in _DOC_FIELDS},
-         "chunks": [[c.ord, c.start, c.end, c.line_start, c.line_end, c.embed_text]
-                    for c in chunks]}
+         "source_map": doc.source_map.to_json() if doc.source_map else None,
+         "chunks": [[c.ord, c.start, c.end, c.line_start, c.line_end, c.embed_text,
+                     c.page_start, c.page_end] for c in chunks]}
         for doc, chunks in pairs])
 
 
@@ -46,9 +47,10 @@ def decode_documents(data: str) -> list[tuple[Document, list[Chunk]]]:
     """The inverse of ``encode_documents``."""
     out = []
     for item in json.loads(data):
-        doc = Document(**{name: item[name] for name in _DOC_FIELDS})
-        chunks = [Chunk(doc.doc_id, o, s, e, ls, le, doc.text[s:e], et)
-                  for o, s, e, ls, le, et in item["chunks"]]
+        doc = Document(**{name: item[name] for name in _DOC_FIELDS},
+                       source_map=SourceMap.from_json(item.get("source_map")))
+        chunks = [Chunk(doc.doc_id, o, s, e, ls, le, doc.text[s:e], et, ps, pe)
+                  for o, s, e, ls, le, et, ps, pe in item["chunks"]]
         out.append((doc, chunks))
     return out
 

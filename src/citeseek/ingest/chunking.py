@@ -47,6 +47,8 @@ class Chunk:
     line_end: int
     text: str
     embed_text: str
+    page_start: int | None = None  # PDF pages (1-based) the passage spans; None elsewhere
+    page_end: int | None = None
 
 
 def embed_text_for(title: str | None, text: str, settings: Settings) -> str:
@@ -190,7 +192,7 @@ def _make_chunk(doc: Document, ordinal: int, start: int, end: int, title: str | 
     text = doc.text[start:end]
     line_start, line_end = doc.lines_for(start, end)
     return Chunk(doc.doc_id, ordinal, start, end, line_start, line_end, text,
-                 embed_text_for(title, text, settings))
+                 embed_text_for(title, text, settings), *doc.pages_for(start, end))
 
 
 def _fit(doc: Document, chunk: Chunk, tokenizer: Tokenizer, title: str | None,

@@ -16,7 +16,8 @@ from .decoding import Unreadable
 TEXT_EXTENSIONS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md"}
 HTML_EXTENSIONS = {".html": "html", ".htm": "html"}
 JSONL_EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl"}
-FORMATS = {**TEXT_EXTENSIONS, **HTML_EXTENSIONS, **JSONL_EXTENSIONS}
+PDF_EXTENSIONS = {".pdf": "pdf"}
+FORMATS = {**TEXT_EXTENSIONS, **HTML_EXTENSIONS, **JSONL_EXTENSIONS, **PDF_EXTENSIONS}
 MAX_FILE_BYTES = 512 * 1024 * 1024
 
 

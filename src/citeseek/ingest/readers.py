@@ -1,19 +1,20 @@
 """A file's bytes -> ``Document``s, by format: plain text and Markdown (cleaned of
-scraped boilerplate line by line), HTML (main text by trafilatura) and JSONL records.
+scraped boilerplate line by line), HTML (``html``: the article's blocks, placed on their
+source lines), PDF (``pdf``: text in reading order, placed on its pages and lines) and
+JSONL records.
 Problems come back as ``Skipped`` with a reason; one bad JSONL line costs only itself."""
 
 from __future__ import annotations
 
-import html as html_lib
 import json
 from datetime import date
 
-from ..document import Document
+from ..document import Document, SourceMap
 from .cleaning import clean_lines, parse_date
 from .decoding import Unreadable, decode, mixed_utf8, utf8_lines
 from .discovery import FORMATS, Skipped, SourceFile
-
-_MENU_LINE = 40  # an HTML page whose extracted lines are all shorter may be only a menu
+from .html import extract_article
+from .pdf import read_pdf
 
 
 def read_file(source: SourceFile, data: bytes) -> tuple[list[Document], list[Skipped]]:
@@ -31,6 +32,11 @@ def _read_file(source: SourceFile, data: bytes) -> tuple[list[Document], list[Sk
     name = source.key
     if not data.strip():
         return [], [Skipped(name, "empty file")]
+    if fmt == "pdf":
+        try:
+            return [_read_pdf(source, data)], []
+        except Unreadable as exc:
+            return [], [Skipped(name, str(exc))]
     if fmt == "jsonl" and mixed_utf8(data):
         # JSON is UTF-8: decode line by line so one bad line costs only itself.
         return _read_jsonl(source, utf8_lines(data))
@@ -74,37 +80,22 @@ def _read_text(source: SourceFile, text: str, fmt: str) -> Document | None:
 
 
 def _read_html(source: SourceFile, raw: str) -> Document | None:
-    import trafilatura
-
-    extracted = trafilatura.extract(raw, include_comments=False, include_tables=True)
-    if not extracted or not extracted.strip():
+    article = extract_article(raw)
+    if article is None:
         return None
-    if max(len(line.strip()) for line in extracted.split("\n")) < _MENU_LINE:
-        # Only short lines: trafilatura's fallback returns a page's menu when there is
-        # no article; its precise mode says whether anything else is there.
-        precise = trafilatura.extract(raw, include_comments=False, include_tables=True,
-                                      favor_precision=True)
-        if not precise or not precise.strip():
-            return None
-    meta = trafilatura.extract_metadata(raw)
-    lines = [line for line in extracted.replace("\r\n", "\n").split("\n") if line.strip()]
-    # Map each extracted line to the HTML source line that holds its first words.
-    plain = html_lib.unescape(raw)
-    line_map: list[int] = []
-    pos, line_no = 0, 1
-    for line in lines:
-        probe = line.strip()[:40]
-        at = plain.find(probe, pos) if probe else -1
-        if at != -1:
-            line_no += plain.count("\n", pos, at)
-            pos = at
-        line_map.append(line_no)
     return Document(
-        doc_id=source.doc_id, source=source.key, text="\n".join(lines),
-        title=(meta.title if meta and meta.title else None),
-        date=_iso_date(meta.date) if meta and meta.date else None,
-        url=(meta.url if meta and meta.url else None), format="html",
-        line_map=line_map, file_key=source.key,
+        doc_id=source.doc_id, source=source.key, text=article.text,
+        title=article.title, date=_iso_date(article.date), url=article.url, format="html",
+        file_key=source.key, source_map=SourceMap.from_characters(article.lines),
+    )
+
+
+def _read_pdf(source: SourceFile, data: bytes) -> Document:
+    pdf = read_pdf(data)
+    return Document(
+        doc_id=source.doc_id, source=source.key, text=pdf.text, title=pdf.title,
+        date=pdf.date, format="pdf", file_key=source.key,
+        source_map=SourceMap(pdf.offsets, pdf.lines, pdf.pages),
     )
 
 

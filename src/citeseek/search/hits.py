@@ -10,15 +10,18 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from ..display import STYLE, highlight
-from ..text import line_range, printable, topic_words
+from ..text import place, printable, topic_words
 
 CITATION_FIELDS = ("doc_id", "title", "date", "source", "url", "start", "end", "line_start",
-                   "line_end")
+                   "line_end", "page_start", "page_end")
 
 
 @dataclass
 class Hit:
-    """One retrieved passage. ``text == document.text[start:end]``, always."""
+    """One retrieved passage. ``text == document.text[start:end]``, always.
+
+    ``page_start`` / ``page_end`` are the PDF pages (1-based) it spans, and then
+    ``line_start`` / ``line_end`` count lines within those pages; None for other files."""
 
     rank: int
     score: float
@@ -33,11 +36,13 @@ class Hit:
     line_end: int
     text: str
     url: str | None = None
+    page_start: int | None = None
+    page_end: int | None = None
     scores: dict[str, float] = field(default_factory=dict)  # per retriever, for "why"
 
     def citation(self) -> str:
         """A short human-readable pointer to where the passage is."""
-        lines = line_range(self.line_start, self.line_end)
+        lines = place(self.page_start, self.page_end, self.line_start, self.line_end)
         title = f"{self.title!r} " if self.title else ""
         date = f"({self.date}) " if self.date else ""
         return f"{title}{date}{self.source}, {lines}, chars {self.start}-{self.end}"
@@ -111,7 +116,7 @@ def render_hit(hit: Hit, *, top_score: float, terms: Sequence[str],
     and the passage with ``terms`` and ``spans`` (document offsets) highlighted. The
     source is shown relative to ``source_root`` when given (in full on hover)."""
     width = 100.0 * max(0.0, hit.score) / top_score if top_score > 0 else 0.0
-    lines = line_range(hit.line_start, hit.line_end, dash="–")
+    lines = place(hit.page_start, hit.page_end, hit.line_start, hit.line_end, dash="–")
     title = html.escape(hit.title or hit.doc_id)
     date = f" · {html.escape(hit.date)}" if hit.date else ""
     local = [(a - hit.start, b - hit.start, c) for a, b, c in spans]

@@ -14,10 +14,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..document import Document
+from ..document import Document, SourceMap
 from ..errors import CorruptCollection, UsageError
 from .embedding_cache import EmbeddingCache
 from .keyword_index import KeywordIndex
+from .selection import Selection
 
 if TYPE_CHECKING:
     import numpy as np
@@ -31,13 +32,14 @@ CREATE TABLE IF NOT EXISTS files(
 CREATE TABLE IF NOT EXISTS documents(
     doc_id TEXT PRIMARY KEY, file_key TEXT NOT NULL, source TEXT NOT NULL, title TEXT,
     date TEXT, url TEXT, format TEXT NOT NULL, text TEXT NOT NULL, line_map TEXT NOT NULL,
-    content_hash TEXT NOT NULL);
+    content_hash TEXT NOT NULL, source_map TEXT);
 CREATE INDEX IF NOT EXISTS documents_file ON documents(file_key);
 CREATE INDEX IF NOT EXISTS documents_date ON documents(date);
 CREATE TABLE IF NOT EXISTS chunks(
     chunk_id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, ord INTEGER NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, line_start INTEGER NOT NULL,
-    line_end INTEGER NOT NULL, text TEXT NOT NULL, embed_hash TEXT NOT NULL);
+    line_end INTEGER NOT NULL, text TEXT NOT NULL, embed_hash TEXT NOT NULL,
+    page_start INTEGER, page_end INTEGER);
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     title, body, content='', tokenize='porter unicode61 remove_diacritics 2');
@@ -46,14 +48,14 @@ CREATE TABLE IF NOT EXISTS embeddings(
     PRIMARY KEY(model, hash)) WITHOUT ROWID;
 """
 
-HIT_COLUMNS = (
-    "c.chunk_id, c.doc_id, c.start, c.\"end\", c.line_start, c.line_end, c.text, "
-    "d.title, d.date, d.source, d.url"
-)
+# Columns added after the first stores were written: a store built before has none of
+# them; opened read-only it reads NULL in their place, built on it gains them.
+ADDED_COLUMNS = {"documents": ("source_map TEXT",),
+                 "chunks": ("page_start INTEGER", "page_end INTEGER")}
 
 
 class PassageRow(NamedTuple):
-    """A passage with its citation fields, as ``HIT_COLUMNS`` selects them."""
+    """A passage with its citation fields, as ``Store.hit_columns`` selects them."""
 
     chunk_id: int
     doc_id: str
@@ -66,9 +68,11 @@ class PassageRow(NamedTuple):
     date: str | None
     source: str
     url: str | None
+    page_start: int | None
+    page_end: int | None
 
 
-class Store(EmbeddingCache, KeywordIndex):
+class Store(EmbeddingCache, KeywordIndex, Selection):
     """One generation's ``store.sqlite``. Read-only stores may be shared across threads
     (each thread gets its own connection); a writable one belongs to one builder."""
 
@@ -77,8 +81,37 @@ class Store(EmbeddingCache, KeywordIndex):
         self.readonly = readonly
         self._local = threading.local()
         self._identity: tuple[int, ...] | None = None  # of the file first read
+        self._columns: dict[str, set[str]] | None = None
         if not readonly:
             self.conn.executescript(SCHEMA)
+            self._upgrade()
+
+    def _upgrade(self) -> None:
+        """Add the columns a store built by an earlier citeseek lacks."""
+        for table, columns in ADDED_COLUMNS.items():
+            have = self.columns(table)
+            for column in columns:
+                if column.split()[0] not in have:
+                    self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+        self._columns = None
+
+    def columns(self, table: str) -> set[str]:
+        """The columns ``table`` has in this store."""
+        if self._columns is None:
+            self._columns = {name: {row[1] for row in self.conn.execute(
+                f"PRAGMA table_info({name})")} for name in ADDED_COLUMNS}
+        return self._columns[table]
+
+    def _optional(self, alias: str, table: str, column: str) -> str:
+        return f"{alias}.{column}" if column in self.columns(table) else "NULL"
+
+    @property
+    def hit_columns(self) -> str:
+        """The ``PassageRow`` columns of a passage joined with its document (``c``, ``d``)."""
+        return ("c.chunk_id, c.doc_id, c.start, c.\"end\", c.line_start, c.line_end, c.text, "
+                "d.title, d.date, d.source, d.url, "
+                f"{self._optional('c', 'chunks', 'page_start')}, "
+                f"{self._optional('c', 'chunks', 'page_end')}")
 
     def _file_identity(self) -> tuple[int, ...]:
         st = os.stat(self.path)
@@ -187,9 +220,11 @@ class Store(EmbeddingCache, KeywordIndex):
         in memory); returns how many passages."""
         c = self.conn
         c.execute(
-            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO documents(doc_id, file_key, source, title, date, url, format, text, "
+            "line_map, content_hash, source_map) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (doc.doc_id, doc.file_key, doc.source, doc.title, doc.date, doc.url, doc.format,
-             doc.text, json.dumps(doc.line_map, separators=(",", ":")), doc.content_hash),
+             doc.text, json.dumps(doc.line_map, separators=(",", ":")), doc.content_hash,
+             doc.source_map.to_json() if doc.source_map else None),
         )
         first = int(c.execute("SELECT coalesce(max(chunk_id), 0) FROM chunks").fetchone()[0]) + 1
         next_id, pending = first, iter(chunks)
@@ -197,9 +232,11 @@ class Store(EmbeddingCache, KeywordIndex):
             ids = range(next_id, next_id + len(batch))
             c.executemany(
                 "INSERT INTO chunks(chunk_id, doc_id, ord, start, \"end\", line_start, "
-                "line_end, text, embed_hash) VALUES (?,?,?,?,?,?,?,?,?)",
+                "line_end, text, embed_hash, page_start, page_end) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 [(cid, doc.doc_id, ch.ord, ch.start, ch.end, ch.line_start, ch.line_end,
-                  ch.text, h) for cid, (ch, h) in zip(ids, batch, strict=True)])
+                  ch.text, h, ch.page_start, ch.page_end)
+                 for cid, (ch, h) in zip(ids, batch, strict=True)])
             c.executemany("INSERT INTO chunks_fts(rowid, title, body) VALUES (?,?,?)",
                           [(cid, doc.title or "", ch.text)
                            for cid, (ch, _) in zip(ids, batch, strict=True)])
@@ -219,30 +256,21 @@ class Store(EmbeddingCache, KeywordIndex):
 
     def get_document(self, doc_id: str) -> Document | None:
         row = self.conn.execute(
-            "SELECT doc_id, source, text, title, date, url, format, line_map, file_key "
-            "FROM documents WHERE doc_id=?", (doc_id,)
+            "SELECT doc_id, source, text, title, date, url, format, line_map, file_key, "
+            f"{self._optional('d', 'documents', 'source_map')} "
+            "FROM documents d WHERE doc_id=?", (doc_id,)
         ).fetchone()
         if row is None:
             return None
         return Document(doc_id=row[0], source=row[1], text=row[2], title=row[3], date=row[4],
                         url=row[5], format=row[6], line_map=json.loads(row[7]),
-                        file_key=row[8])
-
-    def doc_ids_from(self, prefix: str, limit: int) -> list[str]:
-        """Up to ``limit`` document ids that start with ``prefix``, in order (a range scan
-        of the primary key: such ids sort right after the prefix itself)."""
-        rows = self.conn.execute("SELECT doc_id FROM documents WHERE doc_id >= ? "
-                                 "ORDER BY doc_id LIMIT ?", (prefix, limit))
-        return [r[0] for r in rows if r[0].startswith(prefix)]
+                        file_key=row[8], source_map=SourceMap.from_json(row[9]))
 
     def source_bounds(self) -> tuple[str | None, str | None]:
         """The first and last source path in sort order (None, None when empty)."""
         first, last = self.conn.execute("SELECT min(source), max(source) FROM documents"
                                         ).fetchone()
         return first, last
-
-    def doc_ids(self) -> list[str]:
-        return [r[0] for r in self.conn.execute("SELECT doc_id FROM documents")]
 
     def documents(self) -> list[dict[str, Any]]:
         """Every document's citation fields and size, without its text."""
@@ -256,50 +284,9 @@ class Store(EmbeddingCache, KeywordIndex):
     def passages(self) -> list[dict[str, Any]]:
         """Every passage's citation fields and text, in document then position order."""
         cur = self.conn.execute(
-            f"SELECT {HIT_COLUMNS} FROM chunks c JOIN documents d USING(doc_id) "
+            f"SELECT {self.hit_columns} FROM chunks c JOIN documents d USING(doc_id) "
             "ORDER BY d.doc_id, c.ord")
         return [PassageRow(*row)._asdict() for row in cur]
-
-    def chunk_ids_matching(self, *, sources: Sequence[str] = (), date_from: str | None = None,
-                           date_to: str | None = None,
-                           doc_ids: Sequence[str] = ()) -> list[int]:
-        """Chunk ids of the documents that pass every given filter: ``sources`` (globs
-        over source path or document id, any may match), dates (inclusive; a document
-        without a date fails either bound) and exact ``doc_ids``. Patterns and ids go
-        through temporary tables, so any number of them makes one short statement."""
-        where, params = ["1"], []
-        if sources:
-            self._temp_values("filter_patterns", sources)
-            where.append("EXISTS (SELECT 1 FROM temp.filter_patterns p "
-                         "WHERE d.source GLOB p.v OR d.doc_id GLOB p.v)")
-        if date_from:
-            where.append("d.date >= ?")
-            params.append(date_from)
-        if date_to:
-            where.append("d.date <= ?")
-            params.append(date_to)
-        if doc_ids:
-            self._temp_values("filter_ids", doc_ids)
-            where.append("d.doc_id IN (SELECT v FROM temp.filter_ids)")
-        sql = ("SELECT c.chunk_id FROM chunks c JOIN documents d USING(doc_id) WHERE "
-               + " AND ".join(where))
-        try:
-            return [r[0] for r in self.conn.execute(sql, params)]
-        except sqlite3.OperationalError as exc:
-            if "pattern" not in str(exc):
-                raise
-            raise UsageError(f"a sources pattern SQLite cannot match: {exc}") from None
-
-    def _temp_values(self, table: str, values: Sequence[str]) -> None:
-        """This connection's temporary table ``table`` holding exactly ``values``."""
-        self.conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table}(v TEXT)")
-        self.conn.execute(f"DELETE FROM temp.{table}")
-        self.conn.executemany(f"INSERT INTO temp.{table} VALUES (?)", ((v,) for v in values))
-
-    def chunk_ids_outside(self, doc_id: str) -> list[int]:
-        """Chunk ids of every document but ``doc_id``."""
-        return [r[0] for r in self.conn.execute(
-            "SELECT chunk_id FROM chunks WHERE doc_id<>?", (doc_id,))]
 
     def hit_rows(self, chunk_ids: Sequence[int]) -> dict[int, PassageRow]:
         """Each passage's citation fields, by chunk id (ids with no passage are left out)."""
@@ -308,7 +295,7 @@ class Store(EmbeddingCache, KeywordIndex):
             part = list(chunk_ids[i:i + 500])
             marks = ",".join("?" * len(part))
             for row in self.conn.execute(
-                f"SELECT {HIT_COLUMNS} FROM chunks c JOIN documents d USING(doc_id) "
+                f"SELECT {self.hit_columns} FROM chunks c JOIN documents d USING(doc_id) "
                 f"WHERE c.chunk_id IN ({marks})", part):
                 out[row[0]] = PassageRow(*row)
         return out

@@ -1,0 +1,69 @@
+"""Choosing passages and documents in a store: the passages filters leave (glob
+patterns over sources or ids, dates, exact ids, through temporary tables so any number
+of them makes one short statement) and document ids by prefix. Methods of ``Store``."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+from ..errors import UsageError
+
+
+class Selection:
+    """Methods of ``Store`` that select ids (``conn`` is the store's)."""
+
+    @property
+    def conn(self) -> sqlite3.Connection:  # the store's own connection
+        raise NotImplementedError
+
+    def chunk_ids_matching(self, *, sources: Sequence[str] = (), date_from: str | None = None,
+                           date_to: str | None = None,
+                           doc_ids: Sequence[str] = ()) -> list[int]:
+        """Chunk ids of the documents that pass every given filter: ``sources`` (globs
+        over source path or document id, any may match), dates (inclusive; a document
+        without a date fails either bound) and exact ``doc_ids``. Patterns and ids go
+        through temporary tables, so any number of them makes one short statement."""
+        where, params = ["1"], []
+        if sources:
+            self._temp_values("filter_patterns", sources)
+            where.append("EXISTS (SELECT 1 FROM temp.filter_patterns p "
+                         "WHERE d.source GLOB p.v OR d.doc_id GLOB p.v)")
+        if date_from:
+            where.append("d.date >= ?")
+            params.append(date_from)
+        if date_to:
+            where.append("d.date <= ?")
+            params.append(date_to)
+        if doc_ids:
+            self._temp_values("filter_ids", doc_ids)
+            where.append("d.doc_id IN (SELECT v FROM temp.filter_ids)")
+        sql = ("SELECT c.chunk_id FROM chunks c JOIN documents d USING(doc_id) WHERE "
+               + " AND ".join(where))
+        try:
+            return [r[0] for r in self.conn.execute(sql, params)]
+        except sqlite3.OperationalError as exc:
+            if "pattern" not in str(exc):
+                raise
+            raise UsageError(f"a sources pattern SQLite cannot match: {exc}") from None
+
+    def _temp_values(self, table: str, values: Sequence[str]) -> None:
+        """This connection's temporary table ``table`` holding exactly ``values``."""
+        self.conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table}(v TEXT)")
+        self.conn.execute(f"DELETE FROM temp.{table}")
+        self.conn.executemany(f"INSERT INTO temp.{table} VALUES (?)", ((v,) for v in values))
+
+    def chunk_ids_outside(self, doc_id: str) -> list[int]:
+        """Chunk ids of every document but ``doc_id``."""
+        return [r[0] for r in self.conn.execute(
+            "SELECT chunk_id FROM chunks WHERE doc_id<>?", (doc_id,))]
+
+    def doc_ids_from(self, prefix: str, limit: int) -> list[str]:
+        """Up to ``limit`` document ids that start with ``prefix``, in order (a range scan
+        of the primary key: such ids sort right after the prefix itself)."""
+        rows = self.conn.execute("SELECT doc_id FROM documents WHERE doc_id >= ? "
+                                 "ORDER BY doc_id LIMIT ?", (prefix, limit))
+        return [r[0] for r in rows if r[0].startswith(prefix)]
+
+    def doc_ids(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT doc_id FROM documents")]
