@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import os
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from .storage.generation import Generation, LiveGeneration
 
 FILTERS = ("sources", "date_from", "date_to", "doc_ids")
 SHOWN_DOCUMENTS = 50  # documents listed when a collection prints or renders
+SENTENCE_MEMORY = 20_000  # sentence vectors kept for answering (about 30 MB at d=384)
 
 
 class Collection:
@@ -43,6 +45,8 @@ class Collection:
         self._model_arg = model
         self._embedder: Embedder | None = None if isinstance(model, str | None) else model
         self.last_build: BuildReport | None = None
+        self._memory: dict[str, np.ndarray] = {}
+        self._memory_lock = threading.Lock()
 
     def refresh(self) -> bool:
         """Switch to a newer generation if a build published one; True when it switched.
@@ -75,7 +79,19 @@ class Collection:
         return vectors.reshape(-1)
 
     def _embed_texts(self, texts: list[str]) -> np.ndarray:
-        return self.embedder.encode(texts, batch_size=32)
+        """Vectors of answer candidates. The same sentences come back for many questions
+        about one topic, so their vectors are remembered (up to SENTENCE_MEMORY)."""
+        with self._memory_lock:
+            known = {t: self._memory[t] for t in texts if t in self._memory}
+        new = [t for t in dict.fromkeys(texts) if t not in known]
+        if new:
+            vectors = self.embedder.encode(new, batch_size=32)
+            known.update(zip(new, vectors, strict=True))
+            with self._memory_lock:
+                if len(self._memory) + len(new) > SENTENCE_MEMORY:
+                    self._memory.clear()
+                self._memory.update(zip(new, vectors, strict=True))
+        return np.stack([known[t] for t in texts])
 
     # -- search ---------------------------------------------------------------------
     def search(self, query: str, k: int = 5, *, mode: str = "hybrid",

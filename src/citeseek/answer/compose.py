@@ -26,13 +26,14 @@ from .scoring import (
     evidence,
     measure,
     rank_candidates,
+    sentence_evidence,
 )
 
 Generator = Callable[[str, Mapping[int, Hit]], str]
 
 # Calibrated on benchmarks/sample_questions.json and the Cranfield queries (see README,
-# "Answers"): below MIN_EVIDENCE the question is declined; from CONFIDENT_EVIDENCE up,
-# with an answer of the kind asked for where the question asks for one, it is confident.
+# "Answers"): below MIN_EVIDENCE the question is declined; an answer is confident only
+# when a span of the kind asked for sits in a sentence with CONFIDENT_EVIDENCE or more.
 MIN_EVIDENCE = 0.28
 CONFIDENT_EVIDENCE = 0.50
 MARGIN = 0.08  # further sentences must score within this of the best one
@@ -82,11 +83,19 @@ def compose(question: str, hits: HitList, measured: Measured, *,
         return _generate(question, hits, ranked, generator, strength >= confident_evidence,
                          base)
     chosen = select_sentences(ranked, max_sentences=max_sentences)
+    # The short answer is the span of the best chosen sentence that holds one of the
+    # kind asked for; that sentence leads, as its evidence.
+    lead = next((c for c in chosen if c.span is not None), None)
+    short = None
+    if lead is not None and lead.span is not None:
+        chosen = [lead, *(c for c in chosen if c is not lead)]
+        short = lead.text[lead.span[0] - lead.start:lead.span[1] - lead.start]
     sentences = [_sentence(c) for c in chosen]
-    typed = measured.kind is None or any(c.span is not None for c in chosen)
     text = " ".join(f"{s.text} [{s.citation}]" for s in sentences)
-    return Answer(answer=text, confident=typed and strength >= confident_evidence,
-                  sentences=sentences, **base)
+    confident = lead is not None and \
+        sentence_evidence(measured, lead) >= confident_evidence
+    return Answer(answer=text, confident=confident, sentences=sentences,
+                  short_answer=short, **base)
 
 
 def check_citations(text: str, valid: set[int]) -> tuple[str, list[int], list[int]]:

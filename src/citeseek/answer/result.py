@@ -49,7 +49,9 @@ class Answer:
 
     ``citations`` are the retrieved passages (``Hit``s), numbered from 1 in order;
     every ``[n]`` in ``answer`` and every ``sentence.citation`` is such a number.
-    ``evidence`` is the strength compared with the decline threshold. With a generator,
+    ``evidence`` is the strength compared with the decline threshold. ``short_answer``
+    is the part that answers (a number, date, name or quotation) where one was found; it
+    comes from the first sentence, its evidence. With a generator,
     ``generated`` is True and ``dropped_citations`` lists the numbers it cited that
     match no passage (removed from the text).
     """
@@ -63,6 +65,7 @@ class Answer:
     evidence: float = 0.0
     generated: bool = False
     dropped_citations: list[int] = field(default_factory=list)
+    short_answer: str | None = None
 
     @property
     def declined(self) -> bool:
@@ -80,6 +83,7 @@ class Answer:
             "citations": [h.to_dict() for h in self.citations],
             "message": self.message, "evidence": self.evidence,
             "generated": self.generated, "dropped_citations": self.dropped_citations,
+            "short_answer": self.short_answer,
         }
 
     def to_pandas(self) -> Any:
@@ -100,12 +104,18 @@ class Answer:
         if self.answer is None:
             return f"{head}\n{self.message or 'No answer.'}"
         flag = "" if self.confident else "  (not confident)"
-        body = textwrap.fill(" ".join(self.answer.split()), width=96,
-                             initial_indent="A: ", subsequent_indent="   ")
-        spans = [f"[{s.citation}] {s.span}" for s in self.sentences if s.span]
-        lines = [head, body + flag]
+        lines = [head]
+        if self.short_answer and self.sentences:
+            lines.append(f"A: {self.short_answer} [{self.sentences[0].citation}]{flag}")
+            lines.append(textwrap.fill(" ".join(self.answer.split()), width=96,
+                                       initial_indent="   evidence: ",
+                                       subsequent_indent="   "))
+        else:
+            lines.append(textwrap.fill(" ".join(self.answer.split()), width=96,
+                                       initial_indent="A: ", subsequent_indent="   ") + flag)
+        spans = [f"[{s.citation}] {s.span}" for s in self.sentences[1:] if s.span]
         if spans:
-            lines.append("   answer: " + "; ".join(spans))
+            lines.append("   other spans: " + "; ".join(spans))
         if self.dropped_citations:
             lines.append("   removed citations to no passage: "
                          + ", ".join(f"[{n}]" for n in self.dropped_citations))
@@ -153,6 +163,11 @@ def render_answer(answer: Answer) -> str:
         body += f"<div class='cs-meta'>Evidence: {evidence}</div>" if evidence else ""
     else:
         body = " ".join(_sentence_html(s, anchor) for s in answer.sentences)
+        if answer.short_answer and answer.sentences:
+            n = answer.sentences[0].citation
+            body = (f"<div class='cs-short'><b>{html.escape(answer.short_answer)}</b>"
+                    f"<sup><a href=\"#{anchor}-{n}\">[{n}]</a></sup></div>"
+                    f"<div class='cs-meta'>Evidence: {body}</div>")
     flag = "" if answer.confident else " <span class='cs-meta'>(not confident)</span>"
     dropped = ""
     if answer.dropped_citations:
