@@ -128,6 +128,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_qa(args: argparse.Namespace) -> int:
+    from .evaluation import evaluate_qa
+
+    result = evaluate_qa(args.source, questions=args.questions, store=args.store,
+                         model=args.model, k=args.k, mode=args.mode, limit=args.limit,
+                         progress=not args.json)
+    _emit(args, result.to_dict(rows=args.rows), str(result))
+    return 0
+
+
 class _ArgumentError(Exception):
     """A usage error found while parsing arguments (argparse would exit on its own)."""
 
@@ -219,6 +229,22 @@ def _parser() -> argparse.ArgumentParser:
                    help="where to index the corpus (default embeddings/beir-NAME)")
     p.add_argument("--split", default="test", help="qrels file to use (default test)")
     p.add_argument("--model", help="sentence-transformers name or path")
+
+    p = command("eval-qa", cmd_eval_qa, "evaluate answers on a question set (SQuAD JSON, "
+                "or a folder of articles with questions.jsonl): passage hit@1/3/5, answer "
+                "accuracy, exact match and F1 of the short answer, declining", store=False)
+    p.add_argument("source", metavar="SOURCE",
+                   help="SQuAD v1.1/v2.0 JSON file, or a folder with articles/ and "
+                   "questions.jsonl")
+    p.add_argument("--questions", metavar="FILE", help="questions JSONL (default "
+                   "SOURCE/questions.jsonl)")
+    p.add_argument("--store", metavar="DIR",
+                   help="where to index the articles (default embeddings/qa-NAME)")
+    p.add_argument("--model", help="sentence-transformers name or path")
+    p.add_argument("-k", type=int, default=5, help="passages to answer from (default 5)")
+    p.add_argument("--mode", choices=MODES, default="hybrid")
+    p.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
+    p.add_argument("--rows", action="store_true", help="with --json, every question's row")
 
     p = command("demo", cmd_demo, "index the bundled sample articles and ask questions",
                 store=False)

@@ -25,7 +25,7 @@ _MONTH = (r"(?:January|February|March|April|May|June|July|August|September|Octob
           r"November|December|Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)")
 _DATE = re.compile(
     rf"\b(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s+)?{_MONTH}"
-    r"(?:\s+\d{1,2}(?:st|nd|rd|th)?)?(?:,?\s+(?:1[5-9]|20)\d{2})?"
+    r"(?:\s+\d{1,2}(?:st|nd|rd|th)?\b)?(?:,?\s+(?:1[5-9]|20)\d{2})?"
     rf"|\b\d{{1,2}}\s+{_MONTH}(?:\s+(?:1[5-9]|20)\d{{2}})?"
     r"|\b(?:1[5-9]|20)\d{2}s?\b")
 _YEAR = re.compile(r"\b(?:in|of|since|until|by|from|to|and|early|late|mid-?)\s+((?:19|20)\d{2})s?\b",
