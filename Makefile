@@ -18,7 +18,7 @@ $(VENV)/.torch: | $(PY)
 	touch $@
 
 $(VENV)/.installed: pyproject.toml $(VENV)/.torch
-	$(PIP) install -e ".[test,notebook,bench,ray,onnx]"
+	$(PIP) install -e ".[test,notebook,bench,ray,onnx,llm]"
 	touch $@
 
 install: $(VENV)/.installed

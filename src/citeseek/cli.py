@@ -57,9 +57,27 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from .collection import open as open_collection
 
     col = open_collection(args.store, model=args.model)
+    written: list[str] = []
+
+    def stream(piece: str) -> None:  # the model's reply, as it arrives
+        if not written:
+            print(f"Q: {args.question}\nA: ", end="", flush=True)
+        written.append(piece)
+        print(piece, end="", flush=True)
+
+    llm = {}
+    if args.llm or args.llm_model:
+        llm = {"llm": args.llm, "llm_model": args.llm_model,
+               "on_text": None if args.json else stream}
     answer = col.ask(args.question, k=args.k, mode=args.mode, sources=args.source,
-                     date_from=args.date_from, date_to=args.date_to, doc_ids=args.doc_id)
-    _emit(args, answer.to_dict(), str(answer))
+                     date_from=args.date_from, date_to=args.date_to, doc_ids=args.doc_id,
+                     **llm)
+    if written:  # the answer was shown as it streamed: the checks and sources follow
+        print()
+        text = answer.report(answer_text=False) if answer.generated else str(answer)
+    else:
+        text = str(answer)
+    _emit(args, answer.to_dict(), text)
     return 0
 
 
@@ -212,6 +230,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--date-from", metavar="YYYY-MM-DD")
     p.add_argument("--date-to", metavar="YYYY-MM-DD")
     p.add_argument("--doc-id", action="append", help="only these documents")
+    p.add_argument("--llm", metavar="URL", help="an OpenAI-compatible chat endpoint writes "
+                   "the answer, e.g. http://localhost:11434/v1 (API key from "
+                   "$CITESEEK_LLM_API_KEY or $OPENAI_API_KEY)")
+    p.add_argument("--llm-model", metavar="NAME", help="the model's name at --llm")
     p.add_argument("--model", help=argparse.SUPPRESS)
 
     p = command("show", cmd_show, "print a stored document")

@@ -120,13 +120,19 @@ class Collection:
                       query=query, k=k, **options)
 
     def ask(self, question: str, k: int = 5, *, mode: str = "hybrid",
-            generator: Callable[..., str] | None = None, **options: Any) -> Answer:
+            generator: Callable[..., str] | None = None, llm: Any = None,
+            **options: Any) -> Answer:
         """Answer ``question`` with sentences from the top ``k`` passages, each cited.
 
         Returns an ``Answer`` whose ``answer`` is None (with a ``message``) when the
         passages do not answer the question. ``generator(question, {n: Hit}) -> text``
         lets a language model write the answer from the numbered passages; its ``[n]``
         markers with no passage n are removed and listed in ``dropped_citations``.
+        ``llm`` (an OpenAI-compatible endpoint's URL with ``llm_model=NAME``, or a
+        ``citeseek.LLM``) does the same through a chat endpoint, streamed to
+        ``on_text`` (in Jupyter, into the cell); each written sentence is checked
+        against the passages it cites, and a failing endpoint leaves the extractive
+        answer with ``llm_error`` saying why.
         Search filters (``sources``, ``date_from``, ``date_to``, ``doc_ids``,
         ``per_doc``) apply as in ``search``; ``method``, ``min_evidence``,
         ``confident_evidence`` and ``max_sentences`` tune the answer.
@@ -140,7 +146,7 @@ class Collection:
             return answer_question(question, hits, embed=embed,
                                    frequencies=gen.store.passage_frequencies,
                                    n_passages=int(gen.manifest["counts"]["chunks"]),
-                                   generator=generator, **options)
+                                   generator=generator, llm=llm, **options)
 
         return self._live.read(answer)
 

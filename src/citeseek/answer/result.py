@@ -11,6 +11,7 @@ from typing import Any
 from ..display import STYLE
 from ..search.hits import CITATION_FIELDS, HitList, render_hit
 from ..text import topic_words
+from .support import Claim
 
 
 @dataclass
@@ -66,6 +67,8 @@ class Answer:
     generated: bool = False
     dropped_citations: list[int] = field(default_factory=list)
     short_answer: str | None = None
+    claims: list[Claim] = field(default_factory=list)
+    llm_error: str | None = None
 
     @property
     def declined(self) -> bool:
@@ -84,6 +87,7 @@ class Answer:
             "message": self.message, "evidence": self.evidence,
             "generated": self.generated, "dropped_citations": self.dropped_citations,
             "short_answer": self.short_answer,
+            "claims": [c.to_dict() for c in self.claims], "llm_error": self.llm_error,
         }
 
     def to_pandas(self) -> Any:
@@ -99,13 +103,24 @@ class Answer:
                          "score": s.score, "start": s.start, "end": s.end})
         return pd.DataFrame(rows, columns=columns)
 
+    def unsupported(self) -> list[Claim]:
+        """Written sentences the passages they cite do not support (or that cite none)."""
+        return [c for c in self.claims if not c.supported]
+
     def __str__(self) -> str:
+        return self.report()
+
+    def report(self, *, answer_text: bool = True) -> str:
+        """The answer as text: question, answer (left out with ``answer_text=False``, as
+        after streaming it), flags, notes and sources."""
         head = f"Q: {self.question}"
         if self.answer is None:
             return f"{head}\n{self.message or 'No answer.'}"
         flag = "" if self.confident else "  (not confident)"
-        lines = [head]
-        if self.short_answer and self.sentences:
+        lines = [head] if answer_text else []
+        if not answer_text:
+            lines.append(flag.strip() or "(confident)")
+        elif self.short_answer and self.sentences:
             lines.append(f"A: {self.short_answer} [{self.sentences[0].citation}]{flag}")
             lines.append(textwrap.fill(" ".join(self.answer.split()), width=96,
                                        initial_indent="   evidence: ",
@@ -116,9 +131,18 @@ class Answer:
         spans = [f"[{s.citation}] {s.span}" for s in self.sentences[1:] if s.span]
         if spans:
             lines.append("   other spans: " + "; ".join(spans))
+        for claim in self.unsupported():
+            why = (f"not supported by {', '.join(f'[{n}]' for n in claim.citations)}"
+                   if claim.citations else "cites no passage")
+            missing = f" (missing: {', '.join(claim.missing)})" if claim.missing else ""
+            lines.append(textwrap.fill(f"! {why}{missing}: {claim.text}", width=96,
+                                       initial_indent="   ", subsequent_indent="     "))
         if self.dropped_citations:
             lines.append("   removed citations to no passage: "
                          + ", ".join(f"[{n}]" for n in self.dropped_citations))
+        if self.llm_error and self.message:
+            lines.append(textwrap.fill(self.message, width=96, initial_indent="   note: ",
+                                       subsequent_indent="   "))
         lines.append("Sources:")
         cited = self.cited() or [n for n in range(1, len(self.citations) + 1)]
         for n in cited:
@@ -158,7 +182,7 @@ def render_answer(answer: Answer) -> str:
                 f"<div class='cs-answer cs-declined'>{message}</div></div>")
     anchor = f"cs-{id(answer):x}"
     if answer.generated:
-        body = html.escape(answer.answer)
+        body = _claims_html(answer) if answer.claims else html.escape(answer.answer)
         evidence = " ".join(_sentence_html(s, anchor) for s in answer.sentences)
         body += f"<div class='cs-meta'>Evidence: {evidence}</div>" if evidence else ""
     else:
@@ -173,6 +197,8 @@ def render_answer(answer: Answer) -> str:
     if answer.dropped_citations:
         dropped = ("<div class='cs-meta'>Removed citations to no passage: "
                    + ", ".join(f"[{n}]" for n in answer.dropped_citations) + "</div>")
+    if answer.llm_error and answer.message:
+        dropped += f"<div class='cs-meta cs-note'>{html.escape(answer.message)}</div>"
     terms = topic_words(answer.question)
     top = max((h.score for h in answer.citations), default=0.0)
     cards = []
@@ -185,3 +211,21 @@ def render_answer(answer: Answer) -> str:
             hit, top_score=top, terms=terms, spans=spans, label=f"[{n}]") + "</div>")
     return (f"{STYLE}<div class='cs-hits'>{question}<div class='cs-answer'>{body}{flag}"
             f"</div>{dropped}<div class='cs-meta'>Sources</div>{''.join(cards)}</div>")
+
+
+def _claims_html(answer: Answer) -> str:
+    """A written answer sentence by sentence; the ones its citations do not support are
+    marked, with the reason in their tooltip and after the text."""
+    parts, notes = [], []
+    for claim in answer.claims:
+        if claim.supported:
+            parts.append(html.escape(claim.text))
+            continue
+        why = (f"not supported by {', '.join(f'[{n}]' for n in claim.citations)}"
+               if claim.citations else "cites no passage")
+        parts.append(f"<span class='cs-unsupported' title='{html.escape(why, quote=True)}' "
+                     f"style='text-decoration: underline wavy #c0392b'>"
+                     f"{html.escape(claim.text)}</span>")
+        notes.append(f"{html.escape(why)}: {html.escape(claim.text)}")
+    flagged = "".join(f"<div class='cs-meta cs-flag'>⚠ {n}</div>" for n in notes)
+    return " ".join(parts) + flagged
