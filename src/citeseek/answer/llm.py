@@ -167,9 +167,11 @@ def notebook_stream() -> OnText | None:
         return None
     import html
 
-    from IPython.display import HTML, display
+    from IPython import display as ipython_display
 
     shown: list[str] = []
+    kit: Any = ipython_display  # its functions carry no annotations
+    HTML, display = kit.HTML, kit.display  # noqa: N806 - IPython's names
     handle = display(HTML("<div class='cs-meta'>The model is writing…</div>"),
                      display_id=True)
 
