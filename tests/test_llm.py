@@ -309,3 +309,34 @@ def test_cli_streams_and_reports(col, serve, capsys) -> None:
     data = json.loads(capsys.readouterr().out)
     assert "cannot connect" in data["llm_error"] and "Mostazafan" in data["answer"]
     assert main(["ask", QUESTION, "--store", store, "--llm", server.url, "--json"]) == 2
+
+
+def test_reply_streams_into_a_jupyter_cell(col, serve, tmp_path: Path, monkeypatch) -> None:
+    """In a real kernel, the reply grows in a display of its own (updated piece by
+    piece), and the checked answer renders below it."""
+    import os
+
+    from .test_notebooks import execute, need_modules
+
+    need_modules("nbclient", "nbformat", "ipykernel")
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    text = "The US Treasury sanctioned the Mostazafan Foundation [1]."
+    server = serve(lambda body, n: (200, {}, sse([text[i:i + 5]
+                                                  for i in range(0, len(text), 5)])))
+    src = str(Path(citeseek.__file__).resolve().parents[1])
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        p for p in (src, os.environ.get("PYTHONPATH", "")) if p))
+    cell = (f"import citeseek\ncol = citeseek.open({str(col.root)!r}, model='hashing')\n"
+            f"col.ask({QUESTION!r}, k=3, mode='keyword', llm={server.url!r}, "
+            f"llm_model='m', min_evidence=0)")
+    nb = execute(new_notebook(cells=[new_code_cell(cell)], metadata={"kernelspec": {
+        "name": "python3", "language": "python", "display_name": "Python 3"}}), tmp_path)
+    outs = nb.cells[0].outputs
+    streamed = [o for o in outs if o["output_type"] == "display_data"]
+    # one display, first "writing…", updated in place until it held the whole reply
+    assert len(streamed) == 1
+    shown = streamed[0]["data"]["text/html"]
+    assert "Mostazafan Foundation [1]." in shown and "writing" not in shown
+    result = next(o for o in outs if o["output_type"] == "execute_result")
+    assert "cs-answer" in result["data"]["text/html"] and len(server.requests) == 1
