@@ -340,3 +340,22 @@ def test_reply_streams_into_a_jupyter_cell(col, serve, tmp_path: Path, monkeypat
     assert "Mostazafan Foundation [1]." in shown and "writing" not in shown
     result = next(o for o in outs if o["output_type"] == "execute_result")
     assert "cs-answer" in result["data"]["text/html"] and len(server.requests) == 1
+
+
+@pytest.mark.model
+def test_claim_checks_with_the_real_model(real_sample_collection) -> None:
+    """With the bundled model: a faithful paraphrase of its passage is supported; the
+    same sentence with a made-up figure is not, nor a true sentence cited to a passage
+    about something else."""
+    question = "How many protesters were killed in November 2019?"
+    hits = real_sample_collection.search(question, k=5)
+    n = next(i for i, h in enumerate(hits, start=1) if "1,500 protesters" in h.text)
+    text = (f"Iranian security forces killed more than 1,500 protesters [{n}]. "
+            f"Iranian security forces killed more than 9,700 protesters [{n}]. "
+            f"The US Treasury sanctioned the Mostazafan Foundation [{n}].")
+    answer = real_sample_collection.ask(question, generator=lambda q, p: text)
+    assert [c.status for c in answer.claims] == ["supported", "unsupported",
+                                                 "unsupported"]
+    assert answer.claims[0].similarity is not None and answer.claims[0].similarity > 0.6
+    assert "9,700" in answer.claims[1].missing
+    assert not answer.confident
