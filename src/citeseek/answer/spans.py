@@ -67,6 +67,7 @@ _NOT_NAMES = STOPWORDS | {
     "friday", "saturday", "sunday",
 }
 PERSON, PLACE = "person", "place"  # what a NAME question narrows to
+ORGANISATION = "organisation"  # a name that is neither (never the answer to "where")
 # A name right after one of these is a place ("in Paris", "near Vienna").
 _PLACE_BEFORE = re.compile(r"\b(?:in|at|near|from|across|throughout|outside|inside|"
                            r"around|into|to)\s+(?:the\s+)?$", re.I)
@@ -121,12 +122,12 @@ def name_kind(question: str) -> str | None:
 
 
 def _name_class(sentence: str, span: tuple[int, int]) -> str | None:
-    """"place", "organisation" or None for a capitalised span, from its words and the
-    word before it."""
+    """``PLACE``, ``ORGANISATION`` or None for a capitalised span, from its words and
+    the words before it."""
     words = WORD.findall(sentence[span[0]:span[1]])
     lowered = {w.lower() for w in words}
     if lowered & _ORG_WORDS or any(len(w) >= 2 and w.isupper() for w in words):
-        return "organisation"
+        return ORGANISATION
     if lowered & _PLACE_WORDS or _PLACE_BEFORE.search(sentence[max(0, span[0] - 16):span[0]]):
         return PLACE
     return None
@@ -169,7 +170,7 @@ def _candidates(sentence: str, kind: str, question: str) -> list[tuple[int, int]
         if wanted == PERSON:  # a person or an organisation, never a place
             spans = [sp for sp in spans if _name_class(sentence, sp) != PLACE]
         elif wanted == PLACE:
-            spans = [sp for sp in spans if _name_class(sentence, sp) != "organisation"]
+            spans = [sp for sp in spans if _name_class(sentence, sp) != ORGANISATION]
     out = []
     for s, e in spans:
         stems = {stem(w) for w in WORD.findall(sentence[s:e])}
