@@ -284,7 +284,8 @@ def test_llm_arguments() -> None:
     assert as_llm(None) is None
     assert as_llm("http://localhost:11434/v1", "llama3.2") == LLM(
         url="http://localhost:11434/v1", model="llama3.2")
-    for bad in (("localhost:11434", "m"), ("http://x/v1", None), (None, "m")):
+    for bad in (("localhost:11434", "m"), ("http://x/v1", None), (None, "m"),
+                (LLM(url="http://x/v1", model="m"), "other")):
         with pytest.raises(UsageError):
             as_llm(*bad)
 

@@ -60,8 +60,8 @@ class LLM:
 def as_llm(llm: LLM | str | None, model: str | None = None) -> LLM | None:
     """``llm`` as an ``LLM``: a URL string needs ``model`` (``llm_model=``)."""
     if llm is None or isinstance(llm, LLM):
-        if model is not None and llm is None:
-            raise UsageError("llm_model needs llm (the endpoint's URL)")
+        if model is not None:
+            raise UsageError("llm_model goes with llm given as the endpoint's URL")
         return llm
     if not isinstance(llm, str) or not llm.startswith(("http://", "https://")):
         raise UsageError(f"llm must be an http(s) URL or an LLM, not {llm!r}")
