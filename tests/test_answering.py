@@ -20,6 +20,7 @@ from citeseek.answer.spans import (
     PLACE,
     QUOTE,
     find_span,
+    known_places,
     name_kind,
     question_type,
 )
@@ -182,6 +183,15 @@ def test_spans_keep_what_makes_the_answer(question: str, sentence: str,
                                           span: str | None) -> None:
     found = find_span(sentence, question)
     assert (sentence[found[0]:found[1]] if found else None) == span
+
+
+def test_a_name_placed_elsewhere_in_the_passages_is_no_person() -> None:
+    question = "Who was arrested for the bomb plot?"
+    sentence = "Iran’s commitment to terror was shown by the bomb plot near Paris."
+    places = known_places("Executions rose in Iran last year. " + sentence)
+    assert {"Iran", "Paris"} <= places
+    assert find_span(sentence, question) is not None  # "Iran" alone looks like a name
+    assert find_span(sentence, question, places=places) is None
 
 
 def test_question_kinds_read_whole_words() -> None:

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..search.hits import Hit
 from ..text import WORD, sentence_spans, topic_words
-from .spans import find_span, question_type, stem
+from .spans import find_span, known_places, question_type, stem
 
 EmbedTexts = Callable[[list[str]], np.ndarray]
 PassageFrequencies = Callable[[list[str]], Mapping[str, int]]
@@ -136,6 +136,7 @@ def measure(question: str, hits: Sequence[Hit], *, embed: EmbedTexts | None,
     words = question_words(question)
     weights = idf_weights(words, frequencies(words), n_passages)
     kind = question_type(question)
+    places = known_places(" ".join(h.text for h in hits))
     if embed is not None and candidates:
         vecs = embed([question] + [c.text for c in candidates])
         sims = np.clip(vecs[1:] @ vecs[0], -1.0, 1.0)
@@ -145,7 +146,7 @@ def measure(question: str, hits: Sequence[Hit], *, embed: EmbedTexts | None,
         prev_sim = sims[i - 1] if i > 0 and candidates[i - 1].hit == cand.hit else sims[i]
         next_sim = (sims[i + 1] if i + 1 < len(candidates)
                     and candidates[i + 1].hit == cand.hit else sims[i])
-        local = find_span(cand.text, question, kind)
+        local = find_span(cand.text, question, kind, places)
         cand.span = (cand.start + local[0], cand.start + local[1]) if local else None
         cand.measures = {
             "similarity": float(sims[i]),

@@ -71,6 +71,8 @@ ORGANISATION = "organisation"  # a name that is neither (never the answer to "wh
 # A name right after one of these is a place ("in Paris", "near Vienna").
 _PLACE_BEFORE = re.compile(r"\b(?:in|at|near|from|across|throughout|outside|inside|"
                            r"around|into|to)\s+(?:the\s+)?$", re.I)
+_PLACED = re.compile(r"\b(?:in|at|near|across|throughout)\s+(?:the\s+)?"
+                     r"([A-Z][\w\-]*(?:\s+[A-Z][\w\-]*)*)")
 _PLACE_WORDS = frozenset({
     "city", "county", "province", "state", "states", "river", "island", "islands",
     "mountain", "mountains", "lake", "sea", "ocean", "valley", "street", "square", "bay",
@@ -148,7 +150,14 @@ def _content_words(question: str) -> set[str]:
     return {stem(w) for w in WORD.findall(question)}
 
 
-def _candidates(sentence: str, kind: str, question: str) -> list[tuple[int, int]]:
+def known_places(text: str) -> frozenset[str]:
+    """Names that ``text`` uses as places somewhere ("in Iran", "near Paris"): a name
+    is a place in one sentence when the same passages place it in another."""
+    return frozenset(m.group(1) for m in _PLACED.finditer(text))
+
+
+def _candidates(sentence: str, kind: str, question: str,
+                places: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
     asked = _content_words(question)
     spans: list[tuple[int, int]] = []
     if kind == DATE:
@@ -168,7 +177,8 @@ def _candidates(sentence: str, kind: str, question: str) -> list[tuple[int, int]
                 spans.append(span)
         wanted = name_kind(question)
         if wanted == PERSON:  # a person or an organisation, never a place
-            spans = [sp for sp in spans if _name_class(sentence, sp) != PLACE]
+            spans = [sp for sp in spans if _name_class(sentence, sp) != PLACE
+                     and sentence[sp[0]:sp[1]] not in places]
         elif wanted == PLACE:
             spans = [sp for sp in spans if _name_class(sentence, sp) != ORGANISATION]
     out = []
@@ -201,16 +211,18 @@ def _trim_name(sentence: str, start: int, end: int,
     return (words[0].start(), words[-1].end())
 
 
-def find_span(sentence: str, question: str, kind: str | None = None) -> tuple[int, int] | None:
+def find_span(sentence: str, question: str, kind: str | None = None,
+              places: frozenset[str] = frozenset()) -> tuple[int, int] | None:
     """Offsets (within ``sentence``) of the part that answers ``question``, or None.
 
     Among several candidates of the wanted kind, the one nearest to the question's own
     words wins ("1,500" rather than "4,000" for "How many protesters were killed?").
+    ``places`` are names known as places from the text around (``known_places``).
     """
     kind = kind if kind is not None else question_type(question)
     if kind is None:
         return None
-    found = _candidates(sentence, kind, question)
+    found = _candidates(sentence, kind, question, places)
     if not found:
         return None
     if len(found) == 1:
