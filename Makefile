@@ -18,7 +18,7 @@ $(VENV)/.torch: | $(PY)
 	touch $@
 
 $(VENV)/.installed: pyproject.toml $(VENV)/.torch
-	$(PIP) install -e ".[test,notebook,bench,ray,onnx,serve]"
+	$(PIP) install -e ".[test,notebook,bench,ray,onnx,serve,llm]"
 	touch $@
 
 install: $(VENV)/.installed

@@ -12,7 +12,18 @@ import pytest
 
 import citeseek
 from citeseek.answer.compose import NO_ANSWER, check_citations
-from citeseek.answer.spans import DATE, NAME, NUMBER, QUOTE, find_span, question_type
+from citeseek.answer.spans import (
+    DATE,
+    NAME,
+    NUMBER,
+    PERSON,
+    PLACE,
+    QUOTE,
+    find_span,
+    known_places,
+    name_kind,
+    question_type,
+)
 from citeseek.cli import main
 from citeseek.errors import UsageError
 
@@ -141,6 +152,72 @@ def test_answer_spans(question: str, kind: str, sentence: str, span: str) -> Non
     assert question_type(question) == kind
     found = find_span(sentence, question)
     assert found is not None and sentence[found[0]:found[1]] == span
+
+
+@pytest.mark.parametrize("question, sentence, span", [
+    # currency, scale and units stay with the number
+    ("How much did the sanctions freeze?",
+     "The Treasury said the sanctions froze $5.1 million in assets.", "$5.1 million"),
+    ("How long will the diplomat spend in jail?",
+     "Assadi was given 20 years by the court in Antwerp.", "20 years"),
+    ("How far is the port from the capital?", "The port lies 40 km from the capital.",
+     "40 km"),
+    # a full name, without the title the question already says nor a possessive
+    ("Who was arrested for the bomb plot?",
+     "Iranian diplomat Assadollah Assadi was arrested in Germany for the plot in Paris.",
+     "Assadollah Assadi"),
+    ("Who is the Secretary of the Supreme National Security Council?",
+     "Supreme National Security Council Secretary Ali Shamkhani attended.", "Ali Shamkhani"),
+    ("Which organisation held the rally?", "The NCRI’s rally was held near Paris.", "NCRI"),
+    # "who" never answers with a place or a month; "where" never with an organisation
+    ("Who was arrested for the bomb plot?",
+     "In June, police in Paris arrested two people over the plot.", None),
+    ("Where was the rally held?",
+     "The National Council of Resistance held its rally in Villepinte.", "Villepinte"),
+    ("In which city was the diplomat stationed?",
+     "The Foreign Ministry said the diplomat was stationed in Vienna.", "Vienna"),
+    ("When did the storm sweep the tower away?",
+     "A storm swept the tower away in November 1703.", "November 1703"),
+])
+def test_spans_keep_what_makes_the_answer(question: str, sentence: str,
+                                          span: str | None) -> None:
+    found = find_span(sentence, question)
+    assert (sentence[found[0]:found[1]] if found else None) == span
+
+
+def test_a_name_placed_elsewhere_in_the_passages_is_no_person() -> None:
+    question = "Who was arrested for the bomb plot?"
+    sentence = "Iran’s commitment to terror was shown by the bomb plot near Paris."
+    places = known_places("Executions rose in Iran last year. " + sentence)
+    assert {"Iran", "Paris"} <= places
+    assert find_span(sentence, question) is not None  # "Iran" alone looks like a name
+    assert find_span(sentence, question, places=places) is None
+
+
+def test_question_kinds_read_whole_words() -> None:
+    # "recalled" holds "called" and "Who said" holds "said": neither asks for a quote
+    assert question_type("Which minister recalled his role in the commissions?") == NAME
+    assert question_type("Who said the two are sides of the same coin?") == NAME
+    assert question_type("What did the minister say about the regime?") == QUOTE
+    assert name_kind("Who led the meeting?") == PERSON
+    assert name_kind("Where was the diplomat based?") == PLACE
+    assert name_kind("Which country introduced the resolution?") == PLACE
+    assert name_kind("Which foundation was sanctioned?") is None
+
+
+def test_a_repeated_sentence_is_offered_once(sample_dir: Path, tmp_path: Path,
+                                             fake) -> None:
+    sentence = ("The Mostazafan Foundation was sanctioned by the US Treasury on a "
+                "Wednesday in November.")
+    (sample_dir / "twice.txt").write_text(
+        f"Twice\n\n{sentence}\n\nOther words come between the two copies here.\n\n"
+        f"{sentence}\n", encoding="utf-8")
+    col = citeseek.build(sample_dir, tmp_path / "twice", model=fake, progress=False)
+    answer = col.ask("Which foundation did the US Treasury sanction on a Wednesday?",
+                     k=5, doc_ids="twice.txt", min_evidence=0.0)
+    texts = [s.text for s in answer.sentences]
+    assert texts.count(sentence) == 1
+    assert answer.short_answer == "Mostazafan Foundation"
 
 
 def test_no_span_of_the_wrong_kind() -> None:

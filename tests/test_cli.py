@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import citeseek
-from citeseek.cli import _parser, main
+from citeseek.cli import main, make_parser
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -156,7 +156,7 @@ def readme_usage() -> dict[str, str]:
 
 def test_every_command_and_option_is_in_the_readme() -> None:
     usage = readme_usage()
-    sub = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    sub = next(a for a in make_parser()._actions if isinstance(a, argparse._SubParsersAction))
     missing = []
     for name, parser in sub.choices.items():
         if name not in usage:

@@ -19,18 +19,19 @@ from typing import TYPE_CHECKING, Any
 from .errors import CiteseekError
 
 if TYPE_CHECKING:
+    from .answer.llm import LLM
     from .answer.result import Answer, AnswerSentence
     from .collection import Collection, build, open
     from .config import Settings
     from .document import Document
     from .search.hits import Hit, HitList
 
-__all__ = ["Answer", "AnswerSentence", "CiteseekError", "Collection", "Document", "Hit",
+__all__ = ["LLM", "Answer", "AnswerSentence", "CiteseekError", "Collection", "Document", "Hit",
            "HitList", "Settings", "build", "open"]
 __version__ = "0.1.0"
 
 _LAZY = {
-    "Answer": "answer.result", "AnswerSentence": "answer.result",
+    "Answer": "answer.result", "AnswerSentence": "answer.result", "LLM": "answer.llm",
     "Collection": "collection", "build": "collection", "open": "collection",
     "Settings": "config", "Document": "document", "Hit": "search.hits",
     "HitList": "search.hits",

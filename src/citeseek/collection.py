@@ -21,6 +21,7 @@ from .display import STYLE, VIEW_STYLE
 from .document import Document, DocumentView
 from .embed import resolve_embedder
 from .embed.base import Embedder, base_model_name
+from .embed.memory import TextMemory
 from .engines.publish import build_collection, build_settings, default_store
 from .engines.report import BuildReport
 from .errors import BuildError, DocumentNotFound, UsageError
@@ -35,20 +36,6 @@ FILTERS = ("sources", "date_from", "date_to", "doc_ids")
 SHOWN_DOCUMENTS = 50  # documents listed when a collection prints or renders
 
 
-def _place_on_pages(answer: Answer, documents: Callable[[str], Document | None]) -> None:
-    """Give each answer sentence from a PDF the pages it is on: its passage's page, or,
-    for a passage over two pages, the sentence's own from its document's map."""
-    for sentence in answer.sentences:
-        hit = answer.citations[sentence.citation - 1]
-        if hit.page_start is None:
-            continue
-        pages: tuple[int | None, int | None] = (hit.page_start, hit.page_end)
-        if hit.page_start != hit.page_end:
-            doc = documents(sentence.doc_id)
-            pages = doc.pages_for(sentence.start, sentence.end) if doc else pages
-        sentence.page_start, sentence.page_end = pages
-
-
 class Collection:
     """A built collection. Use ``citeseek.open`` or ``citeseek.build`` to get one."""
 
@@ -60,6 +47,7 @@ class Collection:
         self._model_arg = model
         self._embedder: Embedder | None = None if isinstance(model, str | None) else model
         self.last_build: BuildReport | None = None
+        self._sentences = TextMemory(lambda texts: self.embedder.encode(texts, batch_size=32))
 
     def refresh(self) -> bool:
         """Switch to a newer generation if a build published one; True when it switched.
@@ -103,7 +91,8 @@ class Collection:
         return vectors.reshape(-1)
 
     def _embed_texts(self, texts: list[str]) -> np.ndarray:
-        return self.embedder.encode(texts, batch_size=32)
+        """Vectors of answer candidates, remembered across questions (``TextMemory``)."""
+        return self._sentences.encode(texts)
 
     # -- search ---------------------------------------------------------------------
     def search(self, query: str, k: int = 5, *, mode: str = "hybrid",
@@ -132,13 +121,19 @@ class Collection:
                       query=query, k=k, **options)
 
     def ask(self, question: str, k: int = 5, *, mode: str = "hybrid",
-            generator: Callable[..., str] | None = None, **options: Any) -> Answer:
+            generator: Callable[..., str] | None = None, llm: Any = None,
+            **options: Any) -> Answer:
         """Answer ``question`` with sentences from the top ``k`` passages, each cited.
 
         Returns an ``Answer`` whose ``answer`` is None (with a ``message``) when the
         passages do not answer the question. ``generator(question, {n: Hit}) -> text``
         lets a language model write the answer from the numbered passages; its ``[n]``
         markers with no passage n are removed and listed in ``dropped_citations``.
+        ``llm`` (an OpenAI-compatible endpoint's URL with ``llm_model=NAME``, or a
+        ``citeseek.LLM``) does the same through a chat endpoint, streamed to
+        ``on_text`` (in Jupyter, into the cell); each written sentence is checked
+        against the passages it cites, and a failing endpoint leaves the extractive
+        answer with ``llm_error`` saying why.
         Search filters (``sources``, ``date_from``, ``date_to``, ``doc_ids``,
         ``per_doc``) apply as in ``search``; ``method``, ``min_evidence``,
         ``confident_evidence`` and ``max_sentences`` tune the answer.
@@ -152,8 +147,8 @@ class Collection:
             result = answer_question(question, hits, embed=embed,
                                      frequencies=gen.store.passage_frequencies,
                                      n_passages=int(gen.manifest["counts"]["chunks"]),
-                                     generator=generator, **options)
-            _place_on_pages(result, gen.store.get_document)
+                                     generator=generator, llm=llm, **options)
+            result.place_on_pages(gen.store.get_document)
             return result
 
         return self._live.read(answer)

@@ -1,9 +1,12 @@
 """``Hit``s -> ``Answer``: one to three sentences taken verbatim from the passages, each
 with a numbered citation, the answering span marked, or a plain "no answer".
 
-The default is extractive and model-free beyond the embedding model. A ``generator``
-(question, {n: Hit}) -> text with [n] markers lets an LLM write the answer instead;
-markers that point at no passage are removed and reported.
+The default is extractive and model-free beyond the embedding model: the short answer
+span where one fits the question, its sentence as evidence. A ``generator`` (question,
+{n: Hit}) -> text with [n] markers, or an ``llm`` (an OpenAI-compatible endpoint), writes
+the answer instead: markers that point at no passage are removed and reported, each
+written sentence is checked against the passages it cites, and an endpoint that fails
+leaves the extractive answer with the reason.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..search.hits import Hit, HitList
+from .llm import LLM, LLMError, OnText, as_llm, complete, notebook_stream
 from .result import Answer, AnswerSentence
 from .scoring import (
     DEFAULT_METHOD,
@@ -26,13 +30,16 @@ from .scoring import (
     evidence,
     measure,
     rank_candidates,
+    sentence_evidence,
 )
+from .support import Claim, check_claims
 
 Generator = Callable[[str, Mapping[int, Hit]], str]
+CheckClaims = Callable[[str, Mapping[int, Hit]], list[Claim]]
 
 # Calibrated on benchmarks/sample_questions.json and the Cranfield queries (see README,
-# "Answers"): below MIN_EVIDENCE the question is declined; from CONFIDENT_EVIDENCE up,
-# with an answer of the kind asked for where the question asks for one, it is confident.
+# "Answers"): below MIN_EVIDENCE the question is declined; an answer is confident only
+# when a span of the kind asked for sits in a sentence with CONFIDENT_EVIDENCE or more.
 MIN_EVIDENCE = 0.28
 CONFIDENT_EVIDENCE = 0.50
 MARGIN = 0.08  # further sentences must score within this of the best one
@@ -66,12 +73,20 @@ def _sentence(cand: Candidate) -> AnswerSentence:
 
 def compose(question: str, hits: HitList, measured: Measured, *,
             method: str | Weights = DEFAULT_METHOD, generator: Generator | None = None,
-            min_evidence: float = MIN_EVIDENCE,
+            llm: LLM | None = None, on_text: OnText | None = None,
+            check: CheckClaims | None = None, min_evidence: float = MIN_EVIDENCE,
             confident_evidence: float = CONFIDENT_EVIDENCE,
             max_sentences: int = 3) -> Answer:
-    """Turn measured candidates into an ``Answer`` (or a declined one)."""
+    """Turn measured candidates into an ``Answer`` (or a declined one).
+
+    With ``generator`` or ``llm`` the answer is written from the numbered passages;
+    ``check`` (text, {n: Hit}) -> claims checks each written sentence against the
+    passages it cites. An ``llm`` that fails leaves the extractive answer, with
+    ``llm_error`` saying why."""
     if max_sentences < 1:
         raise UsageError(f"max_sentences must be >= 1, not {max_sentences!r}")
+    if generator is not None and llm is not None:
+        raise UsageError("give a generator or an llm, not both")
     ranked = rank_candidates(measured, _weights(method))
     strength = evidence(measured, ranked)
     base: dict[str, Any] = {"question": question, "citations": hits,
@@ -79,14 +94,42 @@ def compose(question: str, hits: HitList, measured: Measured, *,
     if strength < min_evidence:
         return Answer(answer=None, confident=False, sentences=[], message=NO_ANSWER, **base)
     if generator is not None:
-        return _generate(question, hits, ranked, generator, strength >= confident_evidence,
-                         base)
+        return _generate(question, hits, ranked, generator(question, _numbered(hits)),
+                         strength >= confident_evidence, base, check)
+    extracted = _extract(measured, ranked, max_sentences, confident_evidence, base)
+    if llm is None:
+        return extracted
+    try:
+        text = complete(llm, question, _numbered(hits), on_text)
+    except LLMError as exc:
+        extracted.llm_error = str(exc)
+        extracted.message = f"The language model gave no answer: {exc}. This is the " \
+                            "extractive answer."
+        return extracted
+    return _generate(question, hits, ranked, text, strength >= confident_evidence, base,
+                     check)
+
+
+def _numbered(hits: HitList) -> dict[int, Hit]:
+    return {i + 1: hit for i, hit in enumerate(hits)}
+
+
+def _extract(measured: Measured, ranked: Sequence[Candidate], max_sentences: int,
+             confident_evidence: float, base: dict[str, Any]) -> Answer:
     chosen = select_sentences(ranked, max_sentences=max_sentences)
+    # The short answer is the span of the best chosen sentence that holds one of the
+    # kind asked for; that sentence leads, as its evidence.
+    lead = next((c for c in chosen if c.span is not None), None)
+    short = None
+    if lead is not None and lead.span is not None:
+        chosen = [lead, *(c for c in chosen if c is not lead)]
+        short = lead.text[lead.span[0] - lead.start:lead.span[1] - lead.start]
     sentences = [_sentence(c) for c in chosen]
-    typed = measured.kind is None or any(c.span is not None for c in chosen)
     text = " ".join(f"{s.text} [{s.citation}]" for s in sentences)
-    return Answer(answer=text, confident=typed and strength >= confident_evidence,
-                  sentences=sentences, **base)
+    confident = lead is not None and \
+        sentence_evidence(measured, lead) >= confident_evidence
+    return Answer(answer=text, confident=confident, sentences=sentences,
+                  short_answer=short, **base)
 
 
 def check_citations(text: str, valid: set[int]) -> tuple[str, list[int], list[int]]:
@@ -107,33 +150,45 @@ def check_citations(text: str, valid: set[int]) -> tuple[str, list[int], list[in
     return _MARKER.sub(fix, text).strip(), cited, dropped
 
 
-def _generate(question: str, hits: HitList, ranked: Sequence[Candidate],
-              generator: Generator, strong: bool, base: dict[str, Any]) -> Answer:
-    passages = {i + 1: hit for i, hit in enumerate(hits)}
-    text = generator(question, passages)
+def _generate(question: str, hits: HitList, ranked: Sequence[Candidate], text: object,
+              strong: bool, base: dict[str, Any], check: CheckClaims | None) -> Answer:
     if not isinstance(text, str):
         raise UsageError(f"the generator must return text, not {type(text).__name__}")
+    passages = _numbered(hits)
     cleaned, cited, dropped = check_citations(text, set(passages))
     if not cleaned:
         return Answer(answer=None, confident=False, sentences=[], message=NO_ANSWER,
                       dropped_citations=dropped, generated=True, **base)
+    claims = check(cleaned, passages) if check is not None else []
     # Each cited passage's best sentence is shown as the evidence for the answer.
     best: dict[int, Candidate] = {}
     for cand in ranked:
         best.setdefault(cand.hit + 1, cand)
     sentences = [_sentence(best[n]) for n in cited if n in best]
-    return Answer(answer=cleaned, confident=strong and bool(cited) and not dropped,
-                  sentences=sentences, dropped_citations=dropped, generated=True, **base)
+    trusted = not any(c.status != "supported" for c in claims)
+    return Answer(answer=cleaned, confident=strong and bool(cited) and not dropped and trusted,
+                  sentences=sentences, dropped_citations=dropped, generated=True,
+                  claims=claims, **base)
 
 
 def answer_question(question: str, hits: HitList, *, embed: EmbedTexts | None,
                     frequencies: PassageFrequencies, n_passages: int,
-                    **options: object) -> Answer:
+                    **options: Any) -> Answer:
     """Measure the passages' sentences against ``question`` and compose the answer.
 
-    ``options`` go to ``compose``: ``method``, ``generator``, ``min_evidence``,
-    ``confident_evidence``, ``max_sentences``.
+    ``options`` go to ``compose``: ``method``, ``generator``, ``llm`` (an ``LLM`` or an
+    endpoint URL with ``llm_model``), ``on_text``, ``min_evidence``,
+    ``confident_evidence``, ``max_sentences``. Written answers are checked claim by
+    claim against the passages they cite.
     """
+    llm = as_llm(options.pop("llm", None), options.pop("llm_model", None))
+    if llm is not None and options.get("on_text") is None:
+        options["on_text"] = notebook_stream()
     measured = measure(question, hits, embed=embed, frequencies=frequencies,
                        n_passages=n_passages)
-    return compose(question, hits, measured, **options)  # type: ignore[arg-type]
+
+    def check(text: str, passages: Mapping[int, Hit]) -> list[Claim]:
+        return check_claims(text, passages, embed=embed, frequencies=frequencies,
+                            n_passages=n_passages)
+
+    return compose(question, hits, measured, llm=llm, check=check, **options)

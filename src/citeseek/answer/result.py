@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import html
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ..display import STYLE
+from ..document import Document
 from ..search.hits import CITATION_FIELDS, HitList, render_hit
 from ..text import printable, topic_words
+from .support import Claim
 
 
 @dataclass
@@ -59,7 +62,9 @@ class Answer:
 
     ``citations`` are the retrieved passages (``Hit``s), numbered from 1 in order;
     every ``[n]`` in ``answer`` and every ``sentence.citation`` is such a number.
-    ``evidence`` is the strength compared with the decline threshold. With a generator,
+    ``evidence`` is the strength compared with the decline threshold. ``short_answer``
+    is the part that answers (a number, date, name or quotation) where one was found; it
+    comes from the first sentence, its evidence. With a generator,
     ``generated`` is True and ``dropped_citations`` lists the numbers it cited that
     match no passage (removed from the text).
     """
@@ -73,10 +78,26 @@ class Answer:
     evidence: float = 0.0
     generated: bool = False
     dropped_citations: list[int] = field(default_factory=list)
+    short_answer: str | None = None
+    claims: list[Claim] = field(default_factory=list)
+    llm_error: str | None = None
 
     @property
     def declined(self) -> bool:
         return self.answer is None
+
+    def place_on_pages(self, document: Callable[[str], Document | None]) -> None:
+        """Give each sentence from a PDF the pages it is on: its passage's page, or, for
+        a passage over two pages, the sentence's own from its ``document``'s map."""
+        for sentence in self.sentences:
+            hit = self.citations[sentence.citation - 1]
+            if hit.page_start is None:
+                continue
+            pages: tuple[int | None, int | None] = (hit.page_start, hit.page_end)
+            if hit.page_start != hit.page_end:
+                doc = document(sentence.doc_id)
+                pages = doc.pages_for(sentence.start, sentence.end) if doc else pages
+            sentence.page_start, sentence.page_end = pages
 
     def cited(self) -> list[int]:
         """The citation numbers the answer uses, in order of first use."""
@@ -90,6 +111,8 @@ class Answer:
             "citations": [h.to_dict() for h in self.citations],
             "message": self.message, "evidence": self.evidence,
             "generated": self.generated, "dropped_citations": self.dropped_citations,
+            "short_answer": self.short_answer,
+            "claims": [c.to_dict() for c in self.claims], "llm_error": self.llm_error,
         }
 
     @classmethod
@@ -114,20 +137,46 @@ class Answer:
                          "page_start": s.page_start, "page_end": s.page_end})
         return pd.DataFrame(rows, columns=columns)
 
+    def unsupported(self) -> list[Claim]:
+        """Written sentences the passages they cite do not support (or that cite none)."""
+        return [c for c in self.claims if not c.supported]
+
     def __str__(self) -> str:
+        return self.report()
+
+    def report(self, *, answer_text: bool = True) -> str:
+        """The answer as text: question, answer (left out with ``answer_text=False``, as
+        after streaming it), flags, notes and sources."""
         head = f"Q: {self.question}"
         if self.answer is None:
             return printable(f"{head}\n{self.message or 'No answer.'}")
         flag = "" if self.confident else "  (not confident)"
-        body = textwrap.fill(" ".join(self.answer.split()), width=96,
-                             initial_indent="A: ", subsequent_indent="   ")
-        spans = [f"[{s.citation}] {s.span}" for s in self.sentences if s.span]
-        lines = [head, body + flag]
+        lines = [head] if answer_text else []
+        if not answer_text:
+            lines.append(flag.strip() or "(confident)")
+        elif self.short_answer and self.sentences:
+            lines.append(f"A: {self.short_answer} [{self.sentences[0].citation}]{flag}")
+            lines.append(textwrap.fill(" ".join(self.answer.split()), width=96,
+                                       initial_indent="   evidence: ",
+                                       subsequent_indent="   "))
+        else:
+            lines.append(textwrap.fill(" ".join(self.answer.split()), width=96,
+                                       initial_indent="A: ", subsequent_indent="   ") + flag)
+        spans = [f"[{s.citation}] {s.span}" for s in self.sentences[1:] if s.span]
         if spans:
-            lines.append("   answer: " + "; ".join(spans))
+            lines.append("   other spans: " + "; ".join(spans))
+        for claim in self.unsupported():
+            why = (f"not supported by {', '.join(f'[{n}]' for n in claim.citations)}"
+                   if claim.citations else "cites no passage")
+            missing = f" (missing: {', '.join(claim.missing)})" if claim.missing else ""
+            lines.append(textwrap.fill(f"! {why}{missing}: {claim.text}", width=96,
+                                       initial_indent="   ", subsequent_indent="     "))
         if self.dropped_citations:
             lines.append("   removed citations to no passage: "
                          + ", ".join(f"[{n}]" for n in self.dropped_citations))
+        if self.llm_error and self.message:
+            lines.append(textwrap.fill(self.message, width=96, initial_indent="   note: ",
+                                       subsequent_indent="   "))
         lines.append("Sources:")
         cited = self.cited() or [n for n in range(1, len(self.citations) + 1)]
         for n in cited:
@@ -167,16 +216,23 @@ def render_answer(answer: Answer) -> str:
                 f"<div class='cs-answer cs-declined'>{message}</div></div>")
     anchor = f"cs-{id(answer):x}"
     if answer.generated:
-        body = html.escape(answer.answer)
+        body = _claims_html(answer) if answer.claims else html.escape(answer.answer)
         evidence = " ".join(_sentence_html(s, anchor) for s in answer.sentences)
         body += f"<div class='cs-meta'>Evidence: {evidence}</div>" if evidence else ""
     else:
         body = " ".join(_sentence_html(s, anchor) for s in answer.sentences)
+        if answer.short_answer and answer.sentences:
+            n = answer.sentences[0].citation
+            body = (f"<div class='cs-short'><b>{html.escape(answer.short_answer)}</b>"
+                    f"<sup><a href=\"#{anchor}-{n}\">[{n}]</a></sup></div>"
+                    f"<div class='cs-meta'>Evidence: {body}</div>")
     flag = "" if answer.confident else " <span class='cs-meta'>(not confident)</span>"
     dropped = ""
     if answer.dropped_citations:
         dropped = ("<div class='cs-meta'>Removed citations to no passage: "
                    + ", ".join(f"[{n}]" for n in answer.dropped_citations) + "</div>")
+    if answer.llm_error and answer.message:
+        dropped += f"<div class='cs-meta cs-note'>{html.escape(answer.message)}</div>"
     terms = topic_words(answer.question)
     top = max((h.score for h in answer.citations), default=0.0)
     cards = []
@@ -189,3 +245,21 @@ def render_answer(answer: Answer) -> str:
             hit, top_score=top, terms=terms, spans=spans, label=f"[{n}]") + "</div>")
     return (f"{STYLE}<div class='cs-hits'>{question}<div class='cs-answer'>{body}{flag}"
             f"</div>{dropped}<div class='cs-meta'>Sources</div>{''.join(cards)}</div>")
+
+
+def _claims_html(answer: Answer) -> str:
+    """A written answer sentence by sentence; the ones its citations do not support are
+    marked, with the reason in their tooltip and after the text."""
+    parts, notes = [], []
+    for claim in answer.claims:
+        if claim.supported:
+            parts.append(html.escape(claim.text))
+            continue
+        why = (f"not supported by {', '.join(f'[{n}]' for n in claim.citations)}"
+               if claim.citations else "cites no passage")
+        parts.append(f"<span class='cs-unsupported' title='{html.escape(why, quote=True)}' "
+                     f"style='text-decoration: underline wavy #c0392b'>"
+                     f"{html.escape(claim.text)}</span>")
+        notes.append(f"{html.escape(why)}: {html.escape(claim.text)}")
+    flagged = "".join(f"<div class='cs-meta cs-flag'>⚠ {n}</div>" for n in notes)
+    return " ".join(parts) + flagged

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..search.hits import Hit
 from ..text import WORD, sentence_spans, topic_words
-from .spans import find_span, question_type, stem
+from .spans import find_span, known_places, question_type, stem
 
 EmbedTexts = Callable[[list[str]], np.ndarray]
 PassageFrequencies = Callable[[list[str]], Mapping[str, int]]
@@ -99,16 +99,20 @@ def idf_weights(words: Sequence[str], frequencies: Mapping[str, int],
 
 def split_candidates(hits: Sequence[Hit], *, min_words: int = MIN_WORDS) -> list[Candidate]:
     """Sentences of the passages with document offsets; a sentence that two overlapping
-    passages share is kept once, under the better-ranked passage."""
+    passages share, or whose text comes again elsewhere (a repeated paragraph, a
+    syndicated copy), is kept once, under the better-ranked passage."""
     seen: set[tuple[str, int, int]] = set()
+    said: set[str] = set()
     out: list[Candidate] = []
     for i, hit in enumerate(hits):
         for s, e in sentence_spans(hit.text):
             key = (hit.doc_id, hit.start + s, hit.start + e)
             text = hit.text[s:e]
-            if key in seen or len(WORD.findall(text)) < min_words:
+            words = " ".join(text.split()).casefold()
+            if key in seen or words in said or len(WORD.findall(text)) < min_words:
                 continue
             seen.add(key)
+            said.add(words)
             out.append(Candidate(i, hit.doc_id, key[1], key[2], text))
     return out
 
@@ -132,6 +136,7 @@ def measure(question: str, hits: Sequence[Hit], *, embed: EmbedTexts | None,
     words = question_words(question)
     weights = idf_weights(words, frequencies(words), n_passages)
     kind = question_type(question)
+    places = known_places(" ".join(h.text for h in hits))
     if embed is not None and candidates:
         vecs = embed([question] + [c.text for c in candidates])
         sims = np.clip(vecs[1:] @ vecs[0], -1.0, 1.0)
@@ -141,7 +146,7 @@ def measure(question: str, hits: Sequence[Hit], *, embed: EmbedTexts | None,
         prev_sim = sims[i - 1] if i > 0 and candidates[i - 1].hit == cand.hit else sims[i]
         next_sim = (sims[i + 1] if i + 1 < len(candidates)
                     and candidates[i + 1].hit == cand.hit else sims[i])
-        local = find_span(cand.text, question, kind)
+        local = find_span(cand.text, question, kind, places)
         cand.span = (cand.start + local[0], cand.start + local[1]) if local else None
         cand.measures = {
             "similarity": float(sims[i]),
@@ -161,6 +166,11 @@ def rank_candidates(measured: Measured, weights: Weights) -> list[Candidate]:
     return sorted(measured.candidates, key=lambda c: (-c.score, c.hit, c.start))
 
 
+def sentence_evidence(measured: Measured, cand: Candidate) -> float:
+    """One sentence's evidence: its similarity, discounted as ``evidence`` is."""
+    return float(cand.measures["similarity"] * (0.5 + 0.5 * measured.coverage))
+
+
 def evidence(measured: Measured, ranked: Sequence[Candidate]) -> float:
     """How strongly the passages answer the question: the best sentence's similarity,
     discounted by up to half when the passages miss the question's rare words (a
@@ -168,4 +178,4 @@ def evidence(measured: Measured, ranked: Sequence[Candidate]) -> float:
     never name them). Declining compares this with ``compose.MIN_EVIDENCE``."""
     if not ranked:
         return 0.0
-    return float(ranked[0].measures["similarity"] * (0.5 + 0.5 * measured.coverage))
+    return sentence_evidence(measured, ranked[0])

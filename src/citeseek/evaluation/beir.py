@@ -1,4 +1,4 @@
-"""Evaluation on a BEIR-layout folder: nDCG@10, recall@10, recall@100 and MRR@10.
+"""Retrieval evaluation on a BEIR-layout folder: nDCG@10, recall@10, recall@100 and MRR@10.
 
 Definitions follow trec_eval (as used by BEIR through pytrec_eval): graded gains are
 linear (``rel / log2(rank + 1)``), the ideal ranking sorts the judged documents by
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import UsageError
+from ..errors import UsageError
 
 METRICS = ("ndcg@10", "recall@10", "recall@100", "mrr@10")
 Qrels = dict[str, dict[str, int]]
@@ -182,7 +182,7 @@ def evaluate_beir(beir_dir: str | os.PathLike[str], *, store: str | os.PathLike[
     ``store`` defaults to ``embeddings/beir-<folder name>``; a second run reuses it and
     embeds nothing.
     """
-    from .collection import build
+    from ..collection import build
 
     data = load_beir(beir_dir, split)
     target = Path(store) if store is not None else Path("embeddings") / f"beir-{data.root.name}"

@@ -1,0 +1,239 @@
+"""citeseek's ``ask`` against the tutorial RAG pipeline, on the same articles and questions.
+
+The naive pipeline is the one most tutorials build: LangChain's
+``RecursiveCharacterTextSplitter`` (1,000 characters, 200 overlap), all-MiniLM-L6-v2
+(the same bundled weights citeseek uses), an exact FAISS inner-product index, and as the
+answer the single sentence of the top passage most similar to the question (sentences
+split by citeseek's own splitter, so both sides choose among the same sentences). It
+never declines.
+
+Sets (one run measures them all, both systems, the same scoring code):
+- ``squad2``: ``../shared/eval/qa-dev/squad2-dev`` (14 Wikipedia articles, answerable
+  and unanswerable questions);
+- ``covid``: ``../shared/eval/qa-dev/covid-qa`` (30 papers, answerable only);
+- ``sample``: the five sample articles with the 50 answerable questions and 20
+  unanswerable ones of ``benchmarks/sample_questions.json``.
+
+    PYTHONPATH=src HF_HUB_OFFLINE=1 python benchmarks/bench_qa.py            # full sets
+    PYTHONPATH=src HF_HUB_OFFLINE=1 python benchmarks/bench_qa.py --every 10 # a subset
+
+Figures: passage hit@1/3/5, answer accuracy (the answer holds a gold string), *first
+sentence* accuracy (citeseek's first answer sentence alone, to set beside the naive
+pipeline's one sentence), SQuAD exact match and F1 of the short answer (the sentence
+where there is none), answered share, decline rate and precision/recall.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "src"))
+QA_DEV = HERE.parents[1] / "shared" / "eval" / "qa-dev"
+
+from citeseek.evaluation.qa import holds, score_answers  # noqa: E402
+from citeseek.evaluation.squad import QAData, QAQuestion, exact_match, f1_score, load_qa  # noqa: E402
+from citeseek.text import sentence_spans  # noqa: E402
+
+
+def sample_set() -> tuple[QAData, dict[str, list[str]]]:
+    from citeseek.demo import sample_dir
+
+    data = json.loads((HERE / "sample_questions.json").read_text(encoding="utf-8"))
+    questions = [QAQuestion(f"a{i}", q["q"], q["docs"][0], q["answers"], True)
+                 for i, q in enumerate(data["answerable"])]
+    # An answerable question counts as found in any of its articles.
+    questions += [QAQuestion(f"u{i}", q, "", [], False)
+                  for i, q in enumerate(data["unanswerable"])]
+    extra = {f"a{i}": q["docs"] for i, q in enumerate(data["answerable"])}
+    return QAData("sample", questions, sources=[sample_dir()]), extra
+
+
+def load_sets(names: list[str], every: int) -> list[tuple[QAData, dict[str, list[str]]]]:
+    sets = []
+    for name in names:
+        if name == "sample":
+            data, docs = sample_set()
+        else:
+            folder = QA_DEV / {"squad2": "squad2-dev", "covid": "covid-qa"}[name]
+            data, docs = load_qa(folder), {}
+            data.name = name
+        if name != "sample":  # 70 questions: always whole
+            data.questions = data.questions[::every]
+        sets.append((data, docs))
+    return sets
+
+
+def _docs_of(q: QAQuestion, docs: dict[str, list[str]]) -> list[str]:
+    return docs.get(q.id, [q.doc_id])
+
+
+def passage_rank(passages: list[tuple[str, str]], q: QAQuestion, docs) -> int | None:
+    for i, (doc_id, text) in enumerate(passages, start=1):
+        if doc_id in _docs_of(q, docs) and holds(text, q.answers):
+            return i
+    return None
+
+
+# -- citeseek ------------------------------------------------------------------------
+
+def run_citeseek(data: QAData, docs, embedder, root: Path, k: int) -> list[dict]:
+    import citeseek
+
+    col = citeseek.build(data.sources, root / f"cs-{data.name}", model=embedder,
+                         progress=False)
+    rows = []
+    for q in data.questions:
+        ans = col.ask(q.question, k=k)
+        short = ans.short_answer or next((s.span for s in ans.sentences if s.span), None)
+        first = ans.sentences[0].text if ans.sentences else None
+        declined = ans.answer is None
+        pred = "" if declined else (short or first or ans.answer)
+        text = " ".join([ans.answer or "", short or "", *(s.text for s in ans.sentences)])
+        rows.append({
+            "id": q.id, "question": q.question, "answerable": q.answerable,
+            "declined": declined, "confident": ans.confident,
+            "passage_rank": passage_rank([(h.doc_id, h.text) for h in ans.citations], q,
+                                         docs) if q.answerable else None,
+            "answer_ok": q.answerable and not declined and holds(text, q.answers),
+            "first_ok": q.answerable and not declined and holds(
+                f"{first} {short or ''}", q.answers),
+            "em": exact_match(pred, q.answers), "f1": f1_score(pred, q.answers),
+            "short": short, "first": first, "evidence": ans.evidence,
+        })
+    return rows
+
+
+# -- the naive pipeline ----------------------------------------------------------------
+
+def read_articles(data: QAData) -> list[tuple[str, str]]:
+    out = []
+    for folder in data.sources:
+        for path in sorted(Path(folder).iterdir()):
+            if path.suffix in (".txt", ".md"):
+                out.append((path.name, path.read_text(encoding="utf-8")))
+    return out
+
+
+def run_naive(data: QAData, docs, model, k: int) -> list[dict]:
+    import faiss
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
+    chunks: list[tuple[str, str]] = []
+    for doc_id, text in read_articles(data):
+        chunks += [(doc_id, c) for c in splitter.split_text(text)]
+    vecs = model.encode([c for _, c in chunks], batch_size=32, normalize_embeddings=True,
+                        convert_to_numpy=True).astype(np.float32)
+    index = faiss.IndexFlatIP(vecs.shape[1])
+    index.add(vecs)
+    memory: dict[str, np.ndarray] = {}
+
+    def embed(texts: list[str]) -> np.ndarray:
+        new = [t for t in dict.fromkeys(texts) if t not in memory]
+        if new:
+            memory.update(zip(new, model.encode(new, batch_size=32, normalize_embeddings=True,
+                                                convert_to_numpy=True), strict=True))
+        return np.stack([memory[t] for t in texts])
+
+    rows = []
+    for q in data.questions:
+        qv = model.encode([q.question], normalize_embeddings=True,
+                          convert_to_numpy=True).astype(np.float32)
+        _, ids = index.search(qv, k)
+        top = [chunks[i] for i in ids[0] if i >= 0]
+        sentences = [top[0][1][a:b] for a, b in sentence_spans(top[0][1])] or [top[0][1]]
+        sims = embed(sentences) @ qv[0]
+        best = sentences[int(np.argmax(sims))]
+        rows.append({
+            "id": q.id, "question": q.question, "answerable": q.answerable,
+            "declined": False, "confident": False,
+            "passage_rank": passage_rank(top, q, docs) if q.answerable else None,
+            "answer_ok": q.answerable and holds(best, q.answers),
+            "first_ok": q.answerable and holds(best, q.answers),
+            "em": exact_match(best, q.answers), "f1": f1_score(best, q.answers),
+            "short": None, "first": best, "evidence": float(np.max(sims)),
+        })
+    return rows
+
+
+def summary(rows: list[dict]) -> dict:
+    out = score_answers(rows)
+    pos = [r for r in rows if r["answerable"]]
+    out["first_sentence_accuracy"] = (sum(r["first_ok"] for r in pos) / len(pos)
+                                      if pos else None)
+    return out
+
+
+COLUMNS = [("hit@1", "hit@1"), ("hit@3", "hit@3"), ("hit@5", "hit@5"),
+           ("answer", "answer_accuracy"), ("1st sent.", "first_sentence_accuracy"),
+           ("EM", "exact_match"), ("F1", "f1"), ("answered", "answered"),
+           ("declined unans.", "decline_rate_unanswerable"),
+           ("decl. prec.", "decline_precision"), ("decl. rec.", "decline_recall")]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sets", default="squad2,covid,sample")
+    parser.add_argument("--every", type=int, default=1,
+                        help="take every Nth question (a subset for quick runs)")
+    parser.add_argument("--k", type=int, default=5)
+    parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--rows", type=Path, help="write every row as JSON here")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+
+    from citeseek.embed.sentence_transformer import SentenceTransformerEmbedder
+
+    embedder = SentenceTransformerEmbedder()
+    model = embedder.model
+    report: dict = {"every": args.every, "k": args.k, "sets": {}}
+    all_rows: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for data, docs in load_sets(args.sets.split(","), args.every):
+            started = time.perf_counter()
+            ours = run_citeseek(data, docs, embedder, Path(tmp), args.k)
+            took = time.perf_counter() - started
+            entry = {"citeseek": summary(ours), "citeseek seconds": round(took, 1)}
+            all_rows[data.name] = {"citeseek": ours}
+            if not args.skip_naive:
+                started = time.perf_counter()
+                naive = run_naive(data, docs, model, args.k)
+                entry["naive"] = summary(naive)
+                entry["naive seconds"] = round(time.perf_counter() - started, 1)
+                all_rows[data.name]["naive"] = naive
+            report["sets"][data.name] = entry
+            if not args.json:
+                print_set(data.name, entry)
+    if args.rows:
+        args.rows.write_text(json.dumps(all_rows, indent=1, default=str), encoding="utf-8")
+    if args.json:
+        print(json.dumps(report, indent=2, default=str))
+    return 0
+
+
+def print_set(name: str, entry: dict) -> None:
+    ours = entry["citeseek"]
+    print(f"\n{name}: {ours['questions']} questions ({ours['answerable']} answerable, "
+          f"{ours['unanswerable']} unanswerable)")
+    print(f"{'system':<10}" + "".join(f"{label:>16}" for label, _ in COLUMNS))
+    for system in ("citeseek", "naive"):
+        if system in entry:
+            m = entry[system]
+            print(f"{system:<10}" + "".join(
+                f"{'-' if m.get(key) is None else format(m[key], '.3f'):>16}"
+                for _, key in COLUMNS))
+    print(f"seconds: citeseek {entry['citeseek seconds']}, naive {entry.get('naive seconds')}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""The command line: a thin shell over the Python API (``commands.py`` does each
+command, ``parser.py`` reads the options).
+
+Exit codes: 0 ok, 1 runtime or data error, 2 usage error. With ``--json`` every command
+prints one JSON document on stdout, errors included (``{"error": ...}``). ``--store``
+defaults to ``CITESEEK_STORE``, else to where ``citeseek.build`` puts collections.
+Nothing read from articles or file names reaches the terminal raw: control characters
+and escape sequences are printed as escapes.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from collections.abc import Sequence
+
+from ..errors import CiteseekError, UsageError
+from ..text import printable, printable_json
+from .parser import ArgumentError, make_parser
+
+__all__ = ["main", "make_parser"]
+
+
+def _fail(message: str, kind: str, code: int, as_json: bool) -> int:
+    if as_json:
+        print(printable_json(json.dumps({"error": message, "type": kind}, ensure_ascii=False)))
+    print(f"citeseek: error: {printable(message)}", file=sys.stderr)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = make_parser()
+    try:
+        args = parser.parse_args(argv)
+    except ArgumentError as exc:
+        exc.parser.print_usage(sys.stderr)
+        return _fail(str(exc), "UsageError", 2, "--json" in argv)
+    try:
+        return int(args.func(args))
+    except CiteseekError as exc:
+        code = 2 if isinstance(exc, UsageError) else 1
+        return _fail(str(exc), type(exc).__name__, code, getattr(args, "json", False))
+    except OSError as exc:  # the system refused (permissions, a full disk): not a bug
+        return _fail(str(exc), type(exc).__name__, 1, getattr(args, "json", False))
+    except KeyboardInterrupt:
+        print("citeseek: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: still one JSON error object for scripts
+        print(printable(traceback.format_exc()), file=sys.stderr)
+        return _fail(f"internal error: {type(exc).__name__}: {exc}", "InternalError", 1,
+                     getattr(args, "json", False))
