@@ -31,5 +31,10 @@ class CollectionLocked(CiteseekError):
     """Another process is building this collection."""
 
 
+class LLMError(CiteseekError):
+    """A language model gave no usable answer (the message says why); ``ask`` then keeps
+    its extractive answer."""
+
+
 class BuildError(CiteseekError):
     """A build failed; the previous generation stays live."""

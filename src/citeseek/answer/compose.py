@@ -15,9 +15,9 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ..errors import UsageError
+from ..errors import LLMError, UsageError
 from ..search.hits import Hit, HitList
-from .llm import LLM, LLMError, OnText, as_llm, complete, notebook_stream
+from .llm import LLM, OnText, as_llm, complete, notebook_stream
 from .result import Answer, AnswerSentence
 from .scoring import (
     DEFAULT_METHOD,

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import CiteseekError, UsageError
+from ..errors import LLMError, UsageError
 from ..search.hits import Hit
 
 KEY_VARIABLES = ("CITESEEK_LLM_API_KEY", "OPENAI_API_KEY")  # read in this order
@@ -26,10 +26,6 @@ SYSTEM_PROMPT = (
     "square brackets, like [1] or [2, 3]. If the passages do not answer the question, "
     "say so in one sentence. Answer in at most four sentences.")
 OnText = Callable[[str], None]
-
-
-class LLMError(CiteseekError):
-    """The language model gave no usable answer (the message says why)."""
 
 
 @dataclass(frozen=True)
