@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
+import timed_child  # in benchmarks/, beside this script
 
 ROOT = Path(__file__).resolve().parents[1]
 def write_corpus(folder: Path, n: int) -> int:
@@ -54,15 +53,7 @@ def child(corpus: Path, store: Path) -> None:
 
 def peak(corpus: Path, store: Path) -> tuple[float, float, int]:
     """(peak RSS MiB, seconds, passages) of a build in a child under /usr/bin/time -v."""
-    proc = subprocess.run(["/usr/bin/time", "-v", sys.executable, __file__, "--child",
-                           str(corpus), str(store)], capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise SystemExit(proc.stderr[-3000:])
-    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)[1])
-    wall = re.search(r"Elapsed \(wall clock\) time .*: (?:(\d+):)?(\d+):([\d.]+)", proc.stderr)
-    seconds = int(wall[1] or 0) * 3600 + int(wall[2]) * 60 + float(wall[3])
-    passages = int(re.search(r"PASSAGES (\d+)", proc.stdout)[1])
-    return rss / 1024, seconds, passages
+    return timed_child.peak(__file__, str(corpus), str(store))
 
 
 def main() -> None:
