@@ -18,6 +18,17 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 CRANFIELD = SHARED / "eval" / "cranfield"
 
 
+def require_shared(path: Path) -> Path:
+    """``path`` (under ../shared): a skip where it is absent, a failure under CI, which
+    always has it, so a missing data set never passes for a passing test there."""
+    if not path.exists():
+        message = f"{path} is not beside the repository"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
 @pytest.fixture
 def fake() -> HashingEmbedder:
     """The hashing embedder, recording every text it encodes."""

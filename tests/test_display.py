@@ -131,6 +131,10 @@ def test_document_views(col: citeseek.Collection) -> None:
     for bad in [(5, None), (-1, 3), (3, 2), (0, len(doc.text) + 1)]:
         with pytest.raises(UsageError):
             doc.view(*bad)
+    plain = citeseek.Document(doc_id="d", source="d.txt", text="alpha\n\nbeta")
+    for start, end in [(5, 6), (6, 7), (5, 7)]:  # line breaks only: the line they start in
+        view = plain.view(start, end, context=0)
+        assert view.lines() and "d.txt" in str(view) and "cs-line" in view._repr_html_()
 
 
 def test_collection_display_and_frame(col: citeseek.Collection) -> None:
@@ -281,3 +285,21 @@ def test_progress_bar_kinds(monkeypatch: pytest.MonkeyPatch) -> None:
         with progress_bar(total=3, desc="embedding", unit="passage") as bar:
             bar.update(3)
     assert type(bar) is text_tqdm and bar.n == 3
+
+
+def test_comparisons_cite_pdf_pages(tmp_path: Path, fake) -> None:
+    from citeseek.demo import sample_formats_dir
+
+    col = citeseek.build(sample_formats_dir(), tmp_path / "formats", model=fake,
+                         progress=False)
+    comparison = col.compare("harbour wall rebuilding Port Ellen", k=3,
+                             modes=("keyword", "dense"))
+    pdf_hits = [h for hits in comparison.results.values() for h in hits
+                if h.page_start is not None]
+    assert pdf_hits
+    text = str(comparison)
+    assert f"p. {pdf_hits[0].page_start}" in text
+    table = comparison.to_pandas().to_string()
+    assert f"p.{pdf_hits[0].page_start}:" in table
+    pages = {d["doc_id"]: d["pages"] for d in col.documents()}
+    assert pages[pdf_hits[0].doc_id] >= 1 and list(pages.values()).count(None) == 1

@@ -17,7 +17,7 @@ from citeseek.evaluation import (
     recall_at,
 )
 
-from .conftest import CRANFIELD
+from .conftest import CRANFIELD, require_shared
 
 
 def test_ndcg_by_hand() -> None:
@@ -89,9 +89,9 @@ def test_load_beir_rejects_other_folders(tmp_path) -> None:
 
 @pytest.mark.model
 @pytest.mark.slow
-@pytest.mark.skipif(not CRANFIELD.is_dir(), reason="Cranfield collection not present")
 def test_cranfield_targets(tmp_path, real_model) -> None:
     """The retrieval quality targets on a real test collection."""
+    require_shared(CRANFIELD / "corpus.jsonl")
     from citeseek.evaluation import evaluate_beir
 
     results = {r.mode: r.metrics["ndcg@10"] for r in

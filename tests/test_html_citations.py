@@ -16,13 +16,13 @@ import json
 import re
 from pathlib import Path
 
-import pytest
-
 from citeseek.config import Settings
 from citeseek.embed.hashing import HashingEmbedder
 from citeseek.ingest.chunking import chunk_document
 from citeseek.ingest.discovery import SourceFile
 from citeseek.ingest.readers import read_file
+
+from .conftest import require_shared
 
 HTML_DEV = Path(__file__).resolve().parents[2] / "shared" / "eval" / "html-dev"
 PAGES = sorted(HTML_DEV.glob("html/*.html.gz")) if HTML_DEV.exists() else []
@@ -69,8 +69,8 @@ def check_passage(lines: list[str], body_line: int, text: str, first: int,
     return None
 
 
-@pytest.mark.skipif(not PAGES, reason="shared/eval/html-dev is not beside the repository")
 def test_every_passage_of_every_page_cites_its_own_lines() -> None:
+    require_shared(HTML_DEV / "ground-truth.json")
     settings = Settings()
     tokenizer = HashingEmbedder(64, 64)
     truth = json.loads((HTML_DEV / "ground-truth.json").read_text(encoding="utf-8"))

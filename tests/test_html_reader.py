@@ -58,6 +58,14 @@ def test_lines_come_from_the_body_and_entities_and_tags_do_not_move_them() -> No
     assert "hand’s" in doc.text  # decoded
     # the lead is also in the head (meta description, JSON-LD): the citation is not
     assert "<meta" not in lines[first - 1] and "ld+json" not in lines[first - 1]
+    # line breaks written as references are no line breaks of the file
+    for ref in ("&#10;", "&#x0A;", "&NewLine;"):
+        raw = page(f"<article>\n<p>The council voted{ref}to rebuild the wall.</p>\n"
+                   + paragraphs(PARAS[1:]) + "\n</article>")
+        doc = read(raw)
+        at = doc.text.index("to rebuild")
+        line = doc.lines_for(at, at + 10)[0]
+        assert "to rebuild" in raw.split("\n")[line - 1], ref
 
 
 def test_an_article_carried_twice_is_stored_once() -> None:

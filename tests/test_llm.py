@@ -360,3 +360,28 @@ def test_claim_checks_with_the_real_model(real_sample_collection) -> None:
     assert answer.claims[0].similarity is not None and answer.claims[0].similarity > 0.6
     assert "9,700" in answer.claims[1].missing
     assert not answer.confident
+
+
+def test_escape_sequences_in_a_streamed_reply_never_reach_the_terminal(col, serve,
+                                                                      capsys) -> None:
+    text = ("The US Treasury sanctioned the Mostazafan Foundation [1]. "
+            "\x1b]0;pwned\x07\x1b[2J\x9b31m Done [1].")
+    server = serve(lambda body, n: (200, {}, sse([text[:30], text[30:45], text[45:]])))
+    assert main(["ask", QUESTION, "--store", str(col.root), "--mode", "keyword", "-k", "3",
+                 "--llm", server.url, "--llm-model", "m"]) == 0
+    out = capsys.readouterr().out
+    assert "Mostazafan Foundation [1]" in out
+    for raw in ("\x1b", "\x07", "\x9b"):
+        assert raw not in out
+    assert "\\x1b]0;pwned" in out  # shown, as an escape
+
+
+def test_a_written_answer_survives_its_json(col, serve) -> None:
+    from citeseek.answer.result import Answer
+
+    server = serve(lambda body, n: (200, {}, sse([answer_text(passages_in(body))])))
+    answer = col.ask(QUESTION, k=3, llm=server.url, llm_model="m", min_evidence=0.0)
+    back = Answer.from_dict(json.loads(json.dumps(answer.to_dict())))
+    assert back.to_dict() == answer.to_dict()
+    assert [c.status for c in back.claims] == ["supported", "uncited"]
+    assert str(back) == str(answer)

@@ -17,6 +17,7 @@ from citeseek.embed.hashing import HashingEmbedder
 from citeseek.ingest.discovery import SourceFile
 from citeseek.ingest.readers import read_file
 
+from .conftest import require_shared
 from .pdfs import LEADING, column, lorem, make_pdf
 
 
@@ -179,12 +180,11 @@ def test_every_passage_of_a_pdf_is_exact_and_on_its_pages(
 PDF_DEV = Path(__file__).resolve().parents[2] / "shared" / "eval" / "pdf-dev"
 
 
-@pytest.mark.skipif(not PDF_DEV.exists(), reason="shared/eval/pdf-dev is not beside the "
-                    "repository")
 def test_real_pdfs_cite_the_page_their_answers_are_on(tmp_path: Path, fake) -> None:
     """On the real PDFs: every passage that holds a question's answer cites a page the
     answer is on, and keyword search (no model) ranks such a passage, from the right
     file and on the question's page, in its top 5 for nearly every question."""
+    require_shared(PDF_DEV / "questions.jsonl")
     asked = [json.loads(line) for line in
              (PDF_DEV / "questions.jsonl").read_text(encoding="utf-8").splitlines()]
     col = citeseek.build(sorted(PDF_DEV.glob("*.pdf")), tmp_path / "store", model=fake,

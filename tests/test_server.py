@@ -295,3 +295,59 @@ def test_rebuilds_are_picked_up_mid_traffic_one_generation_per_request(
     assert len(by_generation) >= 2 and "version6" in by_generation.values()
     assert {w for h in final for w in h["text"].split() if w.startswith("version")} == \
         {"version6"}
+
+
+def test_requests_share_one_embedder_even_without_a_warm_up(store: Path) -> None:
+    """Each request runs on its own pinned copy of the collection; the model must be the
+    one the server holds, not one loaded anew by every copy (a server started on a
+    damaged collection never warms up, and would load it on every request)."""
+    from citeseek.server.holder import CollectionHolder
+
+    holder = CollectionHolder(store)
+    used = [holder.run(lambda col: col.search("Mostazafan Foundation", k=1,
+                                              mode="dense") and col.embedder)[1]
+            for _ in range(3)]
+    assert used[0] is used[1] is used[2] is holder.collection().embedder
+
+
+def test_the_client_never_follows_a_redirect_with_the_key() -> None:
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from citeseek.errors import CiteseekError
+    from citeseek.server.client import Client
+
+    seen: list[str | None] = []
+
+    class Elsewhere(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the standard library's name
+            seen.append(self.headers.get("Authorization"))
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"[]")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    other = ThreadingHTTPServer(("127.0.0.1", 0), Elsewhere)
+
+    class Redirecting(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            self.send_response(307)
+            self.send_header("Location", f"http://127.0.0.1:{other.server_port}/search")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    first = ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    for server in (other, first):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = Client(f"http://127.0.0.1:{first.server_port}", api_key="secret-key")
+        with pytest.raises(CiteseekError, match="307"):
+            client.search("anything")
+        assert seen == []  # the key went nowhere else
+    finally:
+        for server in (first, other):
+            server.shutdown()
+            server.server_close()

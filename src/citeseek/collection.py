@@ -16,7 +16,7 @@ import numpy as np
 
 from .answer.compose import answer_question
 from .answer.result import Answer
-from .config import MODES, Settings
+from .config import ENGINES, MODES, Settings
 from .display import STYLE, VIEW_STYLE
 from .document import Document, DocumentView
 from .embed import resolve_embedder
@@ -51,13 +51,16 @@ class Collection:
 
     def refresh(self) -> bool:
         """Switch to a newer generation if a build published one; True when it switched.
-        Every call below does this first, so a long-lived collection follows rebuilds."""
+        Every search, answer and document read does this first, so a long-lived
+        collection follows rebuilds (``generation`` and ``manifest`` say what it holds)."""
         return self._live.refresh()
 
     def pinned(self) -> Collection:
         """This collection held at its live generation: every call on the copy reads that
         one generation, whatever builds publish meanwhile (a server answers each request
-        from one pinned copy, so no request sees two generations)."""
+        from one pinned copy, so no request sees two generations). The copies share this
+        collection's embedder, so its model loads once, whichever copy first needs it."""
+        _ = self.embedder  # made here (its weights load on first use), not on each copy
         held = copy.copy(self)
         held._live = self._live.pinned()
         return held
@@ -216,7 +219,8 @@ class Collection:
                                                    context=context)
 
     def documents(self) -> list[dict[str, Any]]:
-        """Every document's id, title, date, source, url, characters and passages."""
+        """Every document's id, title, date, source, url, characters, passages and, for a
+        PDF, pages."""
         return self._live.read(lambda gen: gen.store.documents())
 
     def passages(self) -> list[dict[str, Any]]:
@@ -234,11 +238,13 @@ class Collection:
         import pandas as pd
 
         return pd.DataFrame(self.documents(), columns=["doc_id", "title", "date", "source",
-                                                       "url", "chars", "chunks"])
+                                                       "url", "chars", "chunks", "pages"])
 
     def info(self) -> dict[str, Any]:
+        """The store, the live generation's name and its manifest (of one generation)."""
         self.refresh()
-        return {"store": str(self.root), "generation": self.generation, **self.manifest}
+        gen = self._live.current
+        return {"store": str(self.root), "generation": gen.name, **gen.manifest}
 
     def __len__(self) -> int:
         return int(self.manifest["counts"]["chunks"])
@@ -297,8 +303,8 @@ def build(sources: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     actors); the collection is the same as the local engine's (needs
     ``pip install 'citeseek[ray]'``).
     """
-    if engine not in ("local", "ray"):
-        raise UsageError(f"unknown engine {engine!r}: 'local' or 'ray'")
+    if engine not in ENGINES:
+        raise UsageError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")
     if engine == "local" and (address is not None or workers is not None):
         raise UsageError("address and workers apply to engine='ray' only")
     paths = [sources] if isinstance(sources, str | os.PathLike) else list(sources)

@@ -16,6 +16,8 @@ BACKENDS = ("torch", "onnx", "onnx-int8")
 MEASURED_BACKENDS = (*BACKENDS, "openvino", "openvino-int8")
 # How a query is ranked: dense and BM25 fused (the default), dense only, or BM25 only.
 MODES = ("hybrid", "dense", "keyword")
+# Where a build (or a server) runs: in this process, or on a Ray cluster.
+ENGINES = ("local", "ray")
 SCHEMA_VERSION = 1
 
 

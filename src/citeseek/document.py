@@ -270,6 +270,8 @@ class DocumentView:
         if self.start is None or self.end is None:
             return rows
         hit = [i for i, (_, a, b, _) in enumerate(rows) if _touches(a, b, self.start, self.end)]
+        if not hit:  # the range is only line breaks: show the line it starts in
+            hit = [max(0, bisect_right([a for _, a, _, _ in rows], self.start) - 1)]
         first, last = hit[0], hit[-1]
         return rows[max(0, first - self.context):last + 1 + self.context]
 

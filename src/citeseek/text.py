@@ -34,6 +34,16 @@ _ABBREVIATIONS = {
 _BOUNDARY = re.compile(r"(?<=[.!?…])[\"'”’)\]]*(?=\s+[\"'“‘(\[•\-–—]?[A-Z0-9À-ÖØ-Þ])|\n")
 
 
+# "[3]", "[1, 2]" or "[1; 4]" in a written answer (with the space before it): the numbered
+# passages a sentence cites.
+CITATION_MARKER = re.compile(r"\s?\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+
+
+def cited_numbers(marker: re.Match[str]) -> list[int]:
+    """The passage numbers of one ``CITATION_MARKER`` match, in order."""
+    return [int(n) for n in re.split(r"\s*[,;]\s*", marker.group(1))]
+
+
 def topic_words(text: str) -> list[str]:
     """The words of ``text`` that say what it is about, in order, case kept: no
     stopwords and no question glue."""

@@ -100,3 +100,52 @@ def test_a_model_that_is_neither_a_name_nor_an_embedder_is_a_usage_error(
             citeseek.open(dated, model=model)
         with pytest.raises(UsageError, match="model"):
             citeseek.build(dated.parent / "in", tmp_path / "s", model=model, progress=False)
+
+
+def test_per_doc_still_gives_k_results_when_k_passages_qualify(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    long = " ".join(f"The harbour crane moved cargo number {i} for the fleet today."
+                    for i in range(400))
+    (folder / "long.txt").write_text(f"Harbour log\n\n{long}\n")
+    for i in range(5):
+        (folder / f"short{i}.txt").write_text(f"Note {i}\n\nThe harbour crane moved some "
+                                              f"cargo on day {i}.\n")
+    col = citeseek.build(folder, tmp_path / "s", model=HashingEmbedder(), progress=False)
+    assert len(col) > 150  # the long article alone fills the first candidates
+    for mode in ("keyword", "dense", "hybrid"):
+        hits = col.search("harbour crane moved cargo", k=6, mode=mode, per_doc=1)
+        assert sorted(h.doc_id for h in hits) == sorted(
+            ["long.txt", *(f"short{i}.txt" for i in range(5))]), mode
+    similar = col.more_like(col.search("cargo number 7", k=1, mode="keyword")[0], k=6,
+                            per_doc=1)
+    assert len(similar) == 6
+
+
+def test_k_of_any_size_on_an_approximate_index(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(30):
+        (folder / f"a{i}.txt").write_text(f"Report {i}\n\nThe harbour crane {i} moved "
+                                          f"cargo number {i * 7} today.\n")
+    for factory in ("HNSW16,Flat", "IVF4,Flat"):
+        col = citeseek.build(folder, tmp_path / factory, model=HashingEmbedder(),
+                             progress=False, index=factory)
+        for k in (10**6, 2**31, 10**20):
+            for mode in ("dense", "hybrid"):
+                hits = col.search("harbour crane cargo", k=k, mode=mode)
+                assert len(hits) == 30, (factory, k, mode)
+
+
+@pytest.mark.parametrize(("options", "name"), [
+    ({"foo": 1}, "foo"), ({"min_evidence": "x"}, "min_evidence"),
+    ({"confident_evidence": None}, "confident_evidence"),
+    ({"max_sentences": "2"}, "max_sentences"), ({"max_sentences": 0}, "max_sentences"),
+    ({"method": ["combined"]}, "method"), ({"method": "best"}, "method"),
+    ({"generator": 5}, "generator"), ({"on_text": "print"}, "on_text"),
+])
+def test_ask_options_of_the_wrong_kind_are_usage_errors(dated: Path, options: dict[str, Any],
+                                                        name: str) -> None:
+    col = citeseek.open(dated, model=HashingEmbedder())
+    with pytest.raises(UsageError, match=name):
+        col.ask("Which report mentions cranes?", mode="keyword", **options)

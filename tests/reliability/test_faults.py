@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import json
+import shutil
 import signal
 import sqlite3
 import time
@@ -268,3 +269,31 @@ def test_index_written_wrong_is_caught_by_read_back(built: Path, articles: Path,
     monkeypatch.undo()
     assert_intact(built, before, HashingEmbedder())
 
+
+
+def test_a_damaged_live_generation_is_reported_without_hashing_it_again(
+        built: Path) -> None:
+    """A reader holds a good generation; a damaged one is published. Every call reports
+    the damage (the same error, not a fresh hashing of every file each time) until the
+    files change: a good generation published again is read at once."""
+    reader = citeseek.open(built, model=HashingEmbedder())
+    live = layout.current_generation(built)
+    assert live is not None
+    broken = "gen-000099"
+    shutil.copytree(built / live, built / broken)
+    store = built / broken / layout.STORE_FILE
+    data = bytearray(store.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # same size: only the checksum tells
+    store.write_bytes(bytes(data))
+    layout.publish(built, broken)
+    with pytest.raises(CorruptCollection, match="checksum") as first:
+        reader.search("harbour crane", k=1, mode="keyword")
+    with pytest.raises(CorruptCollection) as second:
+        reader.search("harbour crane", k=1, mode="keyword")
+    assert second.value is first.value  # remembered, not found again
+    layout.publish(built, live)
+    assert reader.search("harbour crane", k=1, mode="keyword")
+    layout.publish(built, broken)
+    shutil.copy2(built / live / layout.STORE_FILE, store)  # repaired in place
+    assert reader.search("harbour crane", k=1, mode="keyword")
+    assert reader.generation == broken

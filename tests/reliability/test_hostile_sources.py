@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tracemalloc
 import unicodedata
 from pathlib import Path
@@ -18,6 +19,8 @@ from citeseek.config import Settings
 from citeseek.document import Document
 from citeseek.embed.base import text_hash
 from citeseek.embed.hashing import HashingEmbedder
+from citeseek.engines.builder import Builder
+from citeseek.engines.publish import build_collection, build_settings
 from citeseek.errors import UsageError
 from citeseek.ingest.chunking import iter_chunks
 
@@ -269,3 +272,50 @@ def test_memory_while_chunking_follows_the_window_not_the_document() -> None:
     assert [(c.start, c.end) for c in small] == \
         [(c.start, c.end) for c in iter_chunks(doc, HashingEmbedder(), Settings(),
                                                window=len(text))]
+    # One long line (no line break to end a window at): the same passages again.
+    line = Document(doc_id="line", source="line.txt", text=paragraph * 60, title="Line")
+    for window in (500, 777, 3_000):
+        assert [(c.start, c.end) for c in iter_chunks(line, HashingEmbedder(), Settings(),
+                                                      window=window)] == \
+            [(c.start, c.end) for c in iter_chunks(line, HashingEmbedder(), Settings(),
+                                                   window=len(line.text))], window
+
+
+class CannotListSub(Builder):
+    """A build on which the folder ``sub`` cannot be listed (as a permission change or a
+    stale network mount would make it): the OS's refusal, played for that one folder."""
+
+    def discover(self, sources: Any) -> Any:
+        real = os.scandir
+
+        def scandir(path: Any = ".") -> Any:
+            if Path(path).name == "sub":
+                raise PermissionError(13, "Permission denied", str(path))
+            return real(path)
+
+        os.scandir = scandir  # type: ignore[assignment]
+        try:
+            return super().discover(sources)
+        finally:
+            os.scandir = real
+
+
+def test_a_folder_that_cannot_be_read_keeps_what_it_held(tmp_path: Path,
+                                                         fake: HashingEmbedder) -> None:
+    folder = write_articles(tmp_path / "in", 1)
+    write_articles(folder / "sub", 2, "deep")
+    store = tmp_path / "s"
+    build(folder, store, fake)
+    settings, _ = build_settings(store, fake, {})
+    (folder / "article00.txt").write_text(f"Changed\n\n{PROSE} Now about ferries.\n")
+    report = build_collection([folder], store, settings=settings, embedder=fake,
+                              progress=False, builder_class=CannotListSub)
+    assert report.files_removed == 0 and report.files_changed == 1
+    assert any("cannot read folder" in s.reason for s in report.skipped)
+    ids = {d["doc_id"] for d in citeseek.open(store, model=fake).documents()}
+    assert ids == {"article00.txt", "sub/article00.txt", "sub/article01.txt"}
+    listed = build(folder, store, fake)  # listed again: nothing to remove
+    assert listed.last_build.files_removed == 0
+    shutil.rmtree(folder / "sub")  # really gone: then its documents leave
+    gone = build(folder, store, fake)
+    assert gone.last_build.files_removed == 2

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..errors import LLMError, UsageError
 from ..search.hits import Hit, HitList
+from ..text import CITATION_MARKER, cited_numbers
 from .llm import LLM, OnText, as_llm, complete, notebook_stream
 from .result import Answer, AnswerSentence
 from .scoring import (
@@ -44,14 +45,13 @@ MIN_EVIDENCE = 0.28
 CONFIDENT_EVIDENCE = 0.50
 MARGIN = 0.08  # further sentences must score within this of the best one
 NO_ANSWER = "The collection holds no passage that answers this question."
-_MARKER = re.compile(r"\s?\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 
 
 def _weights(method: str | Weights) -> Weights:
     if isinstance(method, Weights):
         return method
-    if method not in METHODS:
-        raise UsageError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
+    if not isinstance(method, str) or method not in METHODS:
+        raise UsageError(f"method must be one of {', '.join(METHODS)}, not {method!r:.80}")
     return METHODS[method]
 
 
@@ -71,6 +71,10 @@ def _sentence(cand: Candidate) -> AnswerSentence:
                           span_start=span[0], span_end=span[1])
 
 
+ANSWER_OPTIONS = frozenset({"method", "generator", "llm", "llm_model", "on_text",
+                            "min_evidence", "confident_evidence", "max_sentences"})
+
+
 def compose(question: str, hits: HitList, measured: Measured, *,
             method: str | Weights = DEFAULT_METHOD, generator: Generator | None = None,
             llm: LLM | None = None, on_text: OnText | None = None,
@@ -83,8 +87,16 @@ def compose(question: str, hits: HitList, measured: Measured, *,
     ``check`` (text, {n: Hit}) -> claims checks each written sentence against the
     passages it cites. An ``llm`` that fails leaves the extractive answer, with
     ``llm_error`` saying why."""
-    if max_sentences < 1:
-        raise UsageError(f"max_sentences must be >= 1, not {max_sentences!r}")
+    if isinstance(max_sentences, bool) or not isinstance(max_sentences, int) or \
+            max_sentences < 1:
+        raise UsageError(f"max_sentences must be a whole number >= 1, not {max_sentences!r:.80}")
+    for name, value in (("min_evidence", min_evidence),
+                        ("confident_evidence", confident_evidence)):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise UsageError(f"{name} must be a number, not {value!r:.80}")
+    for name, hook in (("generator", generator), ("on_text", on_text)):
+        if hook is not None and not callable(hook):
+            raise UsageError(f"{name} must be a function, not {hook!r:.80}")
     if generator is not None and llm is not None:
         raise UsageError("give a generator or an llm, not both")
     ranked = rank_candidates(measured, _weights(method))
@@ -138,7 +150,7 @@ def check_citations(text: str, valid: set[int]) -> tuple[str, list[int], list[in
     dropped: list[int] = []
 
     def fix(match: re.Match[str]) -> str:
-        numbers = [int(n) for n in re.split(r"\s*[,;]\s*", match.group(1))]
+        numbers = cited_numbers(match)
         keep = [n for n in numbers if n in valid]
         dropped.extend(n for n in numbers if n not in valid and n not in dropped)
         cited.extend(n for n in keep if n not in cited)
@@ -147,7 +159,7 @@ def check_citations(text: str, valid: set[int]) -> tuple[str, list[int], list[in
         lead = match.group()[: len(match.group()) - len(match.group().lstrip())]
         return f"{lead}[{', '.join(map(str, keep))}]"
 
-    return _MARKER.sub(fix, text).strip(), cited, dropped
+    return CITATION_MARKER.sub(fix, text).strip(), cited, dropped
 
 
 def _generate(question: str, hits: HitList, ranked: Sequence[Candidate], text: object,
@@ -181,6 +193,9 @@ def answer_question(question: str, hits: HitList, *, embed: EmbedTexts | None,
     ``confident_evidence``, ``max_sentences``. Written answers are checked claim by
     claim against the passages they cite.
     """
+    unknown = set(options) - ANSWER_OPTIONS
+    if unknown:
+        raise UsageError(f"unknown option(s) for ask: {', '.join(sorted(unknown))}")
     llm = as_llm(options.pop("llm", None), options.pop("llm_model", None))
     if llm is not None and options.get("on_text") is None:
         options["on_text"] = notebook_stream()

@@ -118,10 +118,11 @@ class Answer:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Answer:
         """The answer ``to_dict`` gave (from a server's JSON, say)."""
-        plain = {f.name for f in fields(cls)} - {"sentences", "citations"}
+        plain = {f.name for f in fields(cls)} - {"sentences", "citations", "claims"}
         return cls(**{key: value for key, value in data.items() if key in plain},
                    sentences=[AnswerSentence.from_dict(s) for s in data["sentences"]],
-                   citations=HitList.from_dict(data["citations"], query=data["question"]))
+                   citations=HitList.from_dict(data["citations"], query=data["question"]),
+                   claims=[Claim.from_dict(c) for c in data.get("claims") or []])
 
     def to_pandas(self) -> Any:
         """One row per answer sentence, with its citation's fields."""

@@ -19,14 +19,13 @@ from typing import Any
 import numpy as np
 
 from ..search.hits import Hit
-from ..text import WORD, sentence_spans
+from ..text import CITATION_MARKER, WORD, cited_numbers, sentence_spans
 from .scoring import EmbedTexts, PassageFrequencies, idf_weights, question_words
 from .spans import stem
 
 MIN_SIMILARITY = 0.45  # best cosine of the claim with a sentence of a cited passage
 MIN_SHARED = 0.6  # IDF share of the claim's rare words the passage holds
 MIN_CLAIM_WORDS = 4  # shorter pieces ("See [2].") are not claims of their own
-_MARKERS = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
@@ -55,15 +54,21 @@ class Claim:
                 "shared": None if self.shared is None else round(self.shared, 4),
                 "missing": self.missing}
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Claim:
+        """The claim ``to_dict`` gave."""
+        return cls(text=data["text"], citations=list(data.get("citations") or []),
+                   status=data.get("status", "uncited"), similarity=data.get("similarity"),
+                   shared=data.get("shared"), missing=list(data.get("missing") or []))
+
 
 def split_claims(text: str) -> list[Claim]:
     """The answer's sentences, each with the passage numbers it cites."""
     claims: list[Claim] = []
     for start, end in sentence_spans(text):
         piece = text[start:end]
-        numbers = [int(n) for m in _MARKERS.finditer(piece)
-                   for n in re.split(r"\s*[,;]\s*", m.group(1))]
-        bare = _MARKERS.sub("", piece).strip()
+        numbers = [n for m in CITATION_MARKER.finditer(piece) for n in cited_numbers(m)]
+        bare = CITATION_MARKER.sub("", piece).strip()
         if len(WORD.findall(bare)) < MIN_CLAIM_WORDS and claims:
             claims[-1].text += " " + piece  # a stray marker or a tail joins the claim
             claims[-1].citations += [n for n in numbers if n not in claims[-1].citations]
@@ -98,7 +103,7 @@ def check_claims(text: str, passages: Mapping[int, Hit], *, embed: EmbedTexts | 
         cited = [passages[n] for n in claim.citations if n in passages]
         if not cited:
             continue
-        bare = _MARKERS.sub("", claim.text)
+        bare = CITATION_MARKER.sub("", claim.text)
         words = question_words(bare)
         words += [n for n in _NUMBER.findall(bare) if n not in words]
         weights = idf_weights(words, frequencies(words), n_passages)

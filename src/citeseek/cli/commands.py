@@ -107,9 +107,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     def stream(piece: str) -> None:  # the model's reply, as it arrives
         if not written:
-            print(f"Q: {args.question}\nA: ", end="", flush=True)
+            print(printable(f"Q: {args.question}\nA: "), end="", flush=True)
         written.append(piece)
-        print(piece, end="", flush=True)
+        print(printable(piece), end="", flush=True)
 
     llm = {}
     if args.llm or args.llm_model:

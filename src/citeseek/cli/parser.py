@@ -7,7 +7,7 @@ import argparse
 from collections.abc import Callable
 from typing import NoReturn
 
-from ..config import BACKENDS, MODES
+from ..config import BACKENDS, ENGINES, MODES
 from .commands import (
     STORE_ENV,
     cmd_ask,
@@ -89,7 +89,7 @@ def make_parser() -> argparse.ArgumentParser:
                    "collection keeps it); onnx ones need the onnx extra")
     p.add_argument("--batch-size", type=int, help="embedding batch size")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--engine", choices=("local", "ray"), default="local",
+    p.add_argument("--engine", choices=ENGINES, default="local",
                    help="where files are parsed and embedded: here, or on a Ray cluster "
                    "(pip install 'citeseek[ray]')")
     p.add_argument("--address", metavar="ADDR", help="Ray cluster to use, e.g. auto or "
@@ -120,7 +120,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default "
                    "127.0.0.1; any other needs CITESEEK_API_KEY)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    p.add_argument("--engine", choices=("local", "ray"), default="local",
+    p.add_argument("--engine", choices=ENGINES, default="local",
                    help="one uvicorn process here, or replicas on Ray Serve (the ray extra)")
     p.add_argument("--replicas", type=int, metavar="N", help="Ray Serve replicas (default 1)")
     p.add_argument("--address", metavar="ADDR", help="Ray cluster to use (default: start "

@@ -33,8 +33,15 @@ from ..ingest.chunking import (
     iter_chunks,
 )
 from ..ingest.decoding import Unreadable
-from ..ingest.discovery import Skipped, SourceFile, discover, read_source
-from ..ingest.readers import read_file
+from ..ingest.discovery import (
+    FORMATS,
+    UNREADABLE_FOLDER,
+    Skipped,
+    SourceFile,
+    discover,
+    read_source,
+)
+from ..ingest.readers import READER_VERSIONS, read_file
 from ..progress import progress_bar
 from ..storage import layout
 from ..storage.store import Store
@@ -99,6 +106,7 @@ class Builder:
         self.leftovers = leftovers or []  # unpublished generations of interrupted builds
         self.harvested = 0
         self.old_hashes: dict[str, str] = {}
+        self.stale_formats: set[str] = set()
 
     def _reserve(self) -> Path:
         """The new generation's folder, created on first use (not yet holding a store)."""
@@ -133,12 +141,18 @@ class Builder:
             if self.prev_manifest else None
         same = prev_settings is not None and \
             prev_settings.chunking_key() == self.settings.chunking_key()
+        read_by = (self.prev_manifest or {}).get("readers") or {}
+        self.stale_formats = {fmt for fmt, version in READER_VERSIONS.items()
+                              if read_by.get(fmt, 1) != version}
         if prev_settings is not None and prev_settings != self.settings:
             self._open_new()  # e.g. another index type: a new generation even if no file changed
         # Files that are gone leave first: their document ids are then free for the
         # files that replace them (a folder moved or indexed from another path).
         seen = {s.key for s in files}
-        gone = [key for key in self.old_hashes if key not in seen]
+        # What was under a folder that cannot be read now is not gone: it stays as it was.
+        hidden = tuple(s.source.rstrip("/") + "/" for s in skipped
+                       if s.reason.startswith(UNREADABLE_FOLDER))
+        gone = [key for key in self.old_hashes if key not in seen and not key.startswith(hidden)]
         if gone:
             store = self._open_new()
             with store.transaction():
@@ -166,7 +180,8 @@ class Builder:
         """(file, bytes, sha256) of each file whose bytes differ from the live build's.
         Unchanged files that had a document refused for its id go to ``clashed``."""
         for source, data, sha in self._read(files, report):
-            if same and self.old_hashes.get(source.key) == sha:
+            if same and self.old_hashes.get(source.key) == sha and \
+                    FORMATS[source.path.suffix.lower()] not in self.stale_formats:
                 assert old is not None
                 skips = old.file_skips(source.key)
                 if any(reason.startswith(CLASH) for _, reason in skips):
@@ -305,6 +320,7 @@ class Builder:
             "index": {"factory": index.factory, "ntotal": counts["chunks"],
                       "chosen": "auto" if self.settings.index == "auto" else "setting",
                       "search": index.search_params, **measured},
+            "readers": READER_VERSIONS,
             "versions": versions(),
         })
         report.documents, report.chunks = counts["documents"], counts["chunks"]

@@ -66,9 +66,10 @@ def chunk_document(doc: Document, tokenizer: Tokenizer, settings: Settings) -> l
 def iter_chunks(doc: Document, tokenizer: Tokenizer, settings: Settings, *,
                 window: int = WINDOW_CHARS) -> Iterator[Chunk]:
     """``doc``'s passages, one at a time, read in windows of about ``window`` characters
-    that end at a line break: memory follows the window, not the document. A passage
-    that reaches a window's end waits for the next window, so the passages are the ones
-    a single window over the whole text gives."""
+    that end at a line break where they can: memory follows the window, not the
+    document. A passage that reaches a window's end waits for the next window, and a
+    window cut inside a line gives its last sentence back to the next one, so the
+    passages are the ones a single window over the whole text gives."""
     limit = tokenizer.max_seq_length - 2  # [CLS] and [SEP]
     budget = min(settings.chunk_tokens or limit, limit)
     title, title_tokens = embedding_title(doc.title, tokenizer, settings)
@@ -79,10 +80,15 @@ def iter_chunks(doc: Document, tokenizer: Tokenizer, settings: Settings, *,
     # Tokens of an embedding text beside its passage's: title, separator, special tokens.
     extra = (title_tokens + 1 if title else 0) + 2
     units: list[tuple[int, int, int]] = []  # (start, end, tokens) not yet passed by
-    ordinal = 0
-    for start, end in _windows(doc.text, window):
-        units.extend(_units(doc.text, start, end, tokenizer, budget))
+    ordinal, start = 0, 0
+    while True:
+        end = _window_end(doc.text, start, window)
         final = end >= len(doc.text)
+        new = _units(doc.text, start, end, tokenizer, budget)
+        following = end
+        if not final and doc.text[end - 1] != "\n" and len(new) > 1:
+            following = new.pop()[0]  # cut inside a line: that sentence may go on
+        units.extend(new)
         i = 0
         while i < len(units):
             j, total = i, 0
@@ -105,21 +111,21 @@ def iter_chunks(doc: Document, tokenizer: Tokenizer, settings: Settings, *,
                 carried += units[back][2]
             i = back if back < j else j
         units = units[i:]
+        if final:
+            return
+        start = following
 
 
-def _windows(text: str, size: int) -> Iterator[tuple[int, int]]:
-    """Spans of about ``size`` characters covering ``text``, each ending after a line
+def _window_end(text: str, start: int, size: int) -> int:
+    """The end of the window of about ``size`` characters from ``start``: after a line
     break where there is one in its second half, else after a space."""
-    start = 0
-    while start < len(text):
-        end = min(len(text), start + size)
-        if end < len(text):
-            cut = text.rfind("\n", start + size // 2, end)
-            if cut == -1:
-                cut = text.rfind(" ", start + size // 2, end)
-            end = cut + 1 if cut != -1 else end
-        yield start, end
-        start = end
+    end = min(len(text), start + size)
+    if end < len(text):
+        cut = text.rfind("\n", start + size // 2, end)
+        if cut == -1:
+            cut = text.rfind(" ", start + size // 2, end)
+        end = cut + 1 if cut != -1 else end
+    return end
 
 
 def _units(text: str, start: int, end: int, tokenizer: Tokenizer,

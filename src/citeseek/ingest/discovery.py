@@ -19,6 +19,7 @@ JSONL_EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl"}
 PDF_EXTENSIONS = {".pdf": "pdf"}
 FORMATS = {**TEXT_EXTENSIONS, **HTML_EXTENSIONS, **JSONL_EXTENSIONS, **PDF_EXTENSIONS}
 MAX_FILE_BYTES = 512 * 1024 * 1024
+UNREADABLE_FOLDER = "cannot read folder"  # the reason given; what was under it is kept
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def _walk(root: Path, skipped: list[Skipped], follow_links: bool,
     rather than recursion (so any depth works), each folder once (a link loop ends)."""
     real_root = root.resolve()
     seen: set[tuple[int, int]] = set()
-    stack: list[tuple[Path, str]] = [(root, "")]
+    stack: list[tuple[Path, str]] = [(root.absolute(), "")]
     while stack:
         folder, prefix = stack.pop()
         try:
@@ -109,7 +110,7 @@ def _walk(root: Path, skipped: list[Skipped], follow_links: bool,
                 entries = sorted(listing, key=lambda e: e.name)
         except OSError as exc:  # unreadable, or removed while the walk was under way
             skipped.append(Skipped(display_path(exc.filename or folder),
-                                   f"cannot read folder: {exc.strerror or exc}"))
+                                   f"{UNREADABLE_FOLDER}: {exc.strerror or exc}"))
             continue
         folders = []
         for entry in entries:

@@ -32,9 +32,9 @@ CARD_LINKS = 0.8  # share of an inline card's text inside links
 _CELLS = frozenset(("td", "th"))
 _SCOPES = frozenset(["ul", "ol", "dl", "table", "tbody", "thead", "tfoot", "tr"])
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
-# Numeric references that decode to a line break would add a line the file does not
-# have; they are read as spaces (same length in lines: none).
-_NEWLINE_REF = re.compile(r"&#(?:0*1[03]|[xX]0*[aAdD]);?")
+# References that decode to a line break (numeric, or HTML5's &NewLine;) would add a
+# line the file does not have; they are read as spaces (same length in lines: none).
+_NEWLINE_REF = re.compile(r"&#(?:0*1[03]|[xX]0*[aAdD]);?|&NewLine;")
 
 
 @dataclass

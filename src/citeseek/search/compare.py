@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..display import STYLE, VIEW_STYLE
-from ..text import line_range, printable, topic_words
+from ..text import place, printable, topic_words
 from .hits import HitList, render_hit
 
 SHORT_PASSAGE = 320  # characters of each passage shown side by side
@@ -31,12 +31,14 @@ class ModeComparison:
                 for mode, hits in self.results.items()}
 
     def to_pandas(self) -> Any:
-        """One row per rank, one column per mode: ``doc_id:line_start-line_end``."""
+        """One row per rank, one column per mode: ``doc_id:line_start-line_end`` (with
+        ``p.N`` before the lines for a PDF)."""
         import pandas as pd
 
         depth = max((len(h) for h in self.results.values()), default=0)
         return pd.DataFrame(
-            {mode: [f"{h.doc_id}:{h.line_start}-{h.line_end}" for h in hits]
+            {mode: [f"{h.doc_id}:" + (f"p.{h.page_start}:" if h.page_start else "")
+                    + f"{h.line_start}-{h.line_end}" for h in hits]
              + [None] * (depth - len(hits)) for mode, hits in self.results.items()},
             index=pd.RangeIndex(1, depth + 1, name="rank"))
 
@@ -45,7 +47,8 @@ class ModeComparison:
         for mode, hits in self.results.items():
             blocks.append(f"{mode}:")
             blocks += [f"  [{h.rank}] {h.score:.3f} {h.title or h.doc_id} "
-                       f"({line_range(h.line_start, h.line_end)})" for h in hits]
+                       f"({place(h.page_start, h.page_end, h.line_start, h.line_end)})"
+                       for h in hits]
         return printable("\n".join(blocks))
 
     def _repr_html_(self) -> str:

@@ -84,16 +84,16 @@ def search(store: Store, index: VectorIndex, *, model: str,
     _check_options(per_doc=per_doc, dedupe=dedupe, feedback=feedback)
     filters = filters or Filters()
     allowed = filters.allowed_chunk_ids(store)
-    n = candidates or max(50, 5 * k)
-    runs: dict[str, list[tuple[int, float]]] = {}
     query_vec = embed_query(query) if mode in ("dense", "hybrid") else None
-    if query_vec is not None:
-        runs["dense"] = dense_candidates(store, index, model, query_vec, n, allowed)
-    if mode in ("keyword", "hybrid"):
-        runs["keyword"] = store.keyword_search(query, n, allowed=allowed)
-    if mode != "hybrid":
-        ranked = runs[mode]
-    else:
+
+    def rank(n: int) -> tuple[list[tuple[int, float]], dict[str, list[tuple[int, float]]]]:
+        runs: dict[str, list[tuple[int, float]]] = {}
+        if query_vec is not None:
+            runs["dense"] = dense_candidates(store, index, model, query_vec, n, allowed)
+        if mode in ("keyword", "hybrid"):
+            runs["keyword"] = store.keyword_search(query, n, allowed=allowed)
+        if mode != "hybrid":
+            return runs[mode], runs
         ranked = convex_fusion(runs["dense"], runs["keyword"])
         if feedback > 0 and ranked:
             assert query_vec is not None
@@ -101,8 +101,28 @@ def search(store: Store, index: VectorIndex, *, model: str,
                                        [cid for cid, _ in ranked[:feedback]])
             runs["dense"] = dense_candidates(store, index, model, refined, n, allowed)
             ranked = convex_fusion(runs["dense"], runs["keyword"])
-    return _to_hits(store, ranked, runs, k=k, per_doc=per_doc, query=query, mode=mode,
-                    dedupe=dedupe)
+        return ranked, runs
+
+    return _enough(rank, k, candidates, lambda ranked, runs: _to_hits(
+        store, ranked, runs, k=k, per_doc=per_doc, query=query, mode=mode, dedupe=dedupe))
+
+
+Ranking = tuple[list[tuple[int, float]], dict[str, list[tuple[int, float]]]]
+
+
+def _enough(rank: Callable[[int], Ranking], k: int, candidates: int | None,
+            hits_of: Callable[[list[tuple[int, float]], dict[str, list[tuple[int, float]]]],
+                              HitList]) -> HitList:
+    """Rank ``max(50, 5k)`` candidates, and four times as many again while ``per_doc``
+    or duplicates leave fewer than ``k`` hits and a retriever had more to give (its
+    list came back full): ``k`` hits whenever ``k`` passages qualify."""
+    n = candidates or max(50, 5 * k)
+    while True:
+        ranked, runs = rank(n)
+        hits = hits_of(ranked, runs)
+        if len(hits) >= k or candidates or not any(len(run) >= n for run in runs.values()):
+            return hits
+        n *= 4
 
 
 def more_like(store: Store, index: VectorIndex, *, model: str, chunk_id: int, k: int = 5,
@@ -123,10 +143,13 @@ def more_like(store: Store, index: VectorIndex, *, model: str, chunk_id: int, k:
     if other_documents:
         others = store.chunk_ids_outside(doc_id)
         allowed = others if allowed is None else sorted(set(allowed) & set(others))
-    run = [(cid, s) for cid, s in dense_candidates(
-        store, index, model, vecs[0], max(50, 5 * k) + 1, allowed) if cid != chunk_id]
-    return _to_hits(store, run, {"dense": run}, k=k, per_doc=per_doc, query="",
-                    mode="similar")
+    def rank(n: int) -> Ranking:
+        found = dense_candidates(store, index, model, vecs[0], n + 1, allowed)
+        run = [(cid, s) for cid, s in found if cid != chunk_id]
+        return run, {"dense": found}  # the full list tells whether more were there
+
+    return _enough(rank, k, None, lambda ranked, runs: _to_hits(
+        store, ranked, {"dense": ranked}, k=k, per_doc=per_doc, query="", mode="similar"))
 
 
 def _feedback_vector(store: Store, model: str, dim: int, query_vec: np.ndarray,

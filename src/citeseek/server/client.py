@@ -17,6 +17,17 @@ from .run import API_KEY_ENV
 TIMEOUT = 300.0  # seconds: a first query may wait for the server to load its model
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A citeseek server never redirects: a redirect is answered as the error it is, so
+    the API key is never sent on to another address."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 class Client:
     """The server at ``url`` (e.g. ``http://127.0.0.1:8000``); ``api_key`` defaults to
     ``CITESEEK_API_KEY``."""
@@ -48,7 +59,7 @@ class Client:
             headers["Authorization"] = f"Bearer {self.api_key}"
         req = urllib.request.Request(self.url + path, data=data, headers=headers)
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as response:
+            with _OPENER.open(req, timeout=self.timeout) as response:
                 return json.loads(response.read().decode("utf-8"))
         except urllib.error.HTTPError as exc:
             raise _server_error(exc) from None

@@ -81,6 +81,9 @@ class LiveGeneration:
         self.verify = verify
         self.model = model
         self._lock = threading.Lock()
+        # A live generation that failed to load, and why: until its files change, that
+        # error is given again rather than every call re-hashing the files.
+        self._failed: tuple[tuple[object, ...], CorruptCollection] | None = None
         self.current = self._load_current()
 
     def load(self, name: str) -> Generation:
@@ -106,6 +109,18 @@ class LiveGeneration:
                     raise
         raise AssertionError("unreachable")
 
+    def _files(self) -> tuple[object, ...]:
+        """The live generation's stamp and its data files' sizes and times."""
+        name, stamp = self._live()
+        files: list[object] = [name, stamp]
+        for file in (layout.STORE_FILE, layout.INDEX_FILE):
+            try:
+                st = os.stat(self.root / str(name) / file)
+                files.append((st.st_ino, st.st_size, st.st_mtime_ns))
+            except OSError:
+                files.append(None)
+        return tuple(files)
+
     def _is_current(self, gen: Generation) -> bool:
         return self._live() == (gen.name, gen.stamp)
 
@@ -119,8 +134,15 @@ class LiveGeneration:
         if live[0] is None or live == (self.current.name, self.current.stamp):
             return False
         with self._lock:
+            if self._failed is not None and self._failed[0] == self._files():
+                raise self._failed[1]
             if not self._is_current(self.current):
-                self.current = self._load_current()
+                try:
+                    self.current = self._load_current()
+                except CorruptCollection as exc:
+                    self._failed = (self._files(), exc)
+                    raise
+                self._failed = None
         return True
 
     def pinned(self) -> PinnedGeneration:
@@ -154,6 +176,7 @@ class PinnedGeneration(LiveGeneration):
     def __init__(self, live: LiveGeneration) -> None:  # shares what ``live`` has loaded
         self.root, self.verify, self.model = live.root, live.verify, live.model
         self._lock = threading.Lock()
+        self._failed = None
         self.current = live.current
 
     def refresh(self) -> bool:

@@ -273,12 +273,15 @@ class Store(EmbeddingCache, KeywordIndex, Selection):
         return first, last
 
     def documents(self) -> list[dict[str, Any]]:
-        """Every document's citation fields and size, without its text."""
+        """Every document's citation fields and size, without its text; ``pages`` is the
+        last page a PDF's passages reach (None for other documents)."""
         cur = self.conn.execute(
             "SELECT d.doc_id, d.title, d.date, d.source, d.url, length(d.text), "
-            "(SELECT count(*) FROM chunks c WHERE c.doc_id=d.doc_id) "
-            "FROM documents d ORDER BY d.doc_id")
-        keys = ("doc_id", "title", "date", "source", "url", "chars", "chunks")
+            "count(c.chunk_id), "
+            f"max({self._optional('c', 'chunks', 'page_end')}) "
+            "FROM documents d LEFT JOIN chunks c USING(doc_id) GROUP BY d.doc_id "
+            "ORDER BY d.doc_id")
+        keys = ("doc_id", "title", "date", "source", "url", "chars", "chunks", "pages")
         return [dict(zip(keys, row, strict=True)) for row in cur]
 
     def passages(self) -> list[dict[str, Any]]:
