@@ -70,12 +70,12 @@ def cached_embedder(col):
 def gather(col, questions: list[dict], k: int, embed, mode: str = "hybrid") -> list[dict]:
     from citeseek.answer.scoring import measure
 
-    store = col._live.current.store
+    db = col._live.current.db
     out = []
     for item in questions:
         hits = col.search(item["q"], k=k, mode=mode)
         measured = measure(item["q"], hits, embed=embed,
-                           frequencies=store.passage_frequencies, n_passages=len(col))
+                           frequencies=db.keywords.frequencies, n_passages=len(col))
         out.append({**item, "hits": hits, "measured": measured})
     return out
 

@@ -34,14 +34,14 @@ def main() -> None:
     col = citeseek.build(data.corpus, args.store, progress=False)
     gen = col._live.current  # one generation for the whole run
     model, dim = gen.model_id, gen.index.dimension
-    doc_of = {p["chunk_id"]: p["doc_id"] for p in gen.store.passages()}
+    doc_of = {p["chunk_id"]: p["doc_id"] for p in gen.db.passages()}
     qids = [q for q in data.qrels if q in data.queries]
     qvecs = col.embedder.encode([data.queries[q] for q in qids])
-    runs = {q: (gen.index.search(qvecs[i], DEPTH), gen.store.keyword_search(data.queries[q], DEPTH))
+    runs = {q: (gen.index.search(qvecs[i], DEPTH), gen.db.keywords.search(data.queries[q], DEPTH))
             for i, q in enumerate(qids)}
 
     def feedback(i: int, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
-        refined = retrieval._feedback_vector(gen.store, model, dim, qvecs[i],
+        refined = retrieval._feedback_vector(gen.db, model, dim, qvecs[i],
                                              [c for c, _ in ranked[:retrieval.FEEDBACK_PASSAGES]])
         return gen.index.search(refined, DEPTH)
 

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 import citeseek  # noqa: E402
-from tests.server_process import running_server  # noqa: E402
+from tests.service.server_process import running_server  # noqa: E402
 
 CRANFIELD = ROOT.parent / "shared" / "eval" / "cranfield"
 STORE = ROOT / "embeddings" / "bench-serve"

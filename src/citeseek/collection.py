@@ -120,7 +120,7 @@ class Collection:
             feedback=feedback))
 
     def _search(self, gen: Generation, query: str, k: int, **options: Any) -> HitList:
-        return search(gen.store, gen.index, model=gen.model_id, embed_query=self.embed_query,
+        return search(gen.db, gen.index, model=gen.model_id, embed_query=self.embed_query,
                       query=query, k=k, **options)
 
     def ask(self, question: str, k: int = 5, *, mode: str = "hybrid",
@@ -148,10 +148,10 @@ class Collection:
         def answer(gen: Generation) -> Answer:  # passages and statistics of one generation
             hits = self._search(gen, question, k, mode=mode, filters=chosen, per_doc=per_doc)
             result = answer_question(question, hits, embed=embed,
-                                     frequencies=gen.store.passage_frequencies,
+                                     frequencies=gen.db.keywords.frequencies,
                                      n_passages=int(gen.manifest["counts"]["chunks"]),
                                      generator=generator, llm=llm, **options)
-            result.place_on_pages(gen.store.get_document)
+            result.place_on_pages(gen.db.get_document)
             return result
 
         return self._live.read(answer)
@@ -169,7 +169,7 @@ class Collection:
             raise UsageError(f"unknown option(s): {', '.join(sorted(unknown))}")
         chosen = Filters.of(**filters)
         return self._live.read(lambda gen: more_like(
-            gen.store, gen.index, model=gen.model_id, chunk_id=chunk_id, k=k,
+            gen.db, gen.index, model=gen.model_id, chunk_id=chunk_id, k=k,
             filters=chosen, per_doc=per_doc, other_documents=other_documents))
 
     def compare(self, query: str, k: int = 5,
@@ -184,7 +184,7 @@ class Collection:
 
     def source_root(self) -> str | None:
         """The deepest folder holding every document's source file (None if none)."""
-        first, last = self._live.read(lambda gen: gen.store.source_bounds())
+        first, last = self._live.read(lambda gen: gen.db.source_bounds())
         if first is None or last is None:
             return None
         # Sorted strings: the folders the first and last share, every one between shares.
@@ -198,9 +198,9 @@ class Collection:
     def document(self, doc_id: str) -> Document:
         """The stored document (its ``text`` is what citations' offsets index into)."""
         def find(gen: Generation) -> Document:
-            doc = gen.store.get_document(doc_id)
+            doc = gen.db.get_document(doc_id)
             if doc is None:
-                raise DocumentNotFound(unknown_doc_id(gen.store, doc_id, str(self.root)))
+                raise DocumentNotFound(unknown_doc_id(gen.db, doc_id, str(self.root)))
             return doc
 
         return self._live.read(find)
@@ -209,7 +209,7 @@ class Collection:
         """The document id ``doc_id`` stands for: itself, or the one id it is the start
         of. ``DocumentNotFound`` names the closest ids when there is none, or the ids an
         ambiguous prefix starts."""
-        return self._live.read(lambda gen: resolve_doc_id(gen.store, doc_id, str(self.root)))
+        return self._live.read(lambda gen: resolve_doc_id(gen.db, doc_id, str(self.root)))
 
     def locate(self, citation: Any, *, context: int = 2) -> DocumentView:
         """The place a citation points to: ``citation`` is a ``Hit`` or an answer
@@ -221,16 +221,16 @@ class Collection:
     def documents(self) -> list[dict[str, Any]]:
         """Every document's id, title, date, source, url, characters, passages and, for a
         PDF, pages."""
-        return self._live.read(lambda gen: gen.store.documents())
+        return self._live.read(lambda gen: gen.db.documents())
 
     def passages(self) -> list[dict[str, Any]]:
         """Every passage with its citation fields and text, by document and position."""
-        return self._live.read(lambda gen: gen.store.passages())
+        return self._live.read(lambda gen: gen.db.passages())
 
     def passage_vectors(self, chunk_ids: Sequence[int] | None = None) -> np.ndarray:
         """The stored vectors of ``chunk_ids`` (every passage in ``passages()`` order when
         None), one row each; no model is loaded."""
-        return self._live.read(lambda gen: gen.store.vectors_in_order(
+        return self._live.read(lambda gen: gen.db.vectors_in_order(
             gen.model_id, gen.index.dimension, chunk_ids))
 
     def to_pandas(self) -> Any:

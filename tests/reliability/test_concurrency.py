@@ -8,7 +8,6 @@ import json
 import shutil
 import signal
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -20,22 +19,12 @@ from citeseek.embed.hashing import HashingEmbedder
 from citeseek.errors import CollectionLocked
 from citeseek.storage import layout
 from citeseek.storage.generation import Generation, LiveGeneration
+from tests.helpers import run_threads, running_threads, wait_until
 
 from .conftest import assert_clean, cli, start_worker, worker_env
 from .worker import check_hits, write_version
 
 QUERY = "harbour crane cargo"
-
-
-def _wait_for(condition: Any, proc: Any = None, limit: float = 120) -> None:
-    """Poll until ``condition()`` holds (a failed child or a long wait is an error)."""
-    deadline = time.monotonic() + limit
-    while not condition():
-        if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"worker ended early: {proc.communicate()}")
-        if time.monotonic() > deadline:
-            raise AssertionError("gave up waiting")
-        time.sleep(0.02)
 
 
 def test_second_builder_is_told_the_pid_and_the_lock_dies_with_its_holder(
@@ -49,7 +38,8 @@ def test_second_builder_is_told_the_pid_and_the_lock_dies_with_its_holder(
                           RELIABILITY_SLOW="60")
     try:
         lock = store / ".lock"
-        _wait_for(lambda: lock.exists() and lock.read_text() == str(holder.pid), holder)
+        wait_until(lambda: lock.exists() and lock.read_text() == str(holder.pid),
+                   proc=holder, what="the lock holder's PID")
         with pytest.raises(CollectionLocked, match=f"PID {holder.pid}"):
             citeseek.build(corpus, store, model=fake, progress=False)
         code, error, err = cli("index", str(corpus), "--store", str(store), "--json")
@@ -75,7 +65,8 @@ def test_readers_in_other_processes_see_one_generation_at_a_time(tmp_path: Path)
     logs = [tmp_path / f"reader{i}.jsonl" for i in range(2)]
     readers = [start_worker("read", str(store), str(log), str(stop)) for log in logs]
     for proc, log in zip(readers, logs, strict=True):  # each has answered once already
-        _wait_for(lambda log=log: log.exists() and log.read_text().count("\n") >= 1, proc)
+        wait_until(lambda log=log: log.exists() and log.read_text().count("\n") >= 1,
+                       proc=proc, what="a first search result")
     builder = start_worker("rebuild", str(store), str(corpus), str(versions))
     out, err = builder.communicate(timeout=300)
     assert builder.returncode == 0, err
@@ -117,22 +108,13 @@ def test_many_threads_search_one_collection(tmp_path: Path) -> None:
         ("cargo", {"k": 50, "per_doc": 1, "mode": "keyword"})]
     expected = _expected(col, queries)
     results: list[Any] = []
-    errors: list[BaseException] = []
 
     def work(seed: int) -> None:
-        try:
-            for i in range(20):
-                n = (seed + i) % len(queries)
-                results.append((n, _expected(col, [queries[n]])[0]))
-        except BaseException as exc:  # collected and re-raised in the test
-            errors.append(exc)
+        for i in range(20):
+            n = (seed + i) % len(queries)
+            results.append((n, _expected(col, [queries[n]])[0]))
 
-    threads = [threading.Thread(target=work, args=(s,)) for s in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    run_threads(work, [(s,) for s in range(8)])
     assert len(results) == 160 and all(got == expected[n] for n, got in results)
 
 
@@ -144,31 +126,24 @@ def test_threads_keep_answering_while_the_collection_is_rebuilt(tmp_path: Path) 
                         model=fake)
     done = threading.Event()
     seen: list[tuple[int, str]] = []
-    errors: list[BaseException] = []
 
     def search(thread: int) -> None:
-        try:
-            while True:
-                finished = done.is_set()
-                hits = col.search(QUERY, k=100, mode=("dense", "hybrid")[thread % 2],
-                                  feedback=0)  # dense scores stay the query's own
-                (version,) = check_hits(col, hits, fake, QUERY)
-                seen.append((thread, version))
-                if finished:
-                    return
-        except BaseException as exc:  # collected and re-raised in the test
-            errors.append(exc)
+        while True:
+            finished = done.is_set()
+            hits = col.search(QUERY, k=100, mode=("dense", "hybrid")[thread % 2],
+                              feedback=0)  # dense scores stay the query's own
+            (version,) = check_hits(col, hits, fake, QUERY)
+            seen.append((thread, version))
+            if finished:
+                return
 
-    threads = [threading.Thread(target=search, args=(i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for version in range(1, 7):
-        write_version(corpus, version)
-        citeseek.build(corpus, store, model=HashingEmbedder(), progress=False)
-    done.set()
-    for t in threads:
-        t.join()
-    assert errors == []
+    with running_threads(search, [(i,) for i in range(4)]):
+        try:
+            for version in range(1, 7):
+                write_version(corpus, version)
+                citeseek.build(corpus, store, model=HashingEmbedder(), progress=False)
+        finally:
+            done.set()
     for thread in range(4):
         mine = [int(v[len("version"):]) for t, v in seen if t == thread]
         assert mine == sorted(mine) and mine[-1] == 6
@@ -208,7 +183,7 @@ def test_refresh_loads_the_newest_when_builds_clean_up_under_it(tmp_path: Path) 
     assert reader.refresh()
     assert reader.raced == [reader.target]
     assert reader.current.name == layout.current_generation(store)
-    document = reader.read(lambda gen: gen.store.get_document("article0.txt"))
+    document = reader.read(lambda gen: gen.db.get_document("article0.txt"))
     assert document is not None and "version3" in document.text
 
 
@@ -243,8 +218,8 @@ def test_a_thread_whose_generation_was_removed_retries_on_the_live_one(
     found: list[Any] = []
 
     def passages(gen: Generation) -> list[str]:
-        ids = [cid for cid, _ in gen.store.keyword_search(QUERY, 3)]
-        return [row.text for row in gen.store.hit_rows(ids).values()]
+        ids = [cid for cid, _ in gen.db.keywords.search(QUERY, 3)]
+        return [row.text for row in gen.db.hit_rows(ids).values()]
 
     thread = threading.Thread(target=lambda: found.append(reader.read(passages)))
     thread.start()

@@ -83,7 +83,7 @@ def test_kill_9_at_every_step_of_a_build_loses_nothing(tmp_path: Path) -> None:
         assert col.document(hit.doc_id).text[hit.start:hit.end] == hit.text
     assert len(killed_at) >= 20
     # The kills landed in every phase: copying, ingesting, embedding, index, publishing.
-    for step in ("Store.copy_to", "Builder._record_file", "encode", "VectorIndex.save",
+    for step in ("GenerationDB.copy_to", "Builder._record_file", "encode", "VectorIndex.save",
                  "write_manifest", "layout.publish", "remove_stale"):
         assert any(step in k for k in killed_at), step
 
@@ -193,11 +193,11 @@ def _raise(exc: BaseException) -> Any:
 
 
 FAULTS = {  # where -> (object, attribute, the error raised there)
-    "copying the store": ("citeseek.storage.store.Store.copy_to",
+    "copying the store": ("citeseek.storage.database.GenerationDB.copy_to",
                           sqlite3.OperationalError("database or disk is full")),
-    "adding a document": ("citeseek.storage.store.Store.add_document",
+    "adding a document": ("citeseek.storage.database.GenerationDB.add_document",
                           sqlite3.OperationalError("disk I/O error")),
-    "caching vectors": ("citeseek.storage.store.Store.put_embeddings",
+    "caching vectors": ("citeseek.storage.embedding_cache.EmbeddingCache.put",
                         sqlite3.OperationalError("database or disk is full")),
     "writing the index": ("faiss.write_index", RuntimeError(
         "Error in faiss::FileIOWriter::operator(): 'ret == (n)' failed: write error")),

@@ -110,8 +110,8 @@ def test_a_title_longer_than_the_model_reads_is_cut_where_the_cache_key_says(
         assert fake.count_tokens([text])[0] <= fake.max_seq_length
     cached = {p["chunk_id"]: p for p in col.passages()}
     keys = {text_hash(t) for t in fake.encoded}
-    store = col._live.current.store
-    assert {h for h, _, _ in store.embedding_inputs(list(cached))} <= keys
+    db = col._live.current.db
+    assert {h for h, _, _ in db.embeddings.inputs(list(cached))} <= keys
 
 
 def test_a_huge_title_is_not_repeated_into_every_passage(tmp_path: Path) -> None:

@@ -70,14 +70,14 @@ def _instrument(owner: Any, attr: str, label: str) -> None:
 def install_checkpoints() -> None:
     """Every step of a build that writes or moves data becomes a place to die."""
     from citeseek.engines import builder
-    from citeseek.storage import layout, store, vector_index
+    from citeseek.storage import database, embedding_cache, layout, vector_index
 
     for owner, attr in [
         (layout, "write_atomic"), (layout, "fsync_file"), (layout, "fsync_dir"),
         (layout, "publish"), (layout, "remove_stale"), (layout, "write_manifest"),
-        (store.Store, "copy_to"), (store.Store, "add_document"),
-        (store.Store, "remove_file"), (store.Store, "set_file"),
-        (store.Store, "put_embeddings"), (store.Store, "prune_embeddings"),
+        (database.GenerationDB, "copy_to"), (database.GenerationDB, "add_document"),
+        (database.GenerationDB, "remove_file"), (database.GenerationDB, "set_file"),
+        (embedding_cache.EmbeddingCache, "put"), (embedding_cache.EmbeddingCache, "prune"),
         (builder.Builder, "_record_file"), (builder.Builder, "_embed"),
         (vector_index.VectorIndex, "build"), (vector_index.VectorIndex, "save"),
         (HashingEmbedder, "encode"), (os, "replace"), (shutil, "rmtree"),

@@ -44,7 +44,7 @@ from ..ingest.discovery import (
 from ..ingest.readers import READER_VERSIONS, read_file
 from ..progress import progress_bar
 from ..storage import layout
-from ..storage.store import Store
+from ..storage.database import GenerationDB
 from ..storage.tuning import tune
 from ..storage.vector_index import VectorIndex
 from .report import BuildReport, versions
@@ -102,27 +102,28 @@ class Builder:
         self.prev_manifest = prev_manifest
         self.progress = progress
         self.generation: str | None = None
-        self.store: Store | None = None
+        self.db: GenerationDB | None = None
         self.leftovers = leftovers or []  # unpublished generations of interrupted builds
         self.harvested = 0
         self.old_hashes: dict[str, str] = {}
         self.stale_formats: set[str] = set()
 
     def _reserve(self) -> Path:
-        """The new generation's folder, created on first use (not yet holding a store)."""
+        """The new generation's folder, created on first use (not yet holding a database)."""
         if self.generation is None:
             self.generation = layout.next_generation(self.root)
             (self.root / self.generation).mkdir(parents=True)
         return self.root / self.generation
 
-    def _open_new(self) -> Store:
+    def _open_new(self) -> GenerationDB:
         """Start the new generation as a copy of the live one (made on first change)."""
-        if self.store is None:
+        if self.db is None:
             target = self._reserve() / layout.STORE_FILE
             if self.previous:
-                Store(self.root / self.previous / layout.STORE_FILE, readonly=True).copy_to(target)
-            self.store = Store(target)
-        return self.store
+                live = self.root / self.previous / layout.STORE_FILE
+                GenerationDB(live, readonly=True).copy_to(target)
+            self.db = GenerationDB(target)
+        return self.db
 
     def discover(self, sources: Iterable[str | os.PathLike[str]],
                  ) -> tuple[list[SourceFile], list[Skipped]]:
@@ -134,7 +135,7 @@ class Builder:
         files, skipped = self.discover(sources)
         report.skipped.extend(skipped)
         report.files = len(files)
-        old = Store(self.root / self.previous / layout.STORE_FILE, readonly=True) \
+        old = GenerationDB(self.root / self.previous / layout.STORE_FILE, readonly=True) \
             if self.previous else None
         self.old_hashes = old.file_hashes() if old else {}
         prev_settings = Settings.from_dict(self.prev_manifest["settings"]) \
@@ -154,10 +155,10 @@ class Builder:
                        if s.reason.startswith(UNREADABLE_FOLDER))
         gone = [key for key in self.old_hashes if key not in seen and not key.startswith(hidden)]
         if gone:
-            store = self._open_new()
-            with store.transaction():
+            db = self._open_new()
+            with db.transaction():
                 for key in gone:
-                    store.remove_file(key)
+                    db.remove_file(key)
             report.files_removed = len(gone)
         clashed: list[SourceFile] = []
         self.process(self._changed(files, old, same, report, clashed), report)
@@ -168,13 +169,13 @@ class Builder:
         elif old is not None:
             for source in clashed:
                 report.skipped.extend(Skipped(*item) for item in old.file_skips(source.key))
-        if self.store is None:
+        if self.db is None:
             return
         report.embedded += self._embed()
         report.reused = self.harvested
         self._finish(report)
 
-    def _changed(self, files: list[SourceFile], old: Store | None, same: bool,
+    def _changed(self, files: list[SourceFile], old: GenerationDB | None, same: bool,
                  report: BuildReport, clashed: list[SourceFile],
                  ) -> Iterator[tuple[SourceFile, bytes, str]]:
         """(file, bytes, sha256) of each file whose bytes differ from the live build's.
@@ -216,49 +217,49 @@ class Builder:
                      for source, data, sha in changed), report)
 
     def record(self, parsed: Iterable[ParsedFile], report: BuildReport) -> None:
-        """Store parsed files, ``commit_every`` of them to a transaction. A file with no
+        """Record parsed files, ``commit_every`` of them to a transaction. A file with no
         readable document records nothing (it is reported again on every build, and a
         file that was readable before keeps its documents)."""
         readable = (item for item in parsed if self._report_skips(item, report))
         for first in readable:
-            store = self._open_new()
-            with store.transaction():
+            db = self._open_new()
+            with db.transaction():
                 for item in itertools.chain([first], itertools.islice(
                         readable, self.commit_every - 1)):
-                    self._record_file(store, item, report)
+                    self._record_file(db, item, report)
 
     @staticmethod
     def _report_skips(item: ParsedFile, report: BuildReport) -> bool:
         report.skipped.extend(item.skipped)
         return bool(item.documents)
 
-    def _record_file(self, store: Store, item: ParsedFile, report: BuildReport) -> None:
+    def _record_file(self, db: GenerationDB, item: ParsedFile, report: BuildReport) -> None:
         """Replace what the file held before with its documents, chunks and vectors."""
-        store.remove_file(item.source.key)
+        db.remove_file(item.source.key)
         problems = list(item.skipped)
         kept = 0
         for doc, chunks in item.documents:
-            owner = store.document_owner(doc.doc_id)
+            owner = db.document_owner(doc.doc_id)
             if owner is not None:
                 clash = Skipped(f"{item.source.key} ({doc.doc_id})", f"{CLASH} {owner}")
                 report.skipped.append(clash)
                 problems.append(clash)
                 continue
-            store.add_document(doc, ((c, text_hash(c.embed_text)) for c in chunks))
+            db.add_document(doc, ((c, text_hash(c.embed_text)) for c in chunks))
             kept += 1
-        store.set_file(item.source.key, item.sha, item.size, kept,
+        db.set_file(item.source.key, item.sha, item.size, kept,
                        [(s.source, s.reason) for s in problems])
         if item.vectors is not None and item.vectors[0]:
-            store.put_embeddings(self.embedder.model_id, *item.vectors)
+            db.embeddings.put(self.embedder.model_id, *item.vectors)
             report.embedded += len(item.vectors[0])
         report.files_changed += 1
 
     def _harvest(self, dim: int) -> None:
         """Take the vectors that interrupted builds had computed, then remove their
         folders: a build killed while embedding resumes where it stopped."""
-        assert self.store is not None
+        assert self.db is not None
         for name in self.leftovers:
-            self.harvested += self.store.harvest_embeddings(
+            self.harvested += self.db.embeddings.harvest(
                 self.root / name / layout.STORE_FILE, self.embedder.model_id, dim)
         if self.leftovers:
             keep = {self.generation} | ({self.previous} if self.previous else set())
@@ -267,48 +268,48 @@ class Builder:
 
     def _embed(self) -> int:
         """Embed every passage text not cached yet, shortest first, in committed blocks."""
-        assert self.store is not None
-        store, model = self.store, self.embedder.model_id
+        assert self.db is not None
+        db, model = self.db, self.embedder.model_id
         dim = (self.prev_manifest["model"]["dimension"] if self.prev_manifest
                else self.embedder.dimension)
         self._harvest(dim)
-        ids = store.missing_embedding_ids(model)
+        ids = db.embeddings.missing_ids(model)
         if not len(ids):
             return 0
         with progress_bar(total=len(ids), desc="embedding", unit="passage",
                           disable=not self.progress or len(ids) < 64) as bar:
             titles: dict[str | None, str | None] = {}
             for i in range(0, len(ids), self.embed_block):
-                rows = store.embedding_inputs(ids[i:i + self.embed_block])
+                rows = db.embeddings.inputs(ids[i:i + self.embed_block])
                 for _, _, title in rows:
                     if title not in titles:
                         titles[title] = embedding_title(title, self.embedder, self.settings)[0]
                 texts = [embed_text_for(titles[title], text, self.settings)
                          for _, text, title in rows]
                 vecs = self.embedder.encode(texts, batch_size=self.settings.batch_size)
-                with store.transaction():
-                    store.put_embeddings(model, [h for h, _, _ in rows], vecs)
+                with db.transaction():
+                    db.embeddings.put(model, [h for h, _, _ in rows], vecs)
                 bar.update(len(vecs))
         return len(ids)
 
-    def build_index(self, store: Store, dim: int, n_vectors: int) -> VectorIndex:
+    def build_index(self, db: GenerationDB, dim: int, n_vectors: int) -> VectorIndex:
         """The FAISS index of every passage's vector (the settings' factory, or by size)."""
         model = self.embedder.model_id
-        return VectorIndex.build(lambda: store.iter_vectors(model, dim), dim, n_vectors,
+        return VectorIndex.build(lambda: db.embeddings.blocks(model, dim), dim, n_vectors,
                                  self.settings.index)
 
     def _finish(self, report: BuildReport) -> None:
-        assert self.store is not None and self.generation is not None
-        store, gen_dir = self.store, self.root / self.generation
+        assert self.db is not None and self.generation is not None
+        db, gen_dir = self.db, self.root / self.generation
         model, dim = self.embedder.model_id, self.embedder.dimension
-        store.prune_embeddings(model)
-        counts = store.counts()
-        index = self.build_index(store, dim, counts["chunks"])
+        db.embeddings.prune(model)
+        counts = db.counts()
+        index = self.build_index(db, dim, counts["chunks"])
         if index.ntotal != counts["chunks"]:
             raise BuildError(f"{counts['chunks']} passages but {index.ntotal} vectors")
-        measured = tune(index, lambda: store.iter_vectors(model, dim))
-        store.vacuum()
-        store.close()
+        measured = tune(index, lambda: db.embeddings.blocks(model, dim))
+        db.vacuum()
+        db.close()
         index.save(gen_dir / layout.INDEX_FILE, release=True)
         layout.write_manifest(gen_dir, {
             "generation": self.generation,

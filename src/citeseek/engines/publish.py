@@ -70,7 +70,7 @@ def build_collection(sources: Iterable[str | os.PathLike[str]], root: Path, *,
     ``follow_links`` follows symbolic links that lead out of a source folder (they are
     skipped with a reason otherwise). ``builder_class`` (a ``Builder`` subclass) lets
     another engine parse, chunk and embed the changed files; everything else (lock,
-    store, index, publish) is shared. A first build that fails leaves no folder behind."""
+    database, index, publish) is shared. A first build that fails leaves no folder behind."""
     started = time.perf_counter()
     fresh = not root.exists()
     try:
@@ -120,8 +120,8 @@ def _build(sources: Iterable[str | os.PathLike[str]], root: Path, *, settings: S
             else:
                 layout.remove_stale(root, keep=kept)
         except BaseException as exc:
-            if builder.store is not None:
-                builder.store.close()
+            if builder.db is not None:
+                builder.db.close()
             if isinstance(exc, KeyboardInterrupt):
                 raise  # its half-written generation is harvested by the next build
             if builder.generation is not None and layout.current_generation(root) != \

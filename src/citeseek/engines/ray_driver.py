@@ -2,7 +2,7 @@
 a Ray Data pipeline, then assembled here into the usual collection.
 
 The driver does what the local engine does around that: discovery and change detection
-(only files whose bytes changed go to Ray), the lock, the SQLite store, the FAISS index,
+(only files whose bytes changed go to Ray), the lock, the SQLite database, the FAISS index,
 the manifest and the verified atomic publish. The pipeline is ``map_batches`` over an
 actor pool (``ray_worker.FileWorker``: each actor loads the model once); its output is
 written as parquet shards under the new generation's folder, read back in file order and
@@ -35,7 +35,7 @@ from ..embed.base import Embedder
 from ..errors import BuildError, CiteseekError, UsageError
 from ..ingest.discovery import Skipped, SourceFile
 from ..storage import layout
-from ..storage.store import Store
+from ..storage.database import GenerationDB
 from ..storage.vector_index import TRAIN_SAMPLE, VectorIndex, choose_factory
 from .builder import Builder, ParsedFile
 from .publish import build_collection
@@ -176,16 +176,16 @@ class RayBuilder(Builder):
         self.record((_parsed(source, row, dim) for source, row in
                      zip(todo, read_shards(shard_dir, len(todo)), strict=True)), report)
         shutil.rmtree(shard_dir)
-        if self.store is None:  # no changed file held a document: nothing new to publish
+        if self.db is None:  # no changed file held a document: nothing new to publish
             (self.root / str(self.generation)).rmdir()
             self.generation = None
 
     def _run_pipeline(self, ray: Any, todo: list[SourceFile], shard_dir: Path) -> None:
         from .ray_worker import FileWorker, cached_keys
 
-        prev = Store(self.root / self.previous / layout.STORE_FILE, readonly=True) \
+        prev = GenerationDB(self.root / self.previous / layout.STORE_FILE, readonly=True) \
             if self.previous else None
-        cached = cached_keys(prev.embedding_hashes(self.embedder.model_id) if prev else [])
+        cached = cached_keys(prev.embeddings.hashes(self.embedder.model_id) if prev else [])
         if prev is not None:
             prev.close()
         context = ray.data.DataContext.get_current()
@@ -209,13 +209,13 @@ class RayBuilder(Builder):
         # Writing a shard is light: it must not wait for a CPU the model actors hold.
         dataset.write_parquet(str(shard_dir), ray_remote_args={"num_cpus": 0})
 
-    def build_index(self, store: Store, dim: int, n_vectors: int) -> VectorIndex:
+    def build_index(self, db: GenerationDB, dim: int, n_vectors: int) -> VectorIndex:
         model = self.embedder.model_id
         factory = self.settings.index
         if factory == "auto":
             factory = choose_factory(n_vectors, dim, compress=True)
-        return VectorIndex.build(lambda: store.iter_vectors(model, dim), dim, n_vectors, factory,
-                                 sample=lambda: store.sample_vectors(model, dim, TRAIN_SAMPLE))
+        return VectorIndex.build(lambda: db.embeddings.blocks(model, dim), dim, n_vectors, factory,
+                                 sample=lambda: db.embeddings.sample(model, dim, TRAIN_SAMPLE))
 
 
 def _parsed(source: SourceFile, row: dict[str, Any], dim: int) -> ParsedFile:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from ..errors import UsageError
-from ..storage.store import Store
+from ..storage.database import GenerationDB
 
 MAX_PATTERN_BYTES = 50_000  # SQLite's limit on a GLOB pattern
 _ISO = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
@@ -53,11 +53,11 @@ class Filters:
     def active(self) -> bool:
         return bool(self.sources or self.date_from or self.date_to or self.doc_ids)
 
-    def allowed_chunk_ids(self, store: Store) -> list[int] | None:
+    def allowed_chunk_ids(self, db: GenerationDB) -> list[int] | None:
         """The passages the filters leave, or None when no filter is set."""
         if not self.active:
             return None
-        return store.chunk_ids_matching(sources=self.sources, date_from=self.date_from,
+        return db.selection.chunk_ids_matching(sources=self.sources, date_from=self.date_from,
                                         date_to=self.date_to, doc_ids=self.doc_ids)
 
 

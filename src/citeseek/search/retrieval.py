@@ -10,7 +10,7 @@ import numpy as np
 
 from ..config import MODES
 from ..errors import UsageError
-from ..storage.store import Store
+from ..storage.database import GenerationDB
 from ..storage.vector_index import VectorIndex
 from .filters import Filters
 from .fusion import convex_fusion
@@ -57,10 +57,10 @@ def check_query(query: Any, k: Any, mode: str) -> str:
     return query
 
 
-def dense_candidates(store: Store, index: VectorIndex, model: str, query_vec: np.ndarray,
+def dense_candidates(db: GenerationDB, index: VectorIndex, model: str, query_vec: np.ndarray,
                      n: int, allowed: list[int] | None) -> list[tuple[int, float]]:
     if allowed is not None and len(allowed) <= EXACT_FILTER_LIMIT:
-        ids, vecs = store.vectors_for(model, index.dimension, allowed)
+        ids, vecs = db.embeddings.vectors_for(model, index.dimension, allowed)
         if not len(ids):
             return []
         scores = vecs @ query_vec.astype(np.float32).ravel()
@@ -69,7 +69,7 @@ def dense_candidates(store: Store, index: VectorIndex, model: str, query_vec: np
     return index.search(query_vec, n, allowed=allowed)
 
 
-def search(store: Store, index: VectorIndex, *, model: str,
+def search(db: GenerationDB, index: VectorIndex, *, model: str,
            embed_query: Callable[[str], np.ndarray], query: str, k: int = 5,
            mode: str = "hybrid", filters: Filters | None = None,
            per_doc: int | None = None, candidates: int | None = None,
@@ -83,28 +83,28 @@ def search(store: Store, index: VectorIndex, *, model: str,
     query = check_query(query, k, mode)
     _check_options(per_doc=per_doc, dedupe=dedupe, feedback=feedback)
     filters = filters or Filters()
-    allowed = filters.allowed_chunk_ids(store)
+    allowed = filters.allowed_chunk_ids(db)
     query_vec = embed_query(query) if mode in ("dense", "hybrid") else None
 
     def rank(n: int) -> tuple[list[tuple[int, float]], dict[str, list[tuple[int, float]]]]:
         runs: dict[str, list[tuple[int, float]]] = {}
         if query_vec is not None:
-            runs["dense"] = dense_candidates(store, index, model, query_vec, n, allowed)
+            runs["dense"] = dense_candidates(db, index, model, query_vec, n, allowed)
         if mode in ("keyword", "hybrid"):
-            runs["keyword"] = store.keyword_search(query, n, allowed=allowed)
+            runs["keyword"] = db.keywords.search(query, n, allowed=allowed)
         if mode != "hybrid":
             return runs[mode], runs
         ranked = convex_fusion(runs["dense"], runs["keyword"])
         if feedback > 0 and ranked:
             assert query_vec is not None
-            refined = _feedback_vector(store, model, index.dimension, query_vec,
+            refined = _feedback_vector(db, model, index.dimension, query_vec,
                                        [cid for cid, _ in ranked[:feedback]])
-            runs["dense"] = dense_candidates(store, index, model, refined, n, allowed)
+            runs["dense"] = dense_candidates(db, index, model, refined, n, allowed)
             ranked = convex_fusion(runs["dense"], runs["keyword"])
         return ranked, runs
 
     return _enough(rank, k, candidates, lambda ranked, runs: _to_hits(
-        store, ranked, runs, k=k, per_doc=per_doc, query=query, mode=mode, dedupe=dedupe))
+        db, ranked, runs, k=k, per_doc=per_doc, query=query, mode=mode, dedupe=dedupe))
 
 
 Ranking = tuple[list[tuple[int, float]], dict[str, list[tuple[int, float]]]]
@@ -125,7 +125,7 @@ def _enough(rank: Callable[[int], Ranking], k: int, candidates: int | None,
         n *= 4
 
 
-def more_like(store: Store, index: VectorIndex, *, model: str, chunk_id: int, k: int = 5,
+def more_like(db: GenerationDB, index: VectorIndex, *, model: str, chunk_id: int, k: int = 5,
               filters: Filters | None = None, per_doc: int | None = None,
               other_documents: bool = False) -> HitList:
     """Passages nearest to passage ``chunk_id``'s own vector (itself left out);
@@ -134,28 +134,28 @@ def more_like(store: Store, index: VectorIndex, *, model: str, chunk_id: int, k:
     _check_options(per_doc=per_doc, dedupe=True, feedback=0)
     if isinstance(chunk_id, bool) or not isinstance(chunk_id, int | np.integer):
         raise UsageError(f"a passage id is a whole number, not {chunk_id!r}")
-    rows = store.hit_rows([chunk_id])
+    rows = db.hit_rows([chunk_id])
     if chunk_id not in rows:
         raise UsageError(f"no passage {chunk_id!r} in this collection")
     doc_id = rows[chunk_id].doc_id
-    _, vecs = store.vectors_for(model, index.dimension, [chunk_id])
-    allowed = (filters or Filters()).allowed_chunk_ids(store)
+    _, vecs = db.embeddings.vectors_for(model, index.dimension, [chunk_id])
+    allowed = (filters or Filters()).allowed_chunk_ids(db)
     if other_documents:
-        others = store.chunk_ids_outside(doc_id)
+        others = db.selection.chunk_ids_outside(doc_id)
         allowed = others if allowed is None else sorted(set(allowed) & set(others))
     def rank(n: int) -> Ranking:
-        found = dense_candidates(store, index, model, vecs[0], n + 1, allowed)
+        found = dense_candidates(db, index, model, vecs[0], n + 1, allowed)
         run = [(cid, s) for cid, s in found if cid != chunk_id]
         return run, {"dense": found}  # the full list tells whether more were there
 
     return _enough(rank, k, None, lambda ranked, runs: _to_hits(
-        store, ranked, {"dense": ranked}, k=k, per_doc=per_doc, query="", mode="similar"))
+        db, ranked, {"dense": ranked}, k=k, per_doc=per_doc, query="", mode="similar"))
 
 
-def _feedback_vector(store: Store, model: str, dim: int, query_vec: np.ndarray,
+def _feedback_vector(db: GenerationDB, model: str, dim: int, query_vec: np.ndarray,
                      chunk_ids: list[int]) -> np.ndarray:
     """Rocchio: move the query toward the mean of the best passages, renormalized."""
-    _, vecs = store.vectors_for(model, dim, chunk_ids)
+    _, vecs = db.embeddings.vectors_for(model, dim, chunk_ids)
     if not len(vecs):
         return query_vec
     refined = FEEDBACK_WEIGHT * query_vec.ravel() + (1 - FEEDBACK_WEIGHT) * vecs.mean(axis=0)
@@ -168,10 +168,10 @@ def _mostly_overlaps(taken: Sequence[tuple[int, int]], start: int, end: int) -> 
     return any(min(b, end) - max(a, start) > (end - start) / 2 for a, b in taken)
 
 
-def _to_hits(store: Store, ranked: list[tuple[int, float]],
+def _to_hits(db: GenerationDB, ranked: list[tuple[int, float]],
              runs: dict[str, list[tuple[int, float]]], *, k: int, per_doc: int | None,
              query: str, mode: str, dedupe: bool = True) -> HitList:
-    rows = store.hit_rows([cid for cid, _ in ranked])
+    rows = db.hit_rows([cid for cid, _ in ranked])
     per_run = {name: dict(run) for name, run in runs.items()}
     hits: list[Hit] = []
     seen_text: set[str] = set()

@@ -6,28 +6,28 @@ from __future__ import annotations
 import difflib
 
 from ..errors import DocumentNotFound
-from .store import Store
+from .database import GenerationDB
 
 SHOWN = 5  # ids named in an error
 
 
-def resolve_doc_id(store: Store, doc_id: str, where: str) -> str:
+def resolve_doc_id(db: GenerationDB, doc_id: str, where: str) -> str:
     """``doc_id`` itself when a document has it, else the one id starting with it
     (``where`` names the collection in errors)."""
-    if store.document_owner(doc_id) is not None:
+    if db.document_owner(doc_id) is not None:
         return doc_id
-    matches = store.doc_ids_from(doc_id, SHOWN + 1) if doc_id else []
+    matches = db.selection.doc_ids_from(doc_id, SHOWN + 1) if doc_id else []
     if len(matches) == 1:
         return matches[0]
     if matches:
         more = " and more" if len(matches) > SHOWN else ""
         raise DocumentNotFound(f"{doc_id!r} starts several document ids in {where}: "
                                f"{', '.join(matches[:SHOWN])}{more}")
-    raise DocumentNotFound(unknown_doc_id(store, doc_id, where))
+    raise DocumentNotFound(unknown_doc_id(db, doc_id, where))
 
 
-def unknown_doc_id(store: Store, doc_id: str, where: str) -> str:
+def unknown_doc_id(db: GenerationDB, doc_id: str, where: str) -> str:
     """The message for an id no document has: the closest ids, when some are close."""
-    close = difflib.get_close_matches(doc_id, store.doc_ids(), n=3, cutoff=0.6)
+    close = difflib.get_close_matches(doc_id, db.selection.doc_ids(), n=3, cutoff=0.6)
     hint = f"; did you mean {' or '.join(close)}?" if close else ""
     return f"no document {doc_id!r} in {where}{hint}"

@@ -1,5 +1,5 @@
-"""The embedding cache of a store: vectors by (model, text hash), read and written in
-blocks, and taken over from the stores of interrupted builds."""
+"""The embedding cache of a generation's database: vectors by (model, text hash), read
+and written in blocks, and taken over from the databases of interrupted builds."""
 
 from __future__ import annotations
 
@@ -9,15 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
+from .sql import Part, in_batches
 
-class EmbeddingCache:
-    """Methods of ``Store`` over its ``embeddings`` table (``conn`` is the store's)."""
 
-    @property
-    def conn(self) -> sqlite3.Connection:  # the store's own connection
-        raise NotImplementedError
+class EmbeddingCache(Part):
+    """``GenerationDB.embeddings``: its ``embeddings`` table."""
 
-    def missing_embedding_ids(self, model: str) -> np.ndarray:
+    def missing_ids(self, model: str) -> np.ndarray:
         """One chunk id per embedding text not yet cached for ``model``, shortest first.
 
         Only ids are held, so memory stays small however many passages wait; sorted by
@@ -28,21 +26,19 @@ class EmbeddingCache:
             "ORDER BY length(c.text)", (model,))
         return np.fromiter((r[0] for r in rows), dtype=np.int64)
 
-    def embedding_inputs(self, chunk_ids: Sequence[int] | np.ndarray,
-                         ) -> list[tuple[str, str, str | None]]:
+    def inputs(self, chunk_ids: Sequence[int] | np.ndarray,
+               ) -> list[tuple[str, str, str | None]]:
         """(embedding hash, chunk text, title) for ``chunk_ids``, in their order."""
         found: dict[int, tuple[str, str, str | None]] = {}
-        for i in range(0, len(chunk_ids), 500):
-            part = [int(x) for x in chunk_ids[i:i + 500]]
-            marks = ",".join("?" * len(part))
+        for part, marks in in_batches(chunk_ids):
             for cid, h, text, title in self.conn.execute(
                     f"SELECT c.chunk_id, c.embed_hash, c.text, d.title FROM chunks c JOIN "
                     f"documents d USING(doc_id) WHERE c.chunk_id IN ({marks})", part):
                 found[cid] = (h, text, title)
         return [found[int(cid)] for cid in chunk_ids]
 
-    def harvest_embeddings(self, other: Path, model: str, dim: int) -> int:
-        """Copy ``model``'s cached vectors that this store lacks from another store file
+    def harvest(self, other: Path, model: str, dim: int) -> int:
+        """Copy ``model``'s cached vectors that this database lacks from another database file
         (a build that never finished), so they are not computed again. A damaged or
         half-written file gives nothing rather than an error."""
         if not other.is_file():
@@ -61,18 +57,18 @@ class EmbeddingCache:
         finally:
             self.conn.execute("DETACH DATABASE leftover")
 
-    def put_embeddings(self, model: str, hashes: Sequence[str], vectors: np.ndarray) -> None:
+    def put(self, model: str, hashes: Sequence[str], vectors: np.ndarray) -> None:
         data = np.ascontiguousarray(vectors, dtype="<f4")
         self.conn.executemany(
             "INSERT OR REPLACE INTO embeddings VALUES (?,?,?)",
             ((model, h, data[i].tobytes()) for i, h in enumerate(hashes)))
 
-    def embedding_hashes(self, model: str) -> list[str]:
+    def hashes(self, model: str) -> list[str]:
         """The text hashes whose vectors are cached for ``model``."""
         return [h for (h,) in self.conn.execute(
             "SELECT hash FROM embeddings WHERE model=? ORDER BY hash", (model,))]
 
-    def sample_vectors(self, model: str, dim: int, limit: int) -> np.ndarray:
+    def sample(self, model: str, dim: int, limit: int) -> np.ndarray:
         """About ``limit`` cached vectors, a uniform sample: hashes are uniformly spread,
         so those below a cut-off are a random draw (and the same on every run)."""
         total = self.conn.execute("SELECT count(*) FROM embeddings WHERE model=?",
@@ -82,14 +78,14 @@ class EmbeddingCache:
                                  "substr(hash, 1, 8)<=? LIMIT ?", (model, cut, limit))
         return np.frombuffer(b"".join(r[0] for r in rows), dtype="<f4").reshape(-1, dim)
 
-    def prune_embeddings(self, model: str) -> int:
+    def prune(self, model: str) -> int:
         """Drop cached vectors no chunk uses (and every other model's)."""
         cur = self.conn.execute(
             "DELETE FROM embeddings WHERE model<>? OR hash NOT IN "
             "(SELECT embed_hash FROM chunks)", (model,))
         return cur.rowcount
 
-    def iter_vectors(self, model: str, dim: int, *,
+    def blocks(self, model: str, dim: int, *,
                      batch: int = 20000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """(chunk ids, vectors) in blocks, in chunk id order."""
         cur = self.conn.execute(
@@ -102,12 +98,9 @@ class EmbeddingCache:
 
     def vectors_for(self, model: str, dim: int,
                     chunk_ids: Iterable[int]) -> tuple[np.ndarray, np.ndarray]:
-        ids_list = list(chunk_ids)
         got_ids: list[int] = []
         blobs: list[bytes] = []
-        for i in range(0, len(ids_list), 500):
-            part = ids_list[i:i + 500]
-            marks = ",".join("?" * len(part))
+        for part, marks in in_batches(chunk_ids):
             for cid, blob in self.conn.execute(
                 f"SELECT c.chunk_id, e.vector FROM chunks c JOIN embeddings e ON e.model=? "
                 f"AND e.hash=c.embed_hash WHERE c.chunk_id IN ({marks})", [model, *part]):

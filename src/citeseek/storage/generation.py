@@ -17,7 +17,7 @@ from ..config import Settings
 from ..embed.base import Embedder, wanted_model_id
 from ..errors import CorruptCollection, ModelMismatch
 from . import layout
-from .store import Store
+from .database import GenerationDB
 from .vector_index import VectorIndex
 
 _LOAD_ATTEMPTS = 5  # a build publishing (and cleaning up) while a reader loads
@@ -30,7 +30,7 @@ class Generation:
 
     name: str
     manifest: dict[str, Any]
-    store: Store
+    db: GenerationDB
     index: VectorIndex
     stamp: tuple[int, ...] | None = None  # tells it from a later build of the same name
 
@@ -56,8 +56,8 @@ def open_generation(gen_dir: Path, *, verify: bool = True,
         if wanted != built_with:
             raise ModelMismatch(f"{gen_dir.parent} was built with model {built_with!r}, "
                                 f"not {wanted!r}")
-    store = Store(gen_dir / layout.STORE_FILE, readonly=True)
-    store.check_readable()
+    db = GenerationDB(gen_dir / layout.STORE_FILE, readonly=True)
+    db.check_readable()
     index = VectorIndex.load(gen_dir / layout.INDEX_FILE,
                              dimension=manifest["model"]["dimension"],
                              count=manifest["index"]["ntotal"],
@@ -65,7 +65,7 @@ def open_generation(gen_dir: Path, *, verify: bool = True,
                              search=manifest["index"].get("search"))
     if layout.stamp(gen_dir) != stamp:  # replaced while it was being read
         raise CorruptCollection(f"{gen_dir} was replaced while it was being opened")
-    return Generation(gen_dir.name, manifest, store, index, stamp)
+    return Generation(gen_dir.name, manifest, db, index, stamp)
 
 
 class LiveGeneration:
@@ -158,7 +158,7 @@ class LiveGeneration:
             try:
                 return action(gen)
             except sqlite3.Error as exc:
-                error = CorruptCollection(f"cannot read {gen.store.path}: {exc}")
+                error = CorruptCollection(f"cannot read {gen.db.path}: {exc}")
             except CorruptCollection as exc:
                 error = exc
             # Cleaned up under us by builds two generations on, or the whole collection

@@ -1,15 +1,15 @@
-"""The FTS5 keyword index of a store: BM25 search over passages (title and body, Porter
-stemming) and how many passages hold a word. Any user text is turned into a safe FTS5
-query first."""
+"""The FTS5 keyword index of a generation's database: BM25 search over passages (title
+and body, Porter stemming) and how many passages hold a word. Any user text is turned
+into a safe FTS5 query first."""
 
 from __future__ import annotations
 
-import sqlite3
 import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..text import STOPWORDS, WORD
+from .sql import Part
 
 _SQLITE_MAX_INT = 2**63 - 1
 
@@ -30,14 +30,10 @@ def fts_query(text: str) -> str | None:
     return " OR ".join('"' + w.replace('"', '""') + '"' for w in unique)
 
 
-class KeywordIndex:
-    """Methods of ``Store`` over its ``chunks_fts`` table (``conn`` is the store's)."""
+class KeywordIndex(Part):
+    """``GenerationDB.keywords``: its ``chunks_fts`` table."""
 
-    @property
-    def conn(self) -> sqlite3.Connection:  # the store's own connection
-        raise NotImplementedError
-
-    def keyword_search(self, query: str, k: int, *,
+    def search(self, query: str, k: int, *,
                        allowed: Sequence[int] | None = None) -> list[tuple[int, float]]:
         """BM25 over passages (title and body); higher score is better."""
         match = fts_query(query)
@@ -59,7 +55,7 @@ class KeywordIndex:
         params.append(min(k, _SQLITE_MAX_INT))  # k may be any size; SQLite's is 64-bit
         return [(int(r), float(s)) for r, s in self.conn.execute(sql, params)]
 
-    def passage_frequencies(self, words: Iterable[str]) -> dict[str, int]:
+    def frequencies(self, words: Iterable[str]) -> dict[str, int]:
         """How many passages hold each word (stemmed the way the keyword index stems),
         for weighting a question's rare words."""
         out: dict[str, int] = {}

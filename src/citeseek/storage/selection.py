@@ -1,6 +1,6 @@
-"""Choosing passages and documents in a store: the passages filters leave (glob
-patterns over sources or ids, dates, exact ids, through temporary tables so any number
-of them makes one short statement) and document ids by prefix. Methods of ``Store``."""
+"""Choosing passages and documents in a generation's database: the passages filters
+leave (glob patterns over sources or ids, dates, exact ids, through temporary tables so
+any number of them makes one short statement) and document ids by prefix."""
 
 from __future__ import annotations
 
@@ -8,14 +8,11 @@ import sqlite3
 from collections.abc import Sequence
 
 from ..errors import UsageError
+from .sql import Part
 
 
-class Selection:
-    """Methods of ``Store`` that select ids (``conn`` is the store's)."""
-
-    @property
-    def conn(self) -> sqlite3.Connection:  # the store's own connection
-        raise NotImplementedError
+class Selection(Part):
+    """``GenerationDB.selection``: the ids that filters and prefixes choose."""
 
     def chunk_ids_matching(self, *, sources: Sequence[str] = (), date_from: str | None = None,
                            date_to: str | None = None,

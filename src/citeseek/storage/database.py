@@ -1,6 +1,7 @@
-"""The SQLite store of a generation: files, documents, passages, and (through its two
-parts) the FTS5 keyword index and the embedding cache. Every SQL statement of citeseek
-lives in this subpackage; other stages call the methods here."""
+"""A generation's SQLite database (``store.sqlite``): files, documents and passages, with
+three parts: ``keywords`` (the FTS5 index), ``embeddings`` (the vector cache) and
+``selection`` (ids chosen by filters and prefixes). Every SQL statement of citeseek lives
+in this subpackage; other stages call the methods here."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ..errors import CorruptCollection, UsageError
 from .embedding_cache import EmbeddingCache
 from .keyword_index import KeywordIndex
 from .selection import Selection
+from .sql import in_batches
 
 if TYPE_CHECKING:
     import numpy as np
@@ -48,14 +50,14 @@ CREATE TABLE IF NOT EXISTS embeddings(
     PRIMARY KEY(model, hash)) WITHOUT ROWID;
 """
 
-# Columns added after the first stores were written: a store built before has none of
+# Columns added after the first databases were written: one built before has none of
 # them; opened read-only it reads NULL in their place, built on it gains them.
 ADDED_COLUMNS = {"documents": ("source_map TEXT",),
                  "chunks": ("page_start INTEGER", "page_end INTEGER")}
 
 
 class PassageRow(NamedTuple):
-    """A passage with its citation fields, as ``Store.hit_columns`` selects them."""
+    """A passage with its citation fields, as ``GenerationDB.hit_columns`` selects them."""
 
     chunk_id: int
     doc_id: str
@@ -72,9 +74,12 @@ class PassageRow(NamedTuple):
     page_end: int | None
 
 
-class Store(EmbeddingCache, KeywordIndex, Selection):
-    """One generation's ``store.sqlite``. Read-only stores may be shared across threads
-    (each thread gets its own connection); a writable one belongs to one builder."""
+class GenerationDB:
+    """One generation's ``store.sqlite``. A read-only database may be shared across
+    threads (each thread gets its own connection); a writable one belongs to one builder.
+
+    Its parts: ``keywords`` (BM25 search, word frequencies), ``embeddings`` (cached
+    vectors by model and text hash) and ``selection`` (ids that filters leave)."""
 
     def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
         self.path = Path(path)
@@ -82,12 +87,15 @@ class Store(EmbeddingCache, KeywordIndex, Selection):
         self._local = threading.local()
         self._identity: tuple[int, ...] | None = None  # of the file first read
         self._columns: dict[str, set[str]] | None = None
+        self.keywords = KeywordIndex(self)
+        self.embeddings = EmbeddingCache(self)
+        self.selection = Selection(self)
         if not readonly:
             self.conn.executescript(SCHEMA)
             self._upgrade()
 
     def _upgrade(self) -> None:
-        """Add the columns a store built by an earlier citeseek lacks."""
+        """Add the columns a database built by an earlier citeseek lacks."""
         for table, columns in ADDED_COLUMNS.items():
             have = self.columns(table)
             for column in columns:
@@ -96,7 +104,7 @@ class Store(EmbeddingCache, KeywordIndex, Selection):
         self._columns = None
 
     def columns(self, table: str) -> set[str]:
-        """The columns ``table`` has in this store."""
+        """The columns ``table`` has in this database."""
         if self._columns is None:
             self._columns = {name: {row[1] for row in self.conn.execute(
                 f"PRAGMA table_info({name})")} for name in ADDED_COLUMNS}
@@ -294,9 +302,7 @@ class Store(EmbeddingCache, KeywordIndex, Selection):
     def hit_rows(self, chunk_ids: Sequence[int]) -> dict[int, PassageRow]:
         """Each passage's citation fields, by chunk id (ids with no passage are left out)."""
         out: dict[int, PassageRow] = {}
-        for i in range(0, len(chunk_ids), 500):
-            part = list(chunk_ids[i:i + 500])
-            marks = ",".join("?" * len(part))
+        for part, marks in in_batches(chunk_ids):
             for row in self.conn.execute(
                 f"SELECT {self.hit_columns} FROM chunks c JOIN documents d USING(doc_id) "
                 f"WHERE c.chunk_id IN ({marks})", part):
@@ -317,7 +323,7 @@ class Store(EmbeddingCache, KeywordIndex, Selection):
         """Vectors of ``chunk_ids`` (all passages in ``passages()`` order when None), one
         row each in that order; an id with no passage is a ``UsageError``."""
         ids = [p["chunk_id"] for p in self.passages()] if chunk_ids is None else list(chunk_ids)
-        found, vecs = self.vectors_for(model, dim, ids)
+        found, vecs = self.embeddings.vectors_for(model, dim, ids)
         row = {int(cid): i for i, cid in enumerate(found)}
         missing = [cid for cid in ids if cid not in row]
         if missing:
