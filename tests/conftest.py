@@ -1,11 +1,15 @@
-"""Shared fixtures: the model-free hashing embedder (``citeseek.embed.hashing``) for fast
-tests, the real bundled model loaded once per session for tests marked ``model``."""
+"""Shared fixtures: the model-free hashing embedder (``citeseek.embed.hashing``) and a
+``build`` that uses it, for fast tests; the real bundled model loaded once per session
+for tests marked ``model``. Helpers that are not fixtures live in ``tests/helpers.py``."""
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,25 +18,19 @@ from citeseek.embed.hashing import HashingEmbedder
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-CRANFIELD = SHARED / "eval" / "cranfield"
-
-
-def require_shared(path: Path) -> Path:
-    """``path`` (under ../shared): a skip where it is absent, a failure under CI, which
-    always has it, so a missing data set never passes for a passing test there."""
-    if not path.exists():
-        message = f"{path} is not beside the repository"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
-
 
 @pytest.fixture
 def fake() -> HashingEmbedder:
     """The hashing embedder, recording every text it encodes."""
     return HashingEmbedder(record=True)
+
+
+@pytest.fixture
+def build(fake: HashingEmbedder) -> Callable[..., Any]:
+    """``citeseek.build`` with the ``fake`` embedder and no progress bars."""
+    import citeseek
+
+    return functools.partial(citeseek.build, model=fake, progress=False)
 
 
 @pytest.fixture

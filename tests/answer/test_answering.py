@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-import citeseek
 from citeseek.answer.compose import NO_ANSWER, check_citations
 from citeseek.answer.spans import (
     DATE,
@@ -26,17 +25,16 @@ from citeseek.answer.spans import (
 )
 from citeseek.cli import main
 from citeseek.errors import UsageError
-
-from .conftest import CRANFIELD
-from .test_cli import run
+from tests.api.test_cli import run
+from tests.helpers import CRANFIELD, REPO
 
 ABSENT = "quantum chromodynamics gluon propagator lattice renormalization"
-QUESTIONS = Path(__file__).resolve().parents[1] / "benchmarks" / "sample_questions.json"
+QUESTIONS = REPO / "benchmarks" / "sample_questions.json"
 
 
 @pytest.fixture
-def col(sample_dir: Path, tmp_path: Path, fake):
-    return citeseek.build(sample_dir, tmp_path / "col", model=fake, progress=False)
+def col(sample_dir: Path, tmp_path: Path, build):
+    return build(sample_dir, tmp_path / "col")
 
 
 def check_exact(col, answer) -> None:
@@ -109,7 +107,7 @@ def test_check_citations() -> None:
     assert check_citations("none [0]", {1}) == ("none", [], [0])
 
 
-def test_text_html_and_dataframe(col, sample_dir: Path, tmp_path: Path, fake) -> None:
+def test_text_html_and_dataframe(col, sample_dir: Path, tmp_path: Path, build) -> None:
     answer = col.ask("Which foundation did the US Treasury sanction?", k=3)
     text = str(answer)
     assert "[1]" in text and "Sources:" in text and ".txt" in text
@@ -118,7 +116,7 @@ def test_text_html_and_dataframe(col, sample_dir: Path, tmp_path: Path, fake) ->
     (sample_dir / "evil.txt").write_text(
         "Evil markup\n\nThe <script>alert(1)</script> foundation named Mostazafan was "
         "sanctioned by the US Treasury on a Tuesday.\n", encoding="utf-8")
-    evil = citeseek.build(sample_dir, tmp_path / "evil", model=fake, progress=False)
+    evil = build(sample_dir, tmp_path / "evil")
     page = evil.ask("Which foundation did the US Treasury sanction on Tuesday?",
                     doc_ids="evil.txt", min_evidence=0.0)._repr_html_()
     assert "<script>" not in page and "&lt;script&gt;" in page and "<mark>" in page
@@ -206,13 +204,13 @@ def test_question_kinds_read_whole_words() -> None:
 
 
 def test_a_repeated_sentence_is_offered_once(sample_dir: Path, tmp_path: Path,
-                                             fake) -> None:
+                                             build) -> None:
     sentence = ("The Mostazafan Foundation was sanctioned by the US Treasury on a "
                 "Wednesday in November.")
     (sample_dir / "twice.txt").write_text(
         f"Twice\n\n{sentence}\n\nOther words come between the two copies here.\n\n"
         f"{sentence}\n", encoding="utf-8")
-    col = citeseek.build(sample_dir, tmp_path / "twice", model=fake, progress=False)
+    col = build(sample_dir, tmp_path / "twice")
     answer = col.ask("Which foundation did the US Treasury sanction on a Wednesday?",
                      k=5, doc_ids="twice.txt", min_evidence=0.0)
     texts = [s.text for s in answer.sentences]

@@ -6,7 +6,6 @@ up), a malformed reply and an empty one. The extractive answer is never lost."""
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,6 +19,7 @@ import citeseek
 from citeseek.answer.llm import LLM, as_llm
 from citeseek.cli import main
 from citeseek.errors import UsageError
+from tests.helpers import free_port
 
 QUESTION = "Which foundation did the US Treasury sanction?"
 Reply = Callable[[dict[str, Any], int], tuple[int, dict[str, str], bytes | list[bytes]]]
@@ -92,8 +92,8 @@ class Server:
 
 
 @pytest.fixture
-def col(sample_dir: Path, tmp_path: Path, fake):
-    return citeseek.build(sample_dir, tmp_path / "col", model=fake, progress=False)
+def col(sample_dir: Path, tmp_path: Path, build):
+    return build(sample_dir, tmp_path / "col")
 
 
 @pytest.fixture
@@ -179,12 +179,6 @@ def test_api_key_from_the_environment(col, serve, monkeypatch) -> None:
     server = serve(lambda body, n: (200, {}, sse(["The Mostazafan Foundation [1]."])))
     col.ask(QUESTION, k=3, llm=server.url, llm_model="m", min_evidence=0.0)
     assert server.headers[0]["authorization"] == "Bearer sekrit"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def assert_fallback(answer, reason: str) -> None:
@@ -317,7 +311,7 @@ def test_reply_streams_into_a_jupyter_cell(col, serve, tmp_path: Path, monkeypat
     piece), and the checked answer renders below it."""
     import os
 
-    from .test_notebooks import execute, need_modules
+    from tests.service.test_notebooks import execute, need_modules
 
     need_modules("nbclient", "nbformat", "ipykernel")
     from nbformat.v4 import new_code_cell, new_notebook

@@ -15,8 +15,9 @@ import pytest
 
 import citeseek
 from citeseek.cli import main, make_parser
+from tests.helpers import REPO
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = REPO / "README.md"
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -27,9 +28,9 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
 
 
 @pytest.fixture
-def built(sample_dir, tmp_path, fake) -> Path:
+def built(sample_dir, tmp_path, build) -> Path:
     store = tmp_path / "col"
-    citeseek.build(sample_dir, store, model=fake, progress=False)
+    build(sample_dir, store)
     return store
 
 
@@ -69,12 +70,12 @@ def test_show_and_info(built: Path, capsys) -> None:
     assert "5 documents" in out and "index Flat (auto, exact)" in out
 
 
-def test_info_names_the_index_setting_and_its_recall(sample_dir, tmp_path, fake,
+def test_info_names_the_index_setting_and_its_recall(sample_dir, tmp_path, fake, build,
                                                      capsys) -> None:
     import citeseek
 
     store = tmp_path / "hnsw"
-    citeseek.build(sample_dir, store, model=fake, progress=False, index="HNSW16,Flat")
+    build(sample_dir, store, index="HNSW16,Flat")
     assert main(["info", "--store", str(store)]) == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("  index "))
     meta = citeseek.open(store, model=fake).manifest["index"]

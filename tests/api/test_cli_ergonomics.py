@@ -17,9 +17,9 @@ from .test_cli import run
 
 
 @pytest.fixture
-def built(sample_dir: Path, tmp_path: Path, fake) -> Path:
+def built(sample_dir: Path, tmp_path: Path, build) -> Path:
     store = tmp_path / "col"
-    citeseek.build(sample_dir, store, model=fake, progress=False)
+    build(sample_dir, store)
     return store
 
 

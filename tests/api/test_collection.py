@@ -19,8 +19,8 @@ from citeseek.errors import (
 from citeseek.storage import layout
 
 
-def test_build_search_and_exact_citations(sample_dir: Path, tmp_path: Path, fake) -> None:
-    col = citeseek.build(sample_dir, tmp_path / "col", model=fake, progress=False)
+def test_build_search_and_exact_citations(sample_dir: Path, tmp_path: Path, build) -> None:
+    col = build(sample_dir, tmp_path / "col")
     assert col.last_build.documents == 5 and col.last_build.chunks >= 5
     hits = col.search("Mostazafan Foundation sanctions Treasury", k=3)
     assert hits and hits[0].doc_id == "002_e43f018c271d3215.txt"
@@ -36,26 +36,26 @@ def test_build_search_and_exact_citations(sample_dir: Path, tmp_path: Path, fake
 
 
 def test_rebuild_unchanged_embeds_nothing_and_writes_no_generation(sample_dir, tmp_path,
-                                                                      fake) -> None:
+                                                                      fake, build) -> None:
     store = tmp_path / "col"
-    col = citeseek.build(sample_dir, store, model=fake, progress=False)
+    col = build(sample_dir, store)
     first_gen = col.generation
     calls = fake.calls
-    again = citeseek.build(sample_dir, store, model=fake, progress=False)
+    again = build(sample_dir, store)
     assert fake.calls == calls
     assert again.last_build.unchanged and again.generation == first_gen
 
 
-def test_changed_and_deleted_files(sample_dir, tmp_path, fake) -> None:
+def test_changed_and_deleted_files(sample_dir, tmp_path, fake, build) -> None:
     store = tmp_path / "col"
-    citeseek.build(sample_dir, store, model=fake, progress=False)
+    build(sample_dir, store)
     fake.encoded.clear()
     target = sample_dir / "004_4711baa52dff02b9.txt"
     target.write_text(target.read_text(encoding="utf-8") + "\nA brand new closing paragraph "
                       "about the zeppelin harbour that nobody had written before today.\n",
                       encoding="utf-8")
     (sample_dir / "000_8ec7e9efab969127.txt").unlink()
-    col = citeseek.build(sample_dir, store, model=fake, progress=False)
+    col = build(sample_dir, store)
     report = col.last_build
     assert report.files_changed == 1 and report.files_removed == 1
     assert 0 < len(fake.encoded) <= 3  # only passages whose text changed
@@ -67,9 +67,9 @@ def test_changed_and_deleted_files(sample_dir, tmp_path, fake) -> None:
     assert len(layout.generations(store)) == 2  # the live one and the previous one
 
 
-def test_open_checks_model_and_checksums(sample_dir, tmp_path, fake) -> None:
+def test_open_checks_model_and_checksums(sample_dir, tmp_path, fake, build) -> None:
     store = tmp_path / "col"
-    citeseek.build(sample_dir, store, model=fake, progress=False)
+    build(sample_dir, store)
     with pytest.raises(ModelMismatch):
         citeseek.open(store, model=HashingEmbedder(model_id="other"))
     with pytest.raises(ModelMismatch):
@@ -87,9 +87,8 @@ def test_open_checks_model_and_checksums(sample_dir, tmp_path, fake) -> None:
         citeseek.open(tmp_path / "nothing-here")
 
 
-def test_manifest_records_settings_and_versions(sample_dir, tmp_path, fake) -> None:
-    col = citeseek.build(sample_dir, tmp_path / "col", model=fake, progress=False,
-                         chunk_tokens=40, overlap_tokens=8)
+def test_manifest_records_settings_and_versions(sample_dir, tmp_path, build) -> None:
+    col = build(sample_dir, tmp_path / "col", chunk_tokens=40, overlap_tokens=8)
     manifest = json.loads((col.root / col.generation / "manifest.json").read_text())
     assert manifest["model"] == {"id": "hashing-64-64", "dimension": 64, "max_seq_length": 64}
     assert manifest["settings"]["chunk_tokens"] == 40
@@ -98,17 +97,17 @@ def test_manifest_records_settings_and_versions(sample_dir, tmp_path, fake) -> N
     assert not any(p.suffix in (".pkl", ".pickle") for p in col.root.rglob("*"))
 
 
-def test_settings_change_rechunks_but_reuses_cache(sample_dir, tmp_path, fake) -> None:
+def test_settings_change_rechunks_but_reuses_cache(sample_dir, tmp_path, build) -> None:
     store = tmp_path / "col"
-    first = citeseek.build(sample_dir, store, model=fake, progress=False, chunk_tokens=40)
-    second = citeseek.build(sample_dir, store, model=fake, progress=False, chunk_tokens=30)
+    first = build(sample_dir, store, chunk_tokens=40)
+    second = build(sample_dir, store, chunk_tokens=30)
     assert second.generation != first.generation
     assert second.settings.chunk_tokens == 30
     assert second.last_build.files_changed == 5
 
 
-def test_filters_apply_before_ranking(sample_dir, tmp_path, fake) -> None:
-    col = citeseek.build(sample_dir, tmp_path / "col", model=fake, progress=False)
+def test_filters_apply_before_ranking(sample_dir, tmp_path, build) -> None:
+    col = build(sample_dir, tmp_path / "col")
     only = "003_359110e896c45b3d.txt"
     hits = col.search("human rights", k=4, doc_ids=[only])
     assert len(hits) == 4 and {h.doc_id for h in hits} == {only}
@@ -121,23 +120,23 @@ def test_filters_apply_before_ranking(sample_dir, tmp_path, fake) -> None:
 
 
 @pytest.mark.parametrize("query,k", [("", 5), ("   ", 5), ("ok", 0), ("ok", -1), (None, 5)])
-def test_bad_queries_are_usage_errors(sample_dir, tmp_path, fake, query, k) -> None:
-    col = citeseek.build(sample_dir, tmp_path / "col", model=fake, progress=False)
+def test_bad_queries_are_usage_errors(sample_dir, tmp_path, build, query, k) -> None:
+    col = build(sample_dir, tmp_path / "col")
     with pytest.raises(UsageError):
         col.search(query, k=k)
 
 
 @pytest.mark.parametrize("query", ['"unbalanced', "AND OR NOT", "NEAR(a b", "a* (b) -c",
                                    "Мостазафан 基金 🙂", "\x00\x1b[31m", "x" * 30000])
-def test_any_text_is_a_valid_query(sample_dir, tmp_path, fake, query) -> None:
-    col = citeseek.build(sample_dir, tmp_path / "col", model=fake, progress=False)
+def test_any_text_is_a_valid_query(sample_dir, tmp_path, build, query) -> None:
+    col = build(sample_dir, tmp_path / "col")
     for mode in ("keyword", "hybrid", "dense"):
         hits = col.search(query, k=3, mode=mode)
         assert len(hits) <= 3
 
 
-def test_k_larger_than_collection(sample_dir, tmp_path, fake) -> None:
-    col = citeseek.build(sample_dir, tmp_path / "col", model=fake, progress=False)
+def test_k_larger_than_collection(sample_dir, tmp_path, build) -> None:
+    col = build(sample_dir, tmp_path / "col")
     hits = col.search("regime", k=10_000, mode="dense", dedupe=False)
     assert len(hits) == len(col)
     collapsed = col.search("regime", k=10_000, mode="dense")
@@ -148,10 +147,10 @@ def test_k_larger_than_collection(sample_dir, tmp_path, fake) -> None:
                 assert min(a.end, b.end) - max(a.start, b.start) <= (b.end - b.start) / 2
 
 
-def test_duplicate_articles_collapse_to_one_passage(sample_dir, tmp_path, fake) -> None:
+def test_duplicate_articles_collapse_to_one_passage(sample_dir, tmp_path, build) -> None:
     original = sample_dir / "002_e43f018c271d3215.txt"
     (sample_dir / "copy-of-002.txt").write_bytes(original.read_bytes())
-    col = citeseek.build(sample_dir, tmp_path / "col", model=fake, progress=False)
+    col = build(sample_dir, tmp_path / "col")
     hits = col.search("Mostazafan Foundation", k=5, mode="keyword")
     texts = [" ".join(h.text.split()) for h in hits]
     assert len(texts) == len(set(texts))
@@ -159,10 +158,10 @@ def test_duplicate_articles_collapse_to_one_passage(sample_dir, tmp_path, fake) 
     assert {h.doc_id for h in both[:2]} == {"002_e43f018c271d3215.txt", "copy-of-002.txt"}
 
 
-def test_second_builder_is_locked_out(sample_dir, tmp_path, fake) -> None:
+def test_second_builder_is_locked_out(sample_dir, tmp_path, build) -> None:
     store = tmp_path / "col"
     with layout.build_lock(store), pytest.raises(CollectionLocked, match=str(os.getpid())):
-        citeseek.build(sample_dir, store, model=fake, progress=False)
+        build(sample_dir, store)
 
 
 def test_failed_build_leaves_previous_generation_live(sample_dir, tmp_path) -> None:
@@ -184,32 +183,32 @@ def test_failed_build_leaves_previous_generation_live(sample_dir, tmp_path) -> N
     assert reopened.search("regime", k=1)
 
 
-def test_long_lived_collection_sees_new_generation(sample_dir, tmp_path, fake) -> None:
+def test_long_lived_collection_sees_new_generation(sample_dir, tmp_path, build) -> None:
     store = tmp_path / "col"
-    reader = citeseek.build(sample_dir, store, model=fake, progress=False)
+    reader = build(sample_dir, store)
     (sample_dir / "extra.md").write_text("# Lighthouse keepers\n\nThe lighthouse keepers of "
                                          "the northern coast kept logbooks for a century.\n")
-    citeseek.build(sample_dir, store, model=fake, progress=False)
+    build(sample_dir, store)
     hits = reader.search("lighthouse keepers logbooks", k=1, mode="keyword")
     assert hits[0].doc_id == "extra.md" and hits[0].title == "Lighthouse keepers"
 
 
-def test_nothing_readable_is_an_error_and_strict_mode(tmp_path, fake) -> None:
+def test_nothing_readable_is_an_error_and_strict_mode(tmp_path, build) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "empty.txt").write_text("")
     with pytest.raises(citeseek.CiteseekError, match="nothing to index"):
-        citeseek.build(folder, tmp_path / "col", model=fake, progress=False)
+        build(folder, tmp_path / "col")
     (folder / "good.txt").write_text("A good article about trains and their timetables.")
     with pytest.raises(citeseek.CiteseekError, match="strict"):
-        citeseek.build(folder, tmp_path / "col", model=fake, progress=False, strict=True)
+        build(folder, tmp_path / "col", strict=True)
     assert not (tmp_path / "col" / "CURRENT").exists()
-    col = citeseek.build(folder, tmp_path / "col", model=fake, progress=False)
+    col = build(folder, tmp_path / "col")
     assert [s.reason for s in col.last_build.skipped] == ["empty file"]
 
 
-def test_hits_convert(sample_dir, tmp_path, fake) -> None:
-    col = citeseek.build(sample_dir, tmp_path / "col", model=fake, progress=False)
+def test_hits_convert(sample_dir, tmp_path, build) -> None:
+    col = build(sample_dir, tmp_path / "col")
     hits = col.search("<script>alert(1)</script> regime", k=2)
     df = hits.to_pandas()
     assert list(df["rank"]) == [1, 2] and "line_start" in df.columns

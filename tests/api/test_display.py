@@ -32,8 +32,8 @@ def need(module: str) -> None:
 
 
 @pytest.fixture
-def col(sample_dir: Path, tmp_path: Path, fake) -> citeseek.Collection:
-    return citeseek.build(sample_dir, tmp_path / "col", model=fake, progress=False)
+def col(sample_dir: Path, tmp_path: Path, build) -> citeseek.Collection:
+    return build(sample_dir, tmp_path / "col")
 
 
 # -- highlighting ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import numpy as np
 from citeseek.embed import resolve_embedder
 from citeseek.embed.base import model_id_for, wanted_model_id
 from citeseek.embed.hashing import HashingEmbedder
+from tests.helpers import REPO
 
 
 def test_names_and_ids() -> None:
@@ -50,7 +51,7 @@ def test_vectors_are_normalized_deterministic_and_word_based() -> None:
 
 def test_the_command_line_searches_a_hashing_collection_without_model_libraries(
         tmp_path: Path, sample_dir: Path) -> None:
-    src = Path(__file__).resolve().parents[1] / "src"
+    src = REPO / "src"
     env = dict(os.environ, PYTHONPATH=str(src), HF_HUB_OFFLINE="1")
     store = str(tmp_path / "store")
     build = subprocess.run([sys.executable, "-m", "citeseek", "index", str(sample_dir),

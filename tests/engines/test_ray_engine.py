@@ -16,9 +16,10 @@ import citeseek
 from citeseek.embed.hashing import HashingEmbedder
 from citeseek.errors import BuildError
 from citeseek.storage import layout
+from tests.helpers import REPO
 
 pytestmark = pytest.mark.ray
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO
 QUESTIONS = ("How many protesters were killed?", "Mostazafan Foundation sanctions",
              "1988 massacre of political prisoners", "Who leads the Revolutionary Guards?")
 

@@ -21,7 +21,7 @@ from citeseek.errors import BuildError, UsageError
 from citeseek.ingest.chunking import chunk_document
 from citeseek.ingest.discovery import SourceFile, discover
 from citeseek.ingest.readers import read_file
-from citeseek.storage.store import Store
+from citeseek.storage.database import GenerationDB
 from citeseek.storage.vector_index import VectorIndex, choose_factory, ivfpq_factory
 
 
@@ -108,11 +108,11 @@ def test_very_large_collections_get_ivf_pq_trained_on_a_sample(tmp_path: Path) -
     rng = np.random.default_rng(0)
     vectors = rng.normal(size=(1200, 64)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    store = Store(tmp_path / "s.sqlite")
-    store.conn.execute("BEGIN")
-    store.put_embeddings("m", [text_hash(str(i)) for i in range(1200)], vectors)
-    store.conn.execute("COMMIT")
-    sample = store.sample_vectors("m", 64, 600)
+    db = GenerationDB(tmp_path / "s.sqlite")
+    db.conn.execute("BEGIN")
+    db.embeddings.put("m", [text_hash(str(i)) for i in range(1200)], vectors)
+    db.conn.execute("COMMIT")
+    sample = db.embeddings.sample("m", 64, 600)
     assert 400 < len(sample) <= 600
     drawn: list[np.ndarray] = []
     ids = np.arange(100, 1300)

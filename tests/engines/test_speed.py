@@ -18,8 +18,7 @@ from citeseek.embed.hashing import HashingEmbedder
 from citeseek.engines.builder import Builder
 from citeseek.engines.publish import build_collection, build_settings
 from citeseek.storage import layout
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.helpers import REPO
 
 
 def _articles(folder: Path, count: int) -> Path:
@@ -79,7 +78,7 @@ import os, signal, sys
 sys.path[:0] = [{src!r}, {repo!r}]
 from pathlib import Path
 from citeseek.embed.hashing import HashingEmbedder
-from tests.test_speed import build_in_small_blocks
+from tests.engines.test_speed import build_in_small_blocks
 
 class Dying(HashingEmbedder):
     def encode(self, texts, **kw):

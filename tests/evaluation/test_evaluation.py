@@ -16,8 +16,7 @@ from citeseek.evaluation import (
     ndcg_at,
     recall_at,
 )
-
-from .conftest import CRANFIELD, require_shared
+from tests.helpers import CRANFIELD, require_shared
 
 
 def test_ndcg_by_hand() -> None:

@@ -14,17 +14,15 @@ import gzip
 import html
 import json
 import re
-from pathlib import Path
 
 from citeseek.config import Settings
 from citeseek.embed.hashing import HashingEmbedder
 from citeseek.ingest.chunking import chunk_document
 from citeseek.ingest.discovery import SourceFile
 from citeseek.ingest.readers import read_file
+from tests.helpers import SHARED, require_shared
 
-from .conftest import require_shared
-
-HTML_DEV = Path(__file__).resolve().parents[2] / "shared" / "eval" / "html-dev"
+HTML_DEV = SHARED / "eval" / "html-dev"
 PAGES = sorted(HTML_DEV.glob("html/*.html.gz")) if HTML_DEV.exists() else []
 EDGE = 24  # characters (whitespace aside) checked at each end of a passage
 

@@ -16,8 +16,8 @@ from citeseek.document import Document
 from citeseek.embed.hashing import HashingEmbedder
 from citeseek.ingest.discovery import SourceFile
 from citeseek.ingest.readers import read_file
+from tests.helpers import SHARED, require_shared
 
-from .conftest import require_shared
 from .pdfs import LEADING, column, lorem, make_pdf
 
 
@@ -94,7 +94,7 @@ def test_title_and_date_from_metadata_where_plausible(tmp_path: Path) -> None:
 
 
 def test_scanned_encrypted_and_damaged_files_are_skipped_with_reasons(tmp_path: Path,
-                                                                       fake) -> None:
+                                                                       build) -> None:
     from reportlab.pdfgen import canvas
 
     folder = tmp_path / "in"
@@ -107,7 +107,7 @@ def test_scanned_encrypted_and_damaged_files_are_skipped_with_reasons(tmp_path: 
     good = make_pdf(folder / "good.pdf", [column(lorem(5, "g"), 72, 100)])
     (folder / "damaged.pdf").write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 40)
     (folder / "cut.pdf").write_bytes(good.read_bytes()[:300])
-    col = citeseek.build(folder, tmp_path / "store", model=fake, progress=False)
+    col = build(folder, tmp_path / "store")
     reasons = {Path(s.source).name: s.reason for s in col.last_build.skipped}
     assert "no text layer" in reasons["scanned.pdf"]
     assert "encrypted" in reasons["locked.pdf"]
@@ -117,7 +117,7 @@ def test_scanned_encrypted_and_damaged_files_are_skipped_with_reasons(tmp_path: 
 
 
 @pytest.fixture
-def pdf_collection(tmp_path: Path, fake: HashingEmbedder) -> citeseek.Collection:
+def pdf_collection(tmp_path: Path, build: HashingEmbedder) -> citeseek.Collection:
     folder = tmp_path / "articles"
     folder.mkdir()
     pages = [column(lorem(30, f"q{n}z"), 72, 100) for n in (1, 2)]
@@ -128,7 +128,7 @@ def pdf_collection(tmp_path: Path, fake: HashingEmbedder) -> citeseek.Collection
     make_pdf(folder / "gulls.pdf", pages, title="Birds of the northern pier")
     (folder / "note.txt").write_text("A short note\n\nThe ferry timetable changes in May.\n",
                                      encoding="utf-8")
-    return citeseek.build(folder, tmp_path / "store", model=fake, progress=False)
+    return build(folder, tmp_path / "store")
 
 
 def test_search_and_ask_cite_page_and_lines(pdf_collection: citeseek.Collection,
@@ -177,7 +177,7 @@ def test_every_passage_of_a_pdf_is_exact_and_on_its_pages(
         assert pages_named <= set(range(first, last + 1))
 
 
-PDF_DEV = Path(__file__).resolve().parents[2] / "shared" / "eval" / "pdf-dev"
+PDF_DEV = SHARED / "eval" / "pdf-dev"
 
 
 def test_real_pdfs_cite_the_page_their_answers_are_on(tmp_path: Path, fake) -> None:

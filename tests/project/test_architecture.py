@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "src" / "citeseek"
+PACKAGE = Path(__file__).resolve().parents[2] / "src" / "citeseek"
 README = PACKAGE.parents[1] / "README.md"
 LAYERS: list[set[str]] = [
     {"errors", "text", "progress", "demo"},  # shared leaves

@@ -20,8 +20,9 @@ import pytest
 
 import citeseek
 from citeseek.demo import sample_dir, sample_eval_dir, sample_formats_dir
+from tests.helpers import REPO
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 SAMPLE_FILES = {p.name for p in sample_dir().glob("*.txt")} | {
     p.name for p in sample_formats_dir().iterdir()}

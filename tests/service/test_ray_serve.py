@@ -12,9 +12,10 @@ import pytest
 
 import citeseek
 from citeseek.embed.hashing import HashingEmbedder
+from tests.engines.test_ray_engine import cluster  # noqa: F401 - the fixture
+from tests.helpers import free_port
 
-from .server_process import free_port, running_server, wait_until_up
-from .test_ray_engine import cluster  # noqa: F401 - the fixture
+from .server_process import running_server, wait_until_up
 
 pytestmark = pytest.mark.ray
 REQUESTS: list[tuple[str, dict[str, Any]]] = [

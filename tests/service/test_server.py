@@ -18,8 +18,9 @@ import citeseek
 from citeseek.cli import main
 from citeseek.embed.hashing import HashingEmbedder
 from citeseek.storage import layout
+from tests.helpers import running_threads
+from tests.reliability.worker import check_hits, write_version
 
-from .reliability.worker import check_hits, write_version
 from .server_process import running_server
 
 QUERIES = ["Mostazafan Foundation sanctions", "How many protesters were killed?",
@@ -255,40 +256,33 @@ def test_rebuilds_are_picked_up_mid_traffic_one_generation_per_request(
     local = citeseek.open(store, model=fake)  # for the settings check_hits needs
     query = "harbour crane cargo"
     seen: list[tuple[str, str]] = []
-    errors: list[BaseException] = []
     done = threading.Event()
 
     def traffic(base: str, n: int) -> None:
-        try:
-            with httpx.Client(base_url=base, timeout=60) as client:
-                while True:
-                    finished = done.is_set()
-                    mode = ("dense", "keyword")[n % 2]
-                    got = client.get("/search", params={"query": query, "k": 100,
-                                                        "mode": mode})
-                    assert got.status_code == 200, got.text
-                    hits = citeseek.HitList.from_dict(got.json())
-                    (version,) = check_hits(local, hits, fake, query)
-                    seen.append((got.headers["x-citeseek-generation"], version))
-                    doc = client.get("/documents/article0").json()
-                    assert doc["doc_id"] == "article0.txt"
-                    if finished:
-                        return
-        except BaseException as exc:  # collected and re-raised below
-            errors.append(exc)
+        with httpx.Client(base_url=base, timeout=60) as client:
+            while True:
+                finished = done.is_set()
+                mode = ("dense", "keyword")[n % 2]
+                got = client.get("/search", params={"query": query, "k": 100,
+                                                    "mode": mode})
+                assert got.status_code == 200, got.text
+                hits = citeseek.HitList.from_dict(got.json())
+                (version,) = check_hits(local, hits, fake, query)
+                seen.append((got.headers["x-citeseek-generation"], version))
+                doc = client.get("/documents/article0").json()
+                assert doc["doc_id"] == "article0.txt"
+                if finished:
+                    return
 
     with running_server(store) as base:
-        threads = [threading.Thread(target=traffic, args=(base, n)) for n in range(8)]
-        for t in threads:
-            t.start()
-        for version in range(1, 7):
-            write_version(corpus, version)
-            citeseek.build(corpus, store, model=fake, progress=False)
-        done.set()
-        for t in threads:
-            t.join()
+        with running_threads(traffic, [(base, n) for n in range(8)]):
+            try:
+                for version in range(1, 7):
+                    write_version(corpus, version)
+                    citeseek.build(corpus, store, model=fake, progress=False)
+            finally:
+                done.set()
         final = httpx.get(f"{base}/search", params={"query": query, "k": 100}).json()
-    assert errors == []
     by_generation: dict[str, str] = {}
     for generation, version in seen:  # one generation, one version, every time
         assert by_generation.setdefault(generation, version) == version

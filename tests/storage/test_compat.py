@@ -15,9 +15,9 @@ import pytest
 import citeseek
 from citeseek.cli import main
 from citeseek.embed.hashing import HashingEmbedder
-from citeseek.storage.store import Store
+from citeseek.storage.database import GenerationDB
 
-FIXTURE = Path(__file__).parent / "fixtures" / "compat"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "compat"
 EXPECTED = json.loads((FIXTURE / "expected.json").read_text(encoding="utf-8"))
 CITATION = ("rank", "chunk_id", "doc_id", "start", "end", "line_start", "line_end")
 
@@ -87,10 +87,10 @@ def test_a_build_on_top_of_it_updates_it_like_a_fresh_one(old_store: Path,
     fresh = citeseek.build(articles, tmp_path / "fresh", model=old_model(), progress=False)
     assert col.documents() == fresh.documents()
     # the new generation's store has the columns added since the old one was written
-    upgraded = Store(old_store / col.generation / "store.sqlite", readonly=True)
+    upgraded = GenerationDB(old_store / col.generation / "store.sqlite", readonly=True)
     assert {"page_start", "page_end"} <= upgraded.columns("chunks")
     assert "source_map" in upgraded.columns("documents")
-    assert "page_start" not in Store(old_store / "gen-000001" / "store.sqlite",
+    assert "page_start" not in GenerationDB(old_store / "gen-000001" / "store.sqlite",
                                      readonly=True).columns("chunks")
     assert [{k: v for k, v in p.items() if k != "chunk_id"} for p in col.passages()] == \
         [{k: v for k, v in p.items() if k != "chunk_id"} for p in fresh.passages()]

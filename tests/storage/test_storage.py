@@ -1,4 +1,4 @@
-"""The storage layer's own contracts: ``Store.transaction()`` commits a block's writes
+"""The storage layer's own contracts: ``GenerationDB.transaction()`` commits a block's writes
 together or not at all and lets the block's error through; passage rows carry names;
 filters resolve to passages in SQL."""
 
@@ -11,7 +11,7 @@ import pytest
 
 import citeseek
 from citeseek.embed.hashing import HashingEmbedder
-from citeseek.storage.store import PassageRow, Store
+from citeseek.storage.database import GenerationDB, PassageRow
 
 
 class Boom(Exception):
@@ -28,68 +28,68 @@ def files_in(path: Path) -> dict[str, str]:
 
 
 def test_transaction_commits_when_the_block_ends(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.sqlite")
-    with store.transaction():
-        store.set_file("a.txt", "sha-a", 1, 1)
-        store.set_file("b.txt", "sha-b", 1, 1)
-        assert files_in(store.path) == {}  # not before
-    assert files_in(store.path) == {"a.txt": "sha-a", "b.txt": "sha-b"}
-    assert not store.conn.in_transaction
+    db = GenerationDB(tmp_path / "s.sqlite")
+    with db.transaction():
+        db.set_file("a.txt", "sha-a", 1, 1)
+        db.set_file("b.txt", "sha-b", 1, 1)
+        assert files_in(db.path) == {}  # not before
+    assert files_in(db.path) == {"a.txt": "sha-a", "b.txt": "sha-b"}
+    assert not db.conn.in_transaction
 
 
 @pytest.mark.parametrize("error", [Boom("the block's own"), KeyboardInterrupt()])
 def test_transaction_rolls_back_and_raises_the_blocks_error(tmp_path: Path,
                                                             error: BaseException) -> None:
-    store = Store(tmp_path / "s.sqlite")
-    store.set_file("kept.txt", "sha", 1, 1)
-    with pytest.raises(type(error)) as raised, store.transaction():
-        store.set_file("lost.txt", "sha", 1, 1)
-        store.remove_file("kept.txt")
+    db = GenerationDB(tmp_path / "s.sqlite")
+    db.set_file("kept.txt", "sha", 1, 1)
+    with pytest.raises(type(error)) as raised, db.transaction():
+        db.set_file("lost.txt", "sha", 1, 1)
+        db.remove_file("kept.txt")
         raise error
     assert raised.value is error
-    assert store.file_hashes() == {"kept.txt": "sha"} == files_in(store.path)
-    assert not store.conn.in_transaction
-    with store.transaction():  # and the store takes the next one
-        store.set_file("next.txt", "sha", 1, 1)
-    assert set(files_in(store.path)) == {"kept.txt", "next.txt"}
+    assert db.file_hashes() == {"kept.txt": "sha"} == files_in(db.path)
+    assert not db.conn.in_transaction
+    with db.transaction():  # and the database takes the next one
+        db.set_file("next.txt", "sha", 1, 1)
+    assert set(files_in(db.path)) == {"kept.txt", "next.txt"}
 
 
 def test_an_sqlite_error_inside_is_the_error_seen(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.sqlite")
-    with pytest.raises(sqlite3.IntegrityError), store.transaction():
-        store.set_file("a.txt", "sha", 1, 1)
-        store.conn.execute("INSERT INTO files(key, sha256, size, n_docs) VALUES "
+    db = GenerationDB(tmp_path / "s.sqlite")
+    with pytest.raises(sqlite3.IntegrityError), db.transaction():
+        db.set_file("a.txt", "sha", 1, 1)
+        db.conn.execute("INSERT INTO files(key, sha256, size, n_docs) VALUES "
                            "('b', NULL, 1, 1)")
-    assert files_in(store.path) == {}
+    assert files_in(db.path) == {}
 
 
 def test_a_nested_block_is_a_savepoint(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.sqlite")
-    with store.transaction():
-        store.set_file("outer.txt", "sha", 1, 1)
-        with pytest.raises(Boom), store.transaction():
-            store.set_file("inner.txt", "sha", 1, 1)
+    db = GenerationDB(tmp_path / "s.sqlite")
+    with db.transaction():
+        db.set_file("outer.txt", "sha", 1, 1)
+        with pytest.raises(Boom), db.transaction():
+            db.set_file("inner.txt", "sha", 1, 1)
             raise Boom
-        with store.transaction():
-            store.set_file("second.txt", "sha", 1, 1)
-    assert set(files_in(store.path)) == {"outer.txt", "second.txt"}
+        with db.transaction():
+            db.set_file("second.txt", "sha", 1, 1)
+    assert set(files_in(db.path)) == {"outer.txt", "second.txt"}
 
 
 def test_passage_rows_and_filters(tmp_path: Path, sample_dir: Path) -> None:
     col = citeseek.build(sample_dir, tmp_path / "store", model=HashingEmbedder(),
                          progress=False)
-    store = col._live.current.store
+    db = col._live.current.db
     passages = col.passages()
-    rows = store.hit_rows([p["chunk_id"] for p in passages])
+    rows = db.hit_rows([p["chunk_id"] for p in passages])
     assert all(isinstance(row, PassageRow) for row in rows.values())
     assert [rows[p["chunk_id"]]._asdict() for p in passages] == passages
     dated = {d["doc_id"]: d["date"] for d in col.documents()}
-    late = store.chunk_ids_matching(date_from="2021-01-01")
+    late = db.selection.chunk_ids_matching(date_from="2021-01-01")
     assert {rows[c].doc_id for c in late} == {d for d, date in dated.items()
                                              if date and date >= "2021-01-01"}
     one = next(iter(dated))
-    assert {rows[c].doc_id for c in store.chunk_ids_matching(doc_ids=[one])} == {one}
-    assert {rows[c].doc_id for c in store.chunk_ids_matching(sources=["*/00[01]_*"])} == \
+    assert {rows[c].doc_id for c in db.selection.chunk_ids_matching(doc_ids=[one])} == {one}
+    assert {rows[c].doc_id for c in db.selection.chunk_ids_matching(sources=["*/00[01]_*"])} == \
         {d for d in dated if d.startswith(("000_", "001_"))}
-    assert set(store.chunk_ids_outside(one)) == {c for c in rows if rows[c].doc_id != one}
-    assert sorted(store.chunk_ids_matching()) == sorted(rows)
+    assert set(db.selection.chunk_ids_outside(one)) == {c for c in rows if rows[c].doc_id != one}
+    assert sorted(db.selection.chunk_ids_matching()) == sorted(rows)
