@@ -7,7 +7,8 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install chromium demo test test-fast lint notebook bench bench-retrieval clean
+.PHONY: install chromium demo test test-fast lint docs docs-check cli-reference notebook bench \
+	bench-retrieval clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +19,7 @@ $(VENV)/.torch: | $(PY)
 	touch $@
 
 $(VENV)/.installed: pyproject.toml $(VENV)/.torch
-	$(PIP) install -e ".[test,notebook,bench,ray,onnx,serve,llm]"
+	$(PIP) install -e ".[test,notebook,bench,ray,onnx,serve,llm,docs]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -43,13 +44,26 @@ test-fast: install chromium
 
 # ruff over everything; mypy (strict, settings in pyproject.toml) over the package.
 lint: install
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks docs
 	$(VENV)/bin/mypy
+
+# The documentation site (docs/, mkdocs.yml): served locally with live reload, or built
+# strictly (a broken link, anchor or reference fails) into a temporary folder.
+docs: install
+	$(VENV)/bin/mkdocs serve
+
+docs-check: install
+	@site=$$(mktemp -d) && trap 'rm -rf "$$site"' EXIT && \
+		$(VENV)/bin/mkdocs build --strict --site-dir "$$site"
+
+# docs/cli-reference.md from the live --help (tests/project/test_docs.py checks it is current).
+cli-reference: install
+	$(PY) docs/cli_reference.py
 
 notebook: install
 	$(VENV)/bin/jupyter lab notebooks/
 
-# Speed and scale figures (README, "Speed and scale"); about 30-40 minutes on 2 cores.
+# Speed and scale figures (docs/performance.md); about 30-40 minutes on 2 cores.
 bench: install
 	$(PY) benchmarks/bench_build.py
 	$(PY) benchmarks/bench_search.py

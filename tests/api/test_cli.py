@@ -17,7 +17,7 @@ import citeseek
 from citeseek.cli import main, make_parser
 from tests.helpers import REPO
 
-README = REPO / "README.md"
+CLI_GUIDE = REPO / "docs" / "cli.md"
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -137,12 +137,12 @@ def test_demo_command(tmp_path: Path) -> None:
     assert (tmp_path / "embeddings" / "sample" / "CURRENT").exists()
 
 
-def readme_usage() -> dict[str, str]:
-    """The README's command-line block: each ``citeseek COMMAND`` entry with the lines
-    that continue it."""
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index("## Command line"):]
-    start = section.index("```\n") + 4
+def guide_usage() -> dict[str, str]:
+    """The synopsis block of the command-line guide (docs/cli.md): each
+    ``citeseek COMMAND`` entry with the lines that continue it."""
+    text = CLI_GUIDE.read_text(encoding="utf-8")
+    section = text[text.index("## Synopsis"):]
+    start = section.index("```text\n") + len("```text\n")
     block = section[start:section.index("\n```", start)]
     entries: dict[str, str] = {}
     for line in block.splitlines():
@@ -155,8 +155,8 @@ def readme_usage() -> dict[str, str]:
     return entries
 
 
-def test_every_command_and_option_is_in_the_readme() -> None:
-    usage = readme_usage()
+def test_every_command_and_option_is_in_the_cli_guide() -> None:
+    usage = guide_usage()
     sub = next(a for a in make_parser()._actions if isinstance(a, argparse._SubParsersAction))
     missing = []
     for name, parser in sub.choices.items():
@@ -171,4 +171,4 @@ def test_every_command_and_option_is_in_the_readme() -> None:
                        for o in action.option_strings):
                 missing.append(f"{name} {max(action.option_strings, key=len)}")
     assert missing == []
-    assert set(usage) == set(sub.choices)  # and the README names no command that is gone
+    assert set(usage) == set(sub.choices)  # and the guide names no command that is gone

@@ -1,6 +1,6 @@
 """The package's shape, held: stages import downward only, no import circle (imports
 inside functions and under ``TYPE_CHECKING`` count), SQL only in ``storage``, small
-modules, and a README code map that names every module.
+modules, and a code map (docs/architecture.md) that names every module.
 
 ``LAYERS`` is the one declaration of the order, lowest first. A module may import from
 its own stage or from a stage on a lower layer; stages that share a layer stay
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "citeseek"
-README = PACKAGE.parents[1] / "README.md"
+ARCHITECTURE = PACKAGE.parents[1] / "docs" / "architecture.md"
 LAYERS: list[set[str]] = [
     {"errors", "text", "progress", "demo"},  # shared leaves
     {"config", "display"},
@@ -198,8 +198,8 @@ def test_module_is_small_and_says_what_it_does(name: str) -> None:
         assert ast.get_docstring(ast.parse(text)), f"{name} has no docstring"
 
 
-def test_readme_code_map_names_every_module() -> None:
-    text = README.read_text(encoding="utf-8")
+def test_code_map_names_every_module() -> None:
+    text = ARCHITECTURE.read_text(encoding="utf-8")
     code_map = text[text.index("## Code map"):]
     code_map = code_map[:code_map.index("\n## ", 4)]
     missing = []

@@ -39,7 +39,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def make_parser() -> argparse.ArgumentParser:
-    """The parser of every command and option (``tests/test_cli.py`` holds that the
+    """The parser of every command and option (``tests/api/test_cli.py`` holds that the
     README shows each)."""
     from importlib.metadata import version
 
