@@ -237,8 +237,9 @@ class Collection:
         """The documents as a DataFrame (see ``documents()``)."""
         import pandas as pd
 
-        return pd.DataFrame(self.documents(), columns=["doc_id", "title", "date", "source",
-                                                       "url", "chars", "chunks", "pages"])
+        from .storage.database import LISTING
+
+        return pd.DataFrame(self.documents(), columns=list(LISTING))
 
     def info(self) -> dict[str, Any]:
         """The store, the live generation's name and its manifest (of one generation)."""

@@ -191,8 +191,8 @@ def _to_hits(db: GenerationDB, ranked: list[tuple[int, float]],
         seen_text.add(key)
         spans.setdefault(doc_id, []).append((row.start, row.end))
         per_doc_count[doc_id] = per_doc_count.get(doc_id, 0) + 1
-        hits.append(Hit(rank=len(hits) + 1, score=float(score), **row._asdict(),
-                        scores={name: s[cid] for name, s in per_run.items() if cid in s}))
+        hits.append(Hit.of(row, rank=len(hits) + 1, score=float(score),
+                           scores={name: s[cid] for name, s in per_run.items() if cid in s}))
         if len(hits) == k:
             break
     return HitList(hits, query=query, mode=mode)
