@@ -151,7 +151,6 @@ class Collection:
                                      frequencies=gen.db.keywords.frequencies,
                                      n_passages=int(gen.manifest["counts"]["chunks"]),
                                      generator=generator, llm=llm, **options)
-            result.place_on_pages(gen.db.get_document)
             return result
 
         return self._live.read(answer)

@@ -51,6 +51,14 @@ class SourceMap:
     def index(self, offset: int) -> int:
         return max(0, bisect_right(self.offsets, offset) - 1)
 
+    def page_breaks(self, start: int, end: int) -> tuple[tuple[int, int], ...]:
+        """Where a new page begins inside ``text[start:end]``, as (offset, page)."""
+        if self.pages is None:
+            return ()
+        first, last = self.index(start), self.index(max(start, end - 1))
+        return tuple((self.offsets[i], self.pages[i]) for i in range(first + 1, last + 1)
+                     if self.pages[i] != self.pages[i - 1])
+
     def to_json(self) -> str:
         data: dict[str, list[int]] = {"offsets": self.offsets, "lines": self.lines}
         if self.pages is not None:

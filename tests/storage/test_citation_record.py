@@ -85,3 +85,19 @@ def test_a_document_and_its_chunks_travel_to_the_ray_driver_whole(tmp_path: Path
     assert (chunks[0].page_start, chunks[-1].page_end) == (1, 2)
     assert decode_documents(encode_documents([(doc, chunks)])) == [(doc, chunks)]
 
+
+def test_a_hit_places_a_part_of_itself_on_its_pages() -> None:
+    """Page breaks come from the source map: a page with no text (3) is skipped."""
+    smap = SourceMap(offsets=[0, 10, 20, 30], lines=[1, 1, 1, 2], pages=[1, 2, 4, 4])
+    assert smap.page_breaks(5, 35) == ((10, 2), (20, 4))
+    assert smap.page_breaks(12, 18) == () and smap.page_breaks(0, 10) == ()
+    hit = Hit(rank=1, score=1.0, chunk_id=1, doc_id="d", title=None, date=None, source="d",
+              start=5, end=35, line_start=1, line_end=2, text="x" * 30, page_start=1,
+              page_end=4)
+    assert hit.pages_for(6, 9) == (1, 4)  # its breaks not known: its own pages
+    hit.page_breaks = smap.page_breaks(hit.start, hit.end)
+    assert hit.pages_for(6, 9) == (1, 1)
+    assert hit.pages_for(6, 11) == (1, 2)
+    assert hit.pages_for(10, 20) == (2, 2)
+    assert hit.pages_for(15, 35) == (2, 4)
+    assert hit.pages_for(25, 30) == (4, 4)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import textwrap
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
@@ -25,11 +26,16 @@ class Hit(PassageRow):
     and its document's title, date, source and url), its ``rank`` and ``score``, and
     ``scores`` per retriever. ``page_start`` / ``page_end`` are the PDF pages (1-based)
     it spans, and then ``line_start`` / ``line_end`` count lines within those pages; None
-    for other files."""
+    for other files. ``page_breaks`` says where each later page begins inside a passage
+    over a page break, as (offset, page); search fills it in, ``pages_for`` reads it. It
+    is not part of ``to_dict()``: a hit rebuilt from one has none."""
 
     rank: int
     score: float
     scores: dict[str, float] = field(default_factory=dict)  # per retriever, for "why"
+
+    def __post_init__(self) -> None:
+        self.page_breaks: tuple[tuple[int, int], ...] = ()
 
     @classmethod
     def of(cls, row: PassageRow, *, rank: int, score: float,
@@ -37,6 +43,19 @@ class Hit(PassageRow):
         """The hit for stored passage ``row``: a ``Hit`` holds every field a row does."""
         return cls(**{f.name: getattr(row, f.name) for f in fields(PassageRow)},
                    rank=rank, score=score, scores=scores or {})
+
+    def pages_for(self, start: int, end: int) -> tuple[int | None, int | None]:
+        """First and last page holding ``document.text[start:end]``, a part of this
+        passage (its own pages where its page breaks are not known)."""
+        if not self.page_breaks:
+            return self.page_start, self.page_end
+        offsets = [at for at, _ in self.page_breaks]
+
+        def page(offset: int) -> int | None:
+            i = bisect_right(offsets, offset)
+            return self.page_breaks[i - 1][1] if i else self.page_start
+
+        return page(start), page(max(start, end - 1))
 
     def citation(self) -> str:
         """A short human-readable pointer to where the passage is."""

@@ -195,4 +195,9 @@ def _to_hits(db: GenerationDB, ranked: list[tuple[int, float]],
                            scores={name: s[cid] for name, s in per_run.items() if cid in s}))
         if len(hits) == k:
             break
+    # A passage over a page break learns where its pages begin (an answer's sentences
+    # are cited on their own pages), from its document's source map alone.
+    breaks = db.page_breaks([h.chunk_id for h in hits if h.page_start != h.page_end])
+    for hit in hits:
+        hit.page_breaks = breaks.get(hit.chunk_id, ())
     return HitList(hits, query=query, mode=mode)

@@ -284,6 +284,20 @@ class GenerationDB:
                 out[passage.chunk_id] = passage
         return out
 
+    def page_breaks(self, chunk_ids: Sequence[int]) -> dict[int, tuple[tuple[int, int], ...]]:
+        """Where a new page begins inside each passage, as (offset, page), read from its
+        document's source map alone (not its text); passages on one page are left out."""
+        out: dict[int, tuple[tuple[int, int], ...]] = {}
+        for part, marks in in_batches(chunk_ids):
+            for cid, start, end, data in self.conn.execute(
+                f"SELECT c.chunk_id, c.start, c.\"end\", "
+                f"{self._optional('d', 'documents', 'source_map')} FROM chunks c "
+                f"JOIN documents d USING(doc_id) WHERE c.chunk_id IN ({marks})", part):
+                source_map = SourceMap.from_json(data)
+                if source_map is not None and (breaks := source_map.page_breaks(start, end)):
+                    out[cid] = breaks
+        return out
+
     def counts(self) -> dict[str, int]:
         c = self.conn
         return {
