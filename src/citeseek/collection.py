@@ -151,7 +151,6 @@ class Collection:
                                      frequencies=gen.db.keywords.frequencies,
                                      n_passages=int(gen.manifest["counts"]["chunks"]),
                                      generator=generator, llm=llm, **options)
-            result.place_on_pages(gen.db.get_document)
             return result
 
         return self._live.read(answer)
@@ -237,8 +236,9 @@ class Collection:
         """The documents as a DataFrame (see ``documents()``)."""
         import pandas as pd
 
-        return pd.DataFrame(self.documents(), columns=["doc_id", "title", "date", "source",
-                                                       "url", "chars", "chunks", "pages"])
+        from .storage.database import LISTING
+
+        return pd.DataFrame(self.documents(), columns=list(LISTING))
 
     def info(self) -> dict[str, Any]:
         """The store, the live generation's name and its manifest (of one generation)."""

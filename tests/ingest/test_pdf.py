@@ -16,6 +16,7 @@ from citeseek.document import Document
 from citeseek.embed.hashing import HashingEmbedder
 from citeseek.ingest.discovery import SourceFile
 from citeseek.ingest.readers import read_file
+from citeseek.storage.database import GenerationDB
 from tests.helpers import SHARED, require_shared
 
 from .pdfs import LEADING, column, lorem, make_pdf
@@ -205,3 +206,38 @@ def test_real_pdfs_cite_the_page_their_answers_are_on(tmp_path: Path, fake) -> N
         right += bool(best and best.doc_id == q["file"]
                       and best.page_start <= q["page"] <= best.page_end)
     assert right >= 16, f"{right} of {len(asked)}"  # 17 of 19 when this was written
+
+
+def test_answer_sentences_in_a_passage_over_a_page_break_are_cited_on_their_own_pages(
+        tmp_path: Path, build, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A short article over two pages is one passage on pp. 1-2; each sentence of an
+    answer from it is cited on the page (or pages) it is on, placed from the hit alone:
+    no whole document is loaded to answer."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    first = [(72, 100, "The harbour wall was rebuilt by the town council in 1890."),
+             (72, 100 + 2 * LEADING, "The storm of that winter moved the")]
+    second = [(72, 100, "stones of the outer wall by a hand's width."),
+              (72, 100 + 2 * LEADING,
+               "The lighthouse keeper counted 4,812 gulls on the northern pier.")]
+    make_pdf(folder / "wall.pdf", [first, second], title="The harbour wall")
+    col = build(folder, tmp_path / "store")
+    (passage,) = col.passages()
+    assert (passage["page_start"], passage["page_end"]) == (1, 2)
+    doc = col.document("wall.pdf")
+    monkeypatch.setattr(GenerationDB, "get_document", None)  # asking loads no document
+    for question, said, pages in [
+            ("How many gulls did the lighthouse keeper count on the northern pier?",
+             "4,812 gulls", (2, 2)),
+            ("When was the harbour wall rebuilt by the town council?", "1890", (1, 1)),
+            ("How far did the storm of that winter move the stones of the outer wall?",
+             "hand's width", (1, 2))]:
+        answer = col.ask(question, mode="keyword", max_sentences=1)
+        (sentence,) = answer.sentences
+        assert said in sentence.text, (question, sentence.text)
+        assert (sentence.page_start, sentence.page_end) == pages
+        assert pages == doc.pages_for(sentence.start, sentence.end)
+        assert answer.to_dict()["sentences"][0]["page_start"] == pages[0]
+        hit = answer.citations[sentence.citation - 1]
+        assert (hit.page_start, hit.page_end) == (1, 2) and len(hit.page_breaks) == 1
+        assert "page_breaks" not in hit.to_dict()  # the JSON is as it was

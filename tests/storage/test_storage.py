@@ -5,6 +5,7 @@ filters resolve to passages in SQL."""
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -82,7 +83,7 @@ def test_passage_rows_and_filters(tmp_path: Path, sample_dir: Path) -> None:
     passages = col.passages()
     rows = db.hit_rows([p["chunk_id"] for p in passages])
     assert all(isinstance(row, PassageRow) for row in rows.values())
-    assert [rows[p["chunk_id"]]._asdict() for p in passages] == passages
+    assert [asdict(rows[p["chunk_id"]]) for p in passages] == passages
     dated = {d["doc_id"]: d["date"] for d in col.documents()}
     late = db.selection.chunk_ids_matching(date_from="2021-01-01")
     assert {rows[c].doc_id for c in late} == {d for d, date in dated.items()

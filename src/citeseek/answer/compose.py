@@ -64,11 +64,14 @@ def select_sentences(ranked: Sequence[Candidate], *, max_sentences: int = 3,
     return [c for c in ranked[:max_sentences] if c.score >= best - margin]
 
 
-def _sentence(cand: Candidate) -> AnswerSentence:
+def _sentence(cand: Candidate, hits: HitList) -> AnswerSentence:
+    """The sentence of ``cand``, on the pages its passage places it on."""
     span = cand.span or (None, None)
+    page_start, page_end = hits[cand.hit].pages_for(cand.start, cand.end)
     return AnswerSentence(text=cand.text, citation=cand.hit + 1, doc_id=cand.doc_id,
                           start=cand.start, end=cand.end, score=round(cand.score, 4),
-                          span_start=span[0], span_end=span[1])
+                          span_start=span[0], span_end=span[1], page_start=page_start,
+                          page_end=page_end)
 
 
 ANSWER_OPTIONS = frozenset({"method", "generator", "llm", "llm_model", "on_text",
@@ -108,7 +111,7 @@ def compose(question: str, hits: HitList, measured: Measured, *,
     if generator is not None:
         return _generate(question, hits, ranked, generator(question, _numbered(hits)),
                          strength >= confident_evidence, base, check)
-    extracted = _extract(measured, ranked, max_sentences, confident_evidence, base)
+    extracted = _extract(hits, measured, ranked, max_sentences, confident_evidence, base)
     if llm is None:
         return extracted
     try:
@@ -126,8 +129,8 @@ def _numbered(hits: HitList) -> dict[int, Hit]:
     return {i + 1: hit for i, hit in enumerate(hits)}
 
 
-def _extract(measured: Measured, ranked: Sequence[Candidate], max_sentences: int,
-             confident_evidence: float, base: dict[str, Any]) -> Answer:
+def _extract(hits: HitList, measured: Measured, ranked: Sequence[Candidate],
+             max_sentences: int, confident_evidence: float, base: dict[str, Any]) -> Answer:
     chosen = select_sentences(ranked, max_sentences=max_sentences)
     # The short answer is the span of the best chosen sentence that holds one of the
     # kind asked for; that sentence leads, as its evidence.
@@ -136,7 +139,7 @@ def _extract(measured: Measured, ranked: Sequence[Candidate], max_sentences: int
     if lead is not None and lead.span is not None:
         chosen = [lead, *(c for c in chosen if c is not lead)]
         short = lead.text[lead.span[0] - lead.start:lead.span[1] - lead.start]
-    sentences = [_sentence(c) for c in chosen]
+    sentences = [_sentence(c, hits) for c in chosen]
     text = " ".join(f"{s.text} [{s.citation}]" for s in sentences)
     confident = lead is not None and \
         sentence_evidence(measured, lead) >= confident_evidence
@@ -176,7 +179,7 @@ def _generate(question: str, hits: HitList, ranked: Sequence[Candidate], text: o
     best: dict[int, Candidate] = {}
     for cand in ranked:
         best.setdefault(cand.hit + 1, cand)
-    sentences = [_sentence(best[n]) for n in cited if n in best]
+    sentences = [_sentence(best[n], hits) for n in cited if n in best]
     trusted = not any(c.status != "supported" for c in claims)
     return Answer(answer=cleaned, confident=strong and bool(cited) and not dropped and trusted,
                   sentences=sentences, dropped_citations=dropped, generated=True,

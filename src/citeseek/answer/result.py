@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import html
 import textwrap
-from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ..display import STYLE
-from ..document import Document
 from ..search.hits import CITATION_FIELDS, HitList, render_hit
 from ..text import printable, topic_words
 from .support import Claim
@@ -85,19 +83,6 @@ class Answer:
     @property
     def declined(self) -> bool:
         return self.answer is None
-
-    def place_on_pages(self, document: Callable[[str], Document | None]) -> None:
-        """Give each sentence from a PDF the pages it is on: its passage's page, or, for
-        a passage over two pages, the sentence's own from its ``document``'s map."""
-        for sentence in self.sentences:
-            hit = self.citations[sentence.citation - 1]
-            if hit.page_start is None:
-                continue
-            pages: tuple[int | None, int | None] = (hit.page_start, hit.page_end)
-            if hit.page_start != hit.page_end:
-                doc = document(sentence.doc_id)
-                pages = doc.pages_for(sentence.start, sentence.end) if doc else pages
-            sentence.page_start, sentence.page_end = pages
 
     def cited(self) -> list[int]:
         """The citation numbers the answer uses, in order of first use."""

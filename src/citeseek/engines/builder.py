@@ -21,12 +21,11 @@ from typing import Any
 import numpy as np
 
 from ..config import Settings
-from ..document import Document
+from ..document import Chunk, Document
 from ..embed.base import Embedder, text_hash
 from ..errors import BuildError
 from ..ingest.chunking import (
     WINDOW_CHARS,
-    Chunk,
     Tokenizer,
     embed_text_for,
     embedding_title,

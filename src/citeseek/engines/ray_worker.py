@@ -10,22 +10,23 @@ new vectors as little-endian float32 bytes (no pickle). This module imports no R
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..config import Settings
-from ..document import Document, SourceMap
+from ..document import Chunk, Document, SourceMap
 from ..embed.base import Embedder, text_hash
-from ..ingest.chunking import Chunk
 from ..ingest.decoding import Unreadable
 from ..ingest.discovery import SourceFile, read_source
 from .builder import parse_file
 
 HASH_PREFIX = 32  # hex digits of a text hash sent to workers as "already cached"
-_DOC_FIELDS = ("doc_id", "source", "text", "title", "date", "url", "format", "line_map",
-               "file_key")  # and the source map, as its JSON
+# A document travels as its fields (its source map as JSON), a chunk as the values of
+# its fields but those its document gives (its id, and its text as a slice of the text).
+_CHUNK_FIELDS = tuple(f.name for f in fields(Chunk) if f.name not in ("doc_id", "text"))
 
 
 def cached_keys(hashes: list[str]) -> np.ndarray:
@@ -36,10 +37,9 @@ def cached_keys(hashes: list[str]) -> np.ndarray:
 def encode_documents(pairs: list[tuple[Document, list[Chunk]]]) -> str:
     """Documents and their chunks as JSON (a chunk's text is its document's slice)."""
     return json.dumps([
-        {**{name: getattr(doc, name) for name in _DOC_FIELDS},
+        {**{f.name: getattr(doc, f.name) for f in fields(Document)},
          "source_map": doc.source_map.to_json() if doc.source_map else None,
-         "chunks": [[c.ord, c.start, c.end, c.line_start, c.line_end, c.embed_text,
-                     c.page_start, c.page_end] for c in chunks]}
+         "chunks": [[getattr(c, name) for name in _CHUNK_FIELDS] for c in chunks]}
         for doc, chunks in pairs])
 
 
@@ -47,10 +47,13 @@ def decode_documents(data: str) -> list[tuple[Document, list[Chunk]]]:
     """The inverse of ``encode_documents``."""
     out = []
     for item in json.loads(data):
-        doc = Document(**{name: item[name] for name in _DOC_FIELDS},
-                       source_map=SourceMap.from_json(item.get("source_map")))
-        chunks = [Chunk(doc.doc_id, o, s, e, ls, le, doc.text[s:e], et, ps, pe)
-                  for o, s, e, ls, le, et, ps, pe in item["chunks"]]
+        doc = Document(**{**{f.name: item[f.name] for f in fields(Document)},
+                          "source_map": SourceMap.from_json(item["source_map"])})
+        chunks = []
+        for values in item["chunks"]:
+            chunk = dict(zip(_CHUNK_FIELDS, values, strict=True))
+            chunks.append(Chunk(doc_id=doc.doc_id, text=doc.text[chunk["start"]:chunk["end"]],
+                                **chunk))
         out.append((doc, chunks))
     return out
 

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Protocol
 
 from ..config import Settings
-from ..document import Document
+from ..document import Chunk, Document
 from ..text import sentence_spans, trim_span
 
 TITLE_TOKENS = 32  # a title prefix longer than this is cut for embedding
@@ -33,22 +32,6 @@ class Tokenizer(Protocol):
     def token_spans(self, text: str) -> list[tuple[int, int]]: ...
 
     def count_tokens(self, texts: list[str]) -> list[int]: ...
-
-
-@dataclass
-class Chunk:
-    """A passage of a document, with its exact place and the text the model embeds."""
-
-    doc_id: str
-    ord: int
-    start: int
-    end: int
-    line_start: int
-    line_end: int
-    text: str
-    embed_text: str
-    page_start: int | None = None  # PDF pages (1-based) the passage spans; None elsewhere
-    page_end: int | None = None
 
 
 def embed_text_for(title: str | None, text: str, settings: Settings) -> str:
@@ -197,8 +180,10 @@ def _make_chunk(doc: Document, ordinal: int, start: int, end: int, title: str | 
                 settings: Settings) -> Chunk:
     text = doc.text[start:end]
     line_start, line_end = doc.lines_for(start, end)
-    return Chunk(doc.doc_id, ordinal, start, end, line_start, line_end, text,
-                 embed_text_for(title, text, settings), *doc.pages_for(start, end))
+    page_start, page_end = doc.pages_for(start, end)
+    return Chunk(doc_id=doc.doc_id, start=start, end=end, line_start=line_start,
+                 line_end=line_end, page_start=page_start, page_end=page_end, ord=ordinal,
+                 text=text, embed_text=embed_text_for(title, text, settings))
 
 
 def _fit(doc: Document, chunk: Chunk, tokenizer: Tokenizer, title: str | None,

@@ -5,40 +5,57 @@ from __future__ import annotations
 
 import html
 import textwrap
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from ..display import STYLE, highlight
+from ..storage.database import PassageRow
 from ..text import place, printable, topic_words
 
-CITATION_FIELDS = ("doc_id", "title", "date", "source", "url", "start", "end", "line_start",
-                   "line_end", "page_start", "page_end")
+# A hit's citation: every field of its stored row but the passage's id and text.
+CITATION_FIELDS = tuple(f.name for f in fields(PassageRow) if f.name not in ("chunk_id", "text"))
 
 
-@dataclass
-class Hit:
+@dataclass(kw_only=True)
+class Hit(PassageRow):
     """One retrieved passage. ``text == document.text[start:end]``, always.
 
-    ``page_start`` / ``page_end`` are the PDF pages (1-based) it spans, and then
-    ``line_start`` / ``line_end`` count lines within those pages; None for other files."""
+    Its fields are its stored ``PassageRow``'s (a ``Citation`` with the passage's text
+    and its document's title, date, source and url), its ``rank`` and ``score``, and
+    ``scores`` per retriever. ``page_start`` / ``page_end`` are the PDF pages (1-based)
+    it spans, and then ``line_start`` / ``line_end`` count lines within those pages; None
+    for other files. ``page_breaks`` says where each later page begins inside a passage
+    over a page break, as (offset, page); search fills it in, ``pages_for`` reads it. It
+    is not part of ``to_dict()``: a hit rebuilt from one has none."""
 
     rank: int
     score: float
-    chunk_id: int
-    doc_id: str
-    title: str | None
-    date: str | None
-    source: str
-    start: int
-    end: int
-    line_start: int
-    line_end: int
-    text: str
-    url: str | None = None
-    page_start: int | None = None
-    page_end: int | None = None
     scores: dict[str, float] = field(default_factory=dict)  # per retriever, for "why"
+
+    def __post_init__(self) -> None:
+        self.page_breaks: tuple[tuple[int, int], ...] = ()
+
+    @classmethod
+    def of(cls, row: PassageRow, *, rank: int, score: float,
+           scores: dict[str, float] | None = None) -> Hit:
+        """The hit for stored passage ``row``: a ``Hit`` holds every field a row does."""
+        return cls(**{f.name: getattr(row, f.name) for f in fields(PassageRow)},
+                   rank=rank, score=score, scores=scores or {})
+
+    def pages_for(self, start: int, end: int) -> tuple[int | None, int | None]:
+        """First and last page holding ``document.text[start:end]``, a part of this
+        passage (its own pages where its page breaks are not known)."""
+        if not self.page_breaks:
+            return self.page_start, self.page_end
+        offsets = [at for at, _ in self.page_breaks]
+
+        def page(offset: int) -> int | None:
+            i = bisect_right(offsets, offset)
+            return self.page_breaks[i - 1][1] if i else self.page_start
+
+        return page(start), page(max(start, end - 1))
 
     def citation(self) -> str:
         """A short human-readable pointer to where the passage is."""

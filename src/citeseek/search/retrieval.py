@@ -191,8 +191,13 @@ def _to_hits(db: GenerationDB, ranked: list[tuple[int, float]],
         seen_text.add(key)
         spans.setdefault(doc_id, []).append((row.start, row.end))
         per_doc_count[doc_id] = per_doc_count.get(doc_id, 0) + 1
-        hits.append(Hit(rank=len(hits) + 1, score=float(score), **row._asdict(),
-                        scores={name: s[cid] for name, s in per_run.items() if cid in s}))
+        hits.append(Hit.of(row, rank=len(hits) + 1, score=float(score),
+                           scores={name: s[cid] for name, s in per_run.items() if cid in s}))
         if len(hits) == k:
             break
+    # A passage over a page break learns where its pages begin (an answer's sentences
+    # are cited on their own pages), from its document's source map alone.
+    breaks = db.page_breaks([h.chunk_id for h in hits if h.page_start != h.page_end])
+    for hit in hits:
+        hit.page_breaks = breaks.get(hit.chunk_id, ())
     return HitList(hits, query=query, mode=mode)

@@ -4,7 +4,7 @@
 manifests, the build lock); ``database`` the SQLite file of a generation (files,
 documents, passages, transactions), with its parts ``keyword_index`` (FTS5 BM25),
 ``embedding_cache`` (vectors by model and text hash) and ``selection`` (ids that filters
-and prefixes choose), over the shared pieces in ``sql``; ``doc_ids`` resolves typed
+and prefixes choose), over ``sql`` (the schema, shared pieces); ``doc_ids`` resolves typed
 document ids; ``vector_index`` the FAISS index (choice by size, verified save and load,
 filtered search) and ``tuning`` its recall-tuned search setting; ``generation`` opens one
 generation whole and follows the live one through rebuilds.

@@ -12,66 +12,46 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, fields
+from operator import attrgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
-from ..document import Document, SourceMap
+from ..document import Chunk, Citation, Document, SourceMap
 from ..errors import CorruptCollection, UsageError
 from .embedding_cache import EmbeddingCache
 from .keyword_index import KeywordIndex
 from .selection import Selection
-from .sql import in_batches
+from .sql import ADDED_COLUMNS, CHUNK_COLUMNS, SCHEMA, in_batches
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from ..ingest.chunking import Chunk
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS files(
-    key TEXT PRIMARY KEY, sha256 TEXT NOT NULL, size INTEGER NOT NULL, n_docs INTEGER NOT NULL,
-    skipped TEXT NOT NULL DEFAULT '[]');
-CREATE TABLE IF NOT EXISTS documents(
-    doc_id TEXT PRIMARY KEY, file_key TEXT NOT NULL, source TEXT NOT NULL, title TEXT,
-    date TEXT, url TEXT, format TEXT NOT NULL, text TEXT NOT NULL, line_map TEXT NOT NULL,
-    content_hash TEXT NOT NULL, source_map TEXT);
-CREATE INDEX IF NOT EXISTS documents_file ON documents(file_key);
-CREATE INDEX IF NOT EXISTS documents_date ON documents(date);
-CREATE TABLE IF NOT EXISTS chunks(
-    chunk_id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, ord INTEGER NOT NULL,
-    start INTEGER NOT NULL, "end" INTEGER NOT NULL, line_start INTEGER NOT NULL,
-    line_end INTEGER NOT NULL, text TEXT NOT NULL, embed_hash TEXT NOT NULL,
-    page_start INTEGER, page_end INTEGER);
-CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-    title, body, content='', tokenize='porter unicode61 remove_diacritics 2');
-CREATE TABLE IF NOT EXISTS embeddings(
-    model TEXT NOT NULL, hash TEXT NOT NULL, vector BLOB NOT NULL,
-    PRIMARY KEY(model, hash)) WITHOUT ROWID;
-"""
-
-# Columns added after the first databases were written: one built before has none of
-# them; opened read-only it reads NULL in their place, built on it gains them.
-ADDED_COLUMNS = {"documents": ("source_map TEXT",),
-                 "chunks": ("page_start INTEGER", "page_end INTEGER")}
+# The columns of a passage that a ``Chunk`` gives (the INSERT adds its id and hash).
+_STORED = tuple(c.name for c in CHUNK_COLUMNS if c.name in {f.name for f in fields(Chunk)})
+_INSERT_CHUNK = "INSERT INTO chunks(chunk_id, embed_hash, {}) VALUES ({})".format(
+    ", ".join(f'"{name}"' for name in _STORED), ",".join("?" * (len(_STORED) + 2)))
+# What ``documents()`` lists of each document (and ``Collection.to_pandas`` shows):
+# fields of the document, then its size, its passages and the last page they reach.
+LISTING = ("doc_id", "title", "date", "source", "url", "chars", "chunks", "pages")
 
 
-class PassageRow(NamedTuple):
-    """A passage with its citation fields, as ``GenerationDB.hit_columns`` selects them."""
+@dataclass(kw_only=True)
+class PassageRow(Citation):
+    """A stored passage: its place and text with its document's citation fields, as
+    ``GenerationDB.hit_columns`` selects them (each the passage's column of its name,
+    else its document's)."""
 
     chunk_id: int
-    doc_id: str
-    start: int
-    end: int
-    line_start: int
-    line_end: int
     text: str
     title: str | None
     date: str | None
     source: str
-    url: str | None
-    page_start: int | None
-    page_end: int | None
+    url: str | None = None
+
+
+_ROW = tuple(f.name for f in fields(PassageRow))
 
 
 class GenerationDB:
@@ -99,8 +79,8 @@ class GenerationDB:
         for table, columns in ADDED_COLUMNS.items():
             have = self.columns(table)
             for column in columns:
-                if column.split()[0] not in have:
-                    self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+                if column.name not in have:
+                    self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column.sql}")
         self._columns = None
 
     def columns(self, table: str) -> set[str]:
@@ -111,15 +91,15 @@ class GenerationDB:
         return self._columns[table]
 
     def _optional(self, alias: str, table: str, column: str) -> str:
-        return f"{alias}.{column}" if column in self.columns(table) else "NULL"
+        """``alias.column``, or NULL where this database is older than the column."""
+        return f'{alias}."{column}"' if column in self.columns(table) else "NULL"
 
     @property
     def hit_columns(self) -> str:
         """The ``PassageRow`` columns of a passage joined with its document (``c``, ``d``)."""
-        return ("c.chunk_id, c.doc_id, c.start, c.\"end\", c.line_start, c.line_end, c.text, "
-                "d.title, d.date, d.source, d.url, "
-                f"{self._optional('c', 'chunks', 'page_start')}, "
-                f"{self._optional('c', 'chunks', 'page_end')}")
+        in_chunks = {c.name for c in CHUNK_COLUMNS}
+        return ", ".join(self._optional("c", "chunks", name) if name in in_chunks
+                         else self._optional("d", "documents", name) for name in _ROW)
 
     def _file_identity(self) -> tuple[int, ...]:
         st = os.stat(self.path)
@@ -227,24 +207,18 @@ class GenerationDB:
         taken from ``chunks`` as they come (a long document's passages are never all
         in memory); returns how many passages."""
         c = self.conn
-        c.execute(
-            "INSERT INTO documents(doc_id, file_key, source, title, date, url, format, text, "
-            "line_map, content_hash, source_map) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (doc.doc_id, doc.file_key, doc.source, doc.title, doc.date, doc.url, doc.format,
-             doc.text, json.dumps(doc.line_map, separators=(",", ":")), doc.content_hash,
-             doc.source_map.to_json() if doc.source_map else None),
-        )
+        as_json = {"line_map": json.dumps(doc.line_map, separators=(",", ":")),
+                   "source_map": doc.source_map.to_json() if doc.source_map else None}
+        names = [*(f.name for f in fields(Document)), "content_hash"]  # each a column
+        c.execute(f"INSERT INTO documents({', '.join(names)}) VALUES "
+                  f"({','.join('?' * len(names))})",
+                  [as_json[n] if n in as_json else getattr(doc, n) for n in names])
         first = int(c.execute("SELECT coalesce(max(chunk_id), 0) FROM chunks").fetchone()[0]) + 1
-        next_id, pending = first, iter(chunks)
+        next_id, pending, stored = first, iter(chunks), attrgetter(*_STORED)
         while batch := list(itertools.islice(pending, 1000)):
             ids = range(next_id, next_id + len(batch))
-            c.executemany(
-                "INSERT INTO chunks(chunk_id, doc_id, ord, start, \"end\", line_start, "
-                "line_end, text, embed_hash, page_start, page_end) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                [(cid, doc.doc_id, ch.ord, ch.start, ch.end, ch.line_start, ch.line_end,
-                  ch.text, h, ch.page_start, ch.page_end)
-                 for cid, (ch, h) in zip(ids, batch, strict=True)])
+            c.executemany(_INSERT_CHUNK, [(cid, h, *stored(ch)) for cid, (ch, h) in
+                                          zip(ids, batch, strict=True)])
             c.executemany("INSERT INTO chunks_fts(rowid, title, body) VALUES (?,?,?)",
                           [(cid, doc.title or "", ch.text)
                            for cid, (ch, _) in zip(ids, batch, strict=True)])
@@ -263,16 +237,16 @@ class GenerationDB:
         c.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
 
     def get_document(self, doc_id: str) -> Document | None:
+        names = [f.name for f in fields(Document)]  # each a column of its name
         row = self.conn.execute(
-            "SELECT doc_id, source, text, title, date, url, format, line_map, file_key, "
-            f"{self._optional('d', 'documents', 'source_map')} "
+            f"SELECT {', '.join(self._optional('d', 'documents', n) for n in names)} "
             "FROM documents d WHERE doc_id=?", (doc_id,)
         ).fetchone()
         if row is None:
             return None
-        return Document(doc_id=row[0], source=row[1], text=row[2], title=row[3], date=row[4],
-                        url=row[5], format=row[6], line_map=json.loads(row[7]),
-                        file_key=row[8], source_map=SourceMap.from_json(row[9]))
+        values = dict(zip(names, row, strict=True))
+        return Document(**{**values, "line_map": json.loads(values["line_map"]),
+                           "source_map": SourceMap.from_json(values["source_map"])})
 
     def source_bounds(self) -> tuple[str | None, str | None]:
         """The first and last source path in sort order (None, None when empty)."""
@@ -281,23 +255,23 @@ class GenerationDB:
         return first, last
 
     def documents(self) -> list[dict[str, Any]]:
-        """Every document's citation fields and size, without its text; ``pages`` is the
-        last page a PDF's passages reach (None for other documents)."""
+        """Every document's ``LISTING``: its citation fields and size, without its text;
+        ``pages`` is the last page a PDF's passages reach (None for other documents)."""
+        computed = {"chars": "length(d.text)", "chunks": "count(c.chunk_id)",
+                    "pages": f"max({self._optional('c', 'chunks', 'page_end')})"}
         cur = self.conn.execute(
-            "SELECT d.doc_id, d.title, d.date, d.source, d.url, length(d.text), "
-            "count(c.chunk_id), "
-            f"max({self._optional('c', 'chunks', 'page_end')}) "
+            f"SELECT {', '.join(computed.get(k) or f'd.{k}' for k in LISTING)} "
             "FROM documents d LEFT JOIN chunks c USING(doc_id) GROUP BY d.doc_id "
             "ORDER BY d.doc_id")
-        keys = ("doc_id", "title", "date", "source", "url", "chars", "chunks", "pages")
-        return [dict(zip(keys, row, strict=True)) for row in cur]
+        return [dict(zip(LISTING, row, strict=True)) for row in cur]
 
     def passages(self) -> list[dict[str, Any]]:
-        """Every passage's citation fields and text, in document then position order."""
+        """Every passage's citation fields and text (a ``PassageRow``'s fields), in
+        document then position order."""
         cur = self.conn.execute(
             f"SELECT {self.hit_columns} FROM chunks c JOIN documents d USING(doc_id) "
             "ORDER BY d.doc_id, c.ord")
-        return [PassageRow(*row)._asdict() for row in cur]
+        return [dict(zip(_ROW, row, strict=True)) for row in cur]
 
     def hit_rows(self, chunk_ids: Sequence[int]) -> dict[int, PassageRow]:
         """Each passage's citation fields, by chunk id (ids with no passage are left out)."""
@@ -306,7 +280,22 @@ class GenerationDB:
             for row in self.conn.execute(
                 f"SELECT {self.hit_columns} FROM chunks c JOIN documents d USING(doc_id) "
                 f"WHERE c.chunk_id IN ({marks})", part):
-                out[row[0]] = PassageRow(*row)
+                passage = PassageRow(**dict(zip(_ROW, row, strict=True)))
+                out[passage.chunk_id] = passage
+        return out
+
+    def page_breaks(self, chunk_ids: Sequence[int]) -> dict[int, tuple[tuple[int, int], ...]]:
+        """Where a new page begins inside each passage, as (offset, page), read from its
+        document's source map alone (not its text); passages on one page are left out."""
+        out: dict[int, tuple[tuple[int, int], ...]] = {}
+        for part, marks in in_batches(chunk_ids):
+            for cid, start, end, data in self.conn.execute(
+                f"SELECT c.chunk_id, c.start, c.\"end\", "
+                f"{self._optional('d', 'documents', 'source_map')} FROM chunks c "
+                f"JOIN documents d USING(doc_id) WHERE c.chunk_id IN ({marks})", part):
+                source_map = SourceMap.from_json(data)
+                if source_map is not None and (breaks := source_map.page_breaks(start, end)):
+                    out[cid] = breaks
         return out
 
     def counts(self) -> dict[str, int]:

@@ -1,12 +1,62 @@
-"""Small pieces every table of a generation's database shares: a part that reads and
-writes through the database's connection, and ids in batches short enough for one
-``IN (...)`` statement."""
+"""The schema of a generation's database, with the passages' table declared column by
+column (``CHUNK_COLUMNS``) and the columns added since the first databases; and small
+pieces every table shares: a part that reads and writes through the database's
+connection, and ids in batches short enough for one ``IN (...)`` statement."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator
-from typing import Protocol
+from typing import NamedTuple, Protocol
+
+
+class Column(NamedTuple):
+    """A column of a table, named as the record's field it holds where a record has one."""
+
+    name: str
+    type: str
+    added: bool = False  # not in the first databases; one built on gains it
+
+    @property
+    def sql(self) -> str:
+        return f'"{self.name}" {self.type}'  # quoted: "end" is a keyword
+
+
+# The passages' table, in its order on disk: a ``Chunk``'s fields but its embedding text,
+# whose hash is kept instead.
+CHUNK_COLUMNS = (
+    Column("chunk_id", "INTEGER PRIMARY KEY"), Column("doc_id", "TEXT NOT NULL"),
+    Column("ord", "INTEGER NOT NULL"), Column("start", "INTEGER NOT NULL"),
+    Column("end", "INTEGER NOT NULL"), Column("line_start", "INTEGER NOT NULL"),
+    Column("line_end", "INTEGER NOT NULL"), Column("text", "TEXT NOT NULL"),
+    Column("embed_hash", "TEXT NOT NULL"),
+    Column("page_start", "INTEGER", added=True), Column("page_end", "INTEGER", added=True))
+_CHUNKS = ",\n    ".join(c.sql for c in CHUNK_COLUMNS)
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS files(
+    key TEXT PRIMARY KEY, sha256 TEXT NOT NULL, size INTEGER NOT NULL, n_docs INTEGER NOT NULL,
+    skipped TEXT NOT NULL DEFAULT '[]');
+CREATE TABLE IF NOT EXISTS documents(
+    doc_id TEXT PRIMARY KEY, file_key TEXT NOT NULL, source TEXT NOT NULL, title TEXT,
+    date TEXT, url TEXT, format TEXT NOT NULL, text TEXT NOT NULL, line_map TEXT NOT NULL,
+    content_hash TEXT NOT NULL, source_map TEXT);
+CREATE INDEX IF NOT EXISTS documents_file ON documents(file_key);
+CREATE INDEX IF NOT EXISTS documents_date ON documents(date);
+CREATE TABLE IF NOT EXISTS chunks(
+    {_CHUNKS});
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    title, body, content='', tokenize='porter unicode61 remove_diacritics 2');
+CREATE TABLE IF NOT EXISTS embeddings(
+    model TEXT NOT NULL, hash TEXT NOT NULL, vector BLOB NOT NULL,
+    PRIMARY KEY(model, hash)) WITHOUT ROWID;
+"""
+
+# Columns added after the first databases were written: one built before has none of
+# them; opened read-only it reads NULL in their place, built on it gains them.
+ADDED_COLUMNS = {"documents": (Column("source_map", "TEXT", added=True),),
+                 "chunks": tuple(c for c in CHUNK_COLUMNS if c.added)}
 
 BATCH = 500  # ids per IN (...): well under SQLite's limit on bound parameters
 
