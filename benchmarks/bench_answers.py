@@ -69,26 +69,28 @@ def cached_embedder(col):
 
 def gather(col, questions: list[dict], k: int, embed, mode: str = "hybrid") -> list[dict]:
     from citeseek.answer.scoring import measure
+    from citeseek.answer.words import Corpus
 
     db = col._live.current.db
+    corpus = Corpus(embed=embed, frequencies=db.keywords.frequencies, n_passages=len(col))
     out = []
     for item in questions:
         hits = col.search(item["q"], k=k, mode=mode)
-        measured = measure(item["q"], hits, embed=embed,
-                           frequencies=db.keywords.frequencies, n_passages=len(col))
+        measured = measure(item["q"], hits, corpus)
         out.append({**item, "hits": hits, "measured": measured})
     return out
 
 
 def score_method(col, rows: list[dict], weights) -> dict[str, float]:
-    from citeseek.answer.compose import compose
+    from citeseek.answer.compose import AnswerOptions, compose
     from citeseek.answer.scoring import rank_candidates
 
     top1 = answer_ok = span_ok = cited_ok = 0
     for row in rows:
         ranked = rank_candidates(row["measured"], weights)
         top1 += bool(ranked) and holds(ranked[0].text, row["answers"])
-        ans = compose(row["q"], row["hits"], row["measured"], method=weights, min_evidence=-1)
+        ans = compose(row["q"], row["hits"], row["measured"],
+                      AnswerOptions.of(method=weights, min_evidence=-1))
         answer_ok += holds(ans.answer, row["answers"])
         span_ok += any(holds(s.span, row["answers"]) for s in ans.sentences)
         for s in ans.sentences:

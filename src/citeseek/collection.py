@@ -8,14 +8,17 @@ from __future__ import annotations
 import copy
 import html
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .answer.compose import answer_question
+from .answer.compose import AnswerOptions, Generator, answer_question
+from .answer.llm import LLM, notebook_stream
 from .answer.result import Answer
+from .answer.words import Corpus
 from .config import ENGINES, MODES, Settings
 from .display import STYLE, VIEW_STYLE
 from .document import Document, DocumentView
@@ -25,14 +28,14 @@ from .embed.memory import TextMemory
 from .engines.publish import build_collection, build_settings, default_store
 from .engines.report import BuildReport
 from .errors import BuildError, DocumentNotFound, UsageError
+from .progress import in_kernel
 from .search.compare import ModeComparison
 from .search.filters import Filters
 from .search.hits import Hit, HitList
-from .search.retrieval import more_like, search
+from .search.retrieval import check_mode, more_like, search
 from .storage.doc_ids import resolve_doc_id, unknown_doc_id
 from .storage.generation import Generation, LiveGeneration
 
-FILTERS = ("sources", "date_from", "date_to", "doc_ids")
 SHOWN_DOCUMENTS = 50  # documents listed when a collection prints or renders
 
 
@@ -124,12 +127,16 @@ class Collection:
                       query=query, k=k, **options)
 
     def ask(self, question: str, k: int = 5, *, mode: str = "hybrid",
-            generator: Callable[..., str] | None = None, llm: Any = None,
-            **options: Any) -> Answer:
+            sources: str | Sequence[str] | None = None, date_from: str | None = None,
+            date_to: str | None = None, doc_ids: str | Sequence[str] | None = None,
+            per_doc: int | None = None, generator: Generator | None = None,
+            llm: LLM | str | None = None, **options: Any) -> Answer:
         """Answer ``question`` with sentences from the top ``k`` passages, each cited.
 
         Returns an ``Answer`` whose ``answer`` is None (with a ``message``) when the
-        passages do not answer the question. ``generator(question, {n: Hit}) -> text``
+        passages do not answer the question. The filters and ``per_doc`` apply as in
+        ``search``; ``method``, ``min_evidence``, ``confident_evidence`` and
+        ``max_sentences`` tune the answer. ``generator(question, {n: Hit}) -> text``
         lets a language model write the answer from the numbered passages; its ``[n]``
         markers with no passage n are removed and listed in ``dropped_citations``.
         ``llm`` (an OpenAI-compatible endpoint's URL with ``llm_model=NAME``, or a
@@ -137,46 +144,46 @@ class Collection:
         ``on_text`` (in Jupyter, into the cell); each written sentence is checked
         against the passages it cites, and a failing endpoint leaves the extractive
         answer with ``llm_error`` saying why.
-        Search filters (``sources``, ``date_from``, ``date_to``, ``doc_ids``,
-        ``per_doc``) apply as in ``search``; ``method``, ``min_evidence``,
-        ``confident_evidence`` and ``max_sentences`` tune the answer.
         """
-        chosen = Filters.of(**{key: options.pop(key) for key in FILTERS if key in options})
-        per_doc = options.pop("per_doc", None)
+        filters = Filters.of(sources=sources, date_from=date_from, date_to=date_to,
+                             doc_ids=doc_ids)
+        chosen = AnswerOptions.of(generator=generator, llm=llm, **options)
+        if chosen.llm is not None and chosen.on_text is None and in_kernel():
+            chosen = replace(chosen, on_text=notebook_stream())  # the reply, in the cell
         embed = None if mode == "keyword" else self._embed_texts
 
         def answer(gen: Generation) -> Answer:  # passages and statistics of one generation
-            hits = self._search(gen, question, k, mode=mode, filters=chosen, per_doc=per_doc)
-            result = answer_question(question, hits, embed=embed,
-                                     frequencies=gen.db.keywords.frequencies,
-                                     n_passages=int(gen.manifest["counts"]["chunks"]),
-                                     generator=generator, llm=llm, **options)
-            return result
+            hits = self._search(gen, question, k, mode=mode, filters=filters, per_doc=per_doc)
+            corpus = Corpus(embed=embed, frequencies=gen.db.keywords.frequencies,
+                            n_passages=int(gen.manifest["counts"]["chunks"]))
+            return answer_question(question, hits, corpus, chosen)
 
         return self._live.read(answer)
 
     def more_like(self, passage: Hit | int, k: int = 5, *, other_documents: bool = False,
-                  **filters: Any) -> HitList:
+                  sources: str | Sequence[str] | None = None, date_from: str | None = None,
+                  date_to: str | None = None, doc_ids: str | Sequence[str] | None = None,
+                  per_doc: int | None = None, **unknown: Any) -> HitList:
         """Passages most like ``passage`` (a ``Hit`` or a chunk id) by their vectors; no
         model is loaded. ``other_documents`` leaves out the passage's own document;
         ``sources``, ``date_from``, ``date_to``, ``doc_ids`` and ``per_doc`` as in
         ``search``."""
         chunk_id = passage.chunk_id if isinstance(passage, Hit) else passage
-        per_doc = filters.pop("per_doc", None)
-        unknown = set(filters) - set(FILTERS)
         if unknown:
             raise UsageError(f"unknown option(s): {', '.join(sorted(unknown))}")
-        chosen = Filters.of(**filters)
+        filters = Filters.of(sources=sources, date_from=date_from, date_to=date_to,
+                             doc_ids=doc_ids)
         return self._live.read(lambda gen: more_like(
             gen.db, gen.index, model=gen.model_id, chunk_id=chunk_id, k=k,
-            filters=chosen, per_doc=per_doc, other_documents=other_documents))
+            filters=filters, per_doc=per_doc, other_documents=other_documents))
 
     def compare(self, query: str, k: int = 5,
                 modes: Sequence[str] = ("dense", "keyword", "hybrid")) -> ModeComparison:
         """The same query in several modes, shown side by side in Jupyter."""
-        bad = [m for m in modes if m not in MODES]
-        if bad or not modes:
+        if not modes or isinstance(modes, str):
             raise UsageError(f"modes must be among {', '.join(MODES)}, not {list(modes)!r}")
+        for m in modes:
+            check_mode(m)
         held = self.pinned()  # every mode from the same generation
         return ModeComparison(query, {m: held.search(query, k=k, mode=m) for m in modes},
                               source_root=held.source_root())

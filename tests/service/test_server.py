@@ -130,6 +130,33 @@ def test_python_client(url: str, store: Path) -> None:
         client.search("x", k=0)
 
 
+def test_a_doc_id_prefix_means_the_same_through_every_way_in(
+        url: str, store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The command line, the server and its client resolve ``doc_id`` with the one
+    translation (``Filters.from_request``): a prefix several ids start, one no id starts
+    and a near miss are the same ``DocumentNotFound`` everywhere, and a unique prefix
+    selects the same passages as the whole id."""
+    from citeseek.errors import DocumentNotFound
+    from citeseek.server.client import Client
+
+    local = citeseek.open(store)
+    for given in ("00", "nope", "002_e43f018c271d3216.txt"):
+        with pytest.raises(DocumentNotFound) as python:
+            local.resolve_doc_id(given)
+        said = {"error": str(python.value), "type": "DocumentNotFound"}
+        for where in (["--store", str(store)], ["--server", url]):
+            assert main(["search", "x", "--doc-id", given, "--json", *where]) == 1
+            assert json.loads(capsys.readouterr().out) == said, where
+        for path, field in (("/search", "query"), ("/ask", "question")):
+            got = httpx.get(f"{url}{path}", params={field: "x", "doc_id": given})
+            assert got.status_code == 404 and got.json() == {**said, "field": "doc_id"}
+        with pytest.raises(DocumentNotFound) as remote:
+            Client(url).ask("x", doc_id=[given])
+        assert str(remote.value) == said["error"]
+    whole = local.search(QUERIES[0], k=3, doc_ids="002_e43f018c271d3215.txt").to_dict()
+    assert Client(url).search(QUERIES[0], k=3, doc_id=["002"]) == whole
+
+
 @pytest.mark.parametrize(("method", "path", "body", "status", "field"), [
     ("GET", "/search", {"query": "x", "k": "0"}, 422, "k"),
     ("GET", "/search", {"query": "x", "k": "three"}, 422, "k"),

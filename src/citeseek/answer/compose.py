@@ -13,30 +13,30 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import LLMError, UsageError
 from ..search.hits import Hit, HitList
+from ..search.retrieval import check_whole
 from ..text import CITATION_MARKER, cited_numbers
-from .llm import LLM, OnText, as_llm, complete, notebook_stream
+from .llm import LLM, OnText, as_llm, complete
 from .result import Answer, AnswerSentence
 from .scoring import (
     DEFAULT_METHOD,
     METHODS,
     Candidate,
-    EmbedTexts,
     Measured,
-    PassageFrequencies,
     Weights,
     evidence,
     measure,
     rank_candidates,
     sentence_evidence,
 )
-from .support import Claim, check_claims
+from .support import check_claims
+from .words import Corpus
 
 Generator = Callable[[str, Mapping[int, Hit]], str]
-CheckClaims = Callable[[str, Mapping[int, Hit]], list[Claim]]
 
 # Calibrated on benchmarks/sample_questions.json and the Cranfield queries (see README,
 # "Answers"): below MIN_EVIDENCE the question is declined; an answer is confident only
@@ -44,6 +44,7 @@ CheckClaims = Callable[[str, Mapping[int, Hit]], list[Claim]]
 MIN_EVIDENCE = 0.28
 CONFIDENT_EVIDENCE = 0.50
 MARGIN = 0.08  # further sentences must score within this of the best one
+MAX_SENTENCES = 3
 NO_ANSWER = "The collection holds no passage that answers this question."
 
 
@@ -55,7 +56,51 @@ def _weights(method: str | Weights) -> Weights:
     return METHODS[method]
 
 
-def select_sentences(ranked: Sequence[Candidate], *, max_sentences: int = 3,
+@dataclass(frozen=True, kw_only=True)
+class AnswerOptions:
+    """How an answer is chosen or written; ``AnswerOptions.of`` checks a caller's values.
+
+    ``weights`` rank the candidate sentences (a method of ``scoring.METHODS``); below
+    ``min_evidence`` the question is declined, and an answer is confident from
+    ``confident_evidence``; at most ``max_sentences`` are taken. ``generator`` or ``llm``
+    writes the answer instead, the ``llm``'s reply streamed to ``on_text``."""
+
+    weights: Weights = METHODS[DEFAULT_METHOD]
+    generator: Generator | None = None
+    llm: LLM | None = None
+    on_text: OnText | None = None
+    min_evidence: float = MIN_EVIDENCE
+    confident_evidence: float = CONFIDENT_EVIDENCE
+    max_sentences: int = MAX_SENTENCES
+
+    @classmethod
+    def of(cls, *, method: str | Weights = DEFAULT_METHOD, generator: Generator | None = None,
+           llm: LLM | str | None = None, llm_model: str | None = None,
+           on_text: OnText | None = None, min_evidence: float = MIN_EVIDENCE,
+           confident_evidence: float = CONFIDENT_EVIDENCE,
+           max_sentences: int = MAX_SENTENCES, **unknown: Any) -> AnswerOptions:
+        """The answer options of ``Collection.ask``, all checked here: ``method`` a name
+        in ``METHODS`` or ``Weights``, ``llm`` an ``LLM`` or an endpoint's URL with
+        ``llm_model``; any other name is a ``UsageError``."""
+        if unknown:
+            raise UsageError(f"unknown option(s) for ask: {', '.join(sorted(unknown))}")
+        endpoint = as_llm(llm, llm_model)
+        check_whole(max_sentences, "max_sentences", 1)
+        for name, value in (("min_evidence", min_evidence),
+                            ("confident_evidence", confident_evidence)):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise UsageError(f"{name} must be a number, not {value!r:.80}")
+        for name, hook in (("generator", generator), ("on_text", on_text)):
+            if hook is not None and not callable(hook):
+                raise UsageError(f"{name} must be a function, not {hook!r:.80}")
+        if generator is not None and endpoint is not None:
+            raise UsageError("give a generator or an llm, not both")
+        return cls(weights=_weights(method), generator=generator, llm=endpoint,
+                   on_text=on_text, min_evidence=min_evidence,
+                   confident_evidence=confident_evidence, max_sentences=max_sentences)
+
+
+def select_sentences(ranked: Sequence[Candidate], *, max_sentences: int = MAX_SENTENCES,
                      margin: float = MARGIN) -> list[Candidate]:
     """The best sentence, and up to ``max_sentences - 1`` more that score nearly as well."""
     if not ranked:
@@ -74,55 +119,37 @@ def _sentence(cand: Candidate, hits: HitList) -> AnswerSentence:
                           page_end=page_end)
 
 
-ANSWER_OPTIONS = frozenset({"method", "generator", "llm", "llm_model", "on_text",
-                            "min_evidence", "confident_evidence", "max_sentences"})
-
-
-def compose(question: str, hits: HitList, measured: Measured, *,
-            method: str | Weights = DEFAULT_METHOD, generator: Generator | None = None,
-            llm: LLM | None = None, on_text: OnText | None = None,
-            check: CheckClaims | None = None, min_evidence: float = MIN_EVIDENCE,
-            confident_evidence: float = CONFIDENT_EVIDENCE,
-            max_sentences: int = 3) -> Answer:
+def compose(question: str, hits: HitList, measured: Measured,
+            options: AnswerOptions | None = None, *, corpus: Corpus | None = None) -> Answer:
     """Turn measured candidates into an ``Answer`` (or a declined one).
 
-    With ``generator`` or ``llm`` the answer is written from the numbered passages;
-    ``check`` (text, {n: Hit}) -> claims checks each written sentence against the
-    passages it cites. An ``llm`` that fails leaves the extractive answer, with
-    ``llm_error`` saying why."""
-    if isinstance(max_sentences, bool) or not isinstance(max_sentences, int) or \
-            max_sentences < 1:
-        raise UsageError(f"max_sentences must be a whole number >= 1, not {max_sentences!r:.80}")
-    for name, value in (("min_evidence", min_evidence),
-                        ("confident_evidence", confident_evidence)):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise UsageError(f"{name} must be a number, not {value!r:.80}")
-    for name, hook in (("generator", generator), ("on_text", on_text)):
-        if hook is not None and not callable(hook):
-            raise UsageError(f"{name} must be a function, not {hook!r:.80}")
-    if generator is not None and llm is not None:
-        raise UsageError("give a generator or an llm, not both")
-    ranked = rank_candidates(measured, _weights(method))
+    ``options`` default to ``AnswerOptions()``. With a ``generator`` or an ``llm`` there,
+    the answer is written from the numbered passages, and with ``corpus`` each written
+    sentence is checked against the passages it cites. An ``llm`` that fails leaves the
+    extractive answer, with ``llm_error`` saying why."""
+    options = options or AnswerOptions()
+    ranked = rank_candidates(measured, options.weights)
     strength = evidence(measured, ranked)
     base: dict[str, Any] = {"question": question, "citations": hits,
                             "evidence": round(strength, 4)}
-    if strength < min_evidence:
+    if strength < options.min_evidence:
         return Answer(answer=None, confident=False, sentences=[], message=NO_ANSWER, **base)
-    if generator is not None:
-        return _generate(question, hits, ranked, generator(question, _numbered(hits)),
-                         strength >= confident_evidence, base, check)
-    extracted = _extract(hits, measured, ranked, max_sentences, confident_evidence, base)
-    if llm is None:
+    strong = strength >= options.confident_evidence
+    if options.generator is not None:
+        return _generate(question, hits, ranked, options.generator(question, _numbered(hits)),
+                         strong, base, corpus)
+    extracted = _extract(hits, measured, ranked, options.max_sentences,
+                         options.confident_evidence, base)
+    if options.llm is None:
         return extracted
     try:
-        text = complete(llm, question, _numbered(hits), on_text)
+        text = complete(options.llm, question, _numbered(hits), options.on_text)
     except LLMError as exc:
         extracted.llm_error = str(exc)
         extracted.message = f"The language model gave no answer: {exc}. This is the " \
                             "extractive answer."
         return extracted
-    return _generate(question, hits, ranked, text, strength >= confident_evidence, base,
-                     check)
+    return _generate(question, hits, ranked, text, strong, base, corpus)
 
 
 def _numbered(hits: HitList) -> dict[int, Hit]:
@@ -166,7 +193,7 @@ def check_citations(text: str, valid: set[int]) -> tuple[str, list[int], list[in
 
 
 def _generate(question: str, hits: HitList, ranked: Sequence[Candidate], text: object,
-              strong: bool, base: dict[str, Any], check: CheckClaims | None) -> Answer:
+              strong: bool, base: dict[str, Any], corpus: Corpus | None) -> Answer:
     if not isinstance(text, str):
         raise UsageError(f"the generator must return text, not {type(text).__name__}")
     passages = _numbered(hits)
@@ -174,7 +201,7 @@ def _generate(question: str, hits: HitList, ranked: Sequence[Candidate], text: o
     if not cleaned:
         return Answer(answer=None, confident=False, sentences=[], message=NO_ANSWER,
                       dropped_citations=dropped, generated=True, **base)
-    claims = check(cleaned, passages) if check is not None else []
+    claims = check_claims(cleaned, passages, corpus) if corpus is not None else []
     # Each cited passage's best sentence is shown as the evidence for the answer.
     best: dict[int, Candidate] = {}
     for cand in ranked:
@@ -186,27 +213,8 @@ def _generate(question: str, hits: HitList, ranked: Sequence[Candidate], text: o
                   claims=claims, **base)
 
 
-def answer_question(question: str, hits: HitList, *, embed: EmbedTexts | None,
-                    frequencies: PassageFrequencies, n_passages: int,
-                    **options: Any) -> Answer:
-    """Measure the passages' sentences against ``question`` and compose the answer.
-
-    ``options`` go to ``compose``: ``method``, ``generator``, ``llm`` (an ``LLM`` or an
-    endpoint URL with ``llm_model``), ``on_text``, ``min_evidence``,
-    ``confident_evidence``, ``max_sentences``. Written answers are checked claim by
-    claim against the passages they cite.
-    """
-    unknown = set(options) - ANSWER_OPTIONS
-    if unknown:
-        raise UsageError(f"unknown option(s) for ask: {', '.join(sorted(unknown))}")
-    llm = as_llm(options.pop("llm", None), options.pop("llm_model", None))
-    if llm is not None and options.get("on_text") is None:
-        options["on_text"] = notebook_stream()
-    measured = measure(question, hits, embed=embed, frequencies=frequencies,
-                       n_passages=n_passages)
-
-    def check(text: str, passages: Mapping[int, Hit]) -> list[Claim]:
-        return check_claims(text, passages, embed=embed, frequencies=frequencies,
-                            n_passages=n_passages)
-
-    return compose(question, hits, measured, llm=llm, check=check, **options)
+def answer_question(question: str, hits: HitList, corpus: Corpus,
+                    options: AnswerOptions | None = None) -> Answer:
+    """Measure the passages' sentences against ``question`` in ``corpus`` and compose the
+    answer; a written one is checked claim by claim against the passages it cites."""
+    return compose(question, hits, measure(question, hits, corpus), options, corpus=corpus)

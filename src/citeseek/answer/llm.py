@@ -154,13 +154,10 @@ def _streamed(client: Any, llm: LLM, messages: Any, on_text: OnText | None) -> s
     return "".join(pieces)
 
 
-def notebook_stream() -> OnText | None:
-    """In a Jupyter kernel, a callback that shows the reply growing in the cell's
-    output; None elsewhere."""
-    from ..progress import in_kernel
-
-    if not in_kernel():
-        return None
+def notebook_stream() -> OnText:
+    """A callback that shows the reply growing in a Jupyter cell's output. Whether the
+    code runs in a kernel is the caller's to know (``Collection.ask`` streams here when
+    it does and no ``on_text`` was given)."""
     import html
 
     from IPython import display as ipython_display

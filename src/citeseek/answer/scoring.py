@@ -16,18 +16,15 @@ A method is a set of weights over these; ``benchmarks/bench_answers.py`` compare
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 
 import numpy as np
 
 from ..search.hits import Hit
-from ..text import WORD, sentence_spans, topic_words
-from .spans import find_span, known_places, question_type, stem
-
-EmbedTexts = Callable[[list[str]], np.ndarray]
-PassageFrequencies = Callable[[list[str]], Mapping[str, int]]
+from ..text import WORD, sentence_spans
+from .spans import find_span, known_places, question_type
+from .words import Corpus, question_words, weighted_share, words_held
 
 MIN_WORDS = 5  # shorter "sentences" are headlines, captions and bylines
 
@@ -84,19 +81,6 @@ class Measured:
     kind: str | None
 
 
-def question_words(question: str) -> list[str]:
-    """The question's content words, lower-cased, without glue and question words."""
-    return list(dict.fromkeys(w.lower() for w in topic_words(question)))
-
-
-def idf_weights(words: Sequence[str], frequencies: Mapping[str, int],
-                n_passages: int) -> dict[str, float]:
-    """BM25-style IDF per word; a word in no passage gets the highest weight."""
-    n = max(n_passages, 1)
-    return {w: math.log(1.0 + (n - frequencies.get(w, 0) + 0.5)
-                        / (frequencies.get(w, 0) + 0.5)) for w in words}
-
-
 def split_candidates(hits: Sequence[Hit], *, min_words: int = MIN_WORDS) -> list[Candidate]:
     """Sentences of the passages with document offsets; a sentence that two overlapping
     passages share, or whose text comes again elsewhere (a repeated paragraph, a
@@ -118,27 +102,21 @@ def split_candidates(hits: Sequence[Hit], *, min_words: int = MIN_WORDS) -> list
 
 
 def _overlap(text: str, weights: Mapping[str, float]) -> float:
-    total = sum(weights.values())
-    if total <= 0:
-        return 0.0
-    have = {stem(w) for w in WORD.findall(text)}
-    return sum(wt for w, wt in weights.items() if stem(w) in have) / total
+    return weighted_share(weights, words_held(text, weights))
 
 
-def measure(question: str, hits: Sequence[Hit], *, embed: EmbedTexts | None,
-            frequencies: PassageFrequencies, n_passages: int) -> Measured:
+def measure(question: str, hits: Sequence[Hit], corpus: Corpus) -> Measured:
     """Split ``hits`` into candidate sentences and measure each against ``question``.
 
-    ``embed`` (texts -> normalized vectors) may be None, as in keyword-only search:
-    the keyword share then stands in for similarity.
+    The corpus's ``embed`` may be None, as in keyword-only search: the keyword share
+    then stands in for similarity.
     """
     candidates = split_candidates(hits)
-    words = question_words(question)
-    weights = idf_weights(words, frequencies(words), n_passages)
+    weights = corpus.idf(question_words(question))
     kind = question_type(question)
     places = known_places(" ".join(h.text for h in hits))
-    if embed is not None and candidates:
-        vecs = embed([question] + [c.text for c in candidates])
+    if corpus.embed is not None and candidates:
+        vecs = corpus.embed([question] + [c.text for c in candidates])
         sims = np.clip(vecs[1:] @ vecs[0], -1.0, 1.0)
     else:  # no model: the keyword share stands in for similarity
         sims = np.array([_overlap(c.text, weights) for c in candidates], dtype=np.float32)

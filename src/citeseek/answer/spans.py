@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 from ..text import STOPWORDS, WORD
+from .words import stem
 
 NUMBER, DATE, NAME, QUOTE = "number", "date", "name", "quote"
 
@@ -133,17 +134,6 @@ def _name_class(sentence: str, span: tuple[int, int]) -> str | None:
     if lowered & _PLACE_WORDS or _PLACE_BEFORE.search(sentence[max(0, span[0] - 16):span[0]]):
         return PLACE
     return None
-
-
-def stem(word: str) -> str:
-    """A crude stem for matching question words in sentences ("killed" ~ "killing")."""
-    w = word.lower().replace("’", "'")
-    if w.endswith("'s"):
-        w = w[:-2]
-    for suffix in ("ing", "ed", "es", "s"):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
-            return w[: -len(suffix)]
-    return w
 
 
 def _content_words(question: str) -> set[str]:

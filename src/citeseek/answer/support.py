@@ -11,7 +11,6 @@ where the wording is close.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,13 +19,11 @@ import numpy as np
 
 from ..search.hits import Hit
 from ..text import CITATION_MARKER, WORD, cited_numbers, sentence_spans
-from .scoring import EmbedTexts, PassageFrequencies, idf_weights, question_words
-from .spans import stem
+from .words import FIGURE, Corpus, EmbedTexts, question_words, weighted_share, words_held
 
 MIN_SIMILARITY = 0.45  # best cosine of the claim with a sentence of a cited passage
 MIN_SHARED = 0.6  # IDF share of the claim's rare words the passage holds
 MIN_CLAIM_WORDS = 4  # shorter pieces ("See [2].") are not claims of their own
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 @dataclass
@@ -78,12 +75,12 @@ def split_claims(text: str) -> list[Claim]:
 
 
 def _shared(weights: Mapping[str, float], passage: str) -> tuple[float, list[str]]:
-    have = {stem(w) for w in WORD.findall(passage)} | set(_NUMBER.findall(passage))
-    missing = [w for w in weights if stem(w) not in have and w not in have]
-    total = sum(weights.values())
-    if total <= 0:
+    """The share of the claim's weighted words (and figures) the passage holds, and the
+    ones it lacks; a claim with no such words lacks none."""
+    if sum(weights.values()) <= 0:
         return 1.0, []
-    return 1.0 - sum(weights[w] for w in missing) / total, missing
+    held = words_held(passage, weights, figures=True)
+    return weighted_share(weights, held), [w for w in weights if w not in held]
 
 
 def _similarity(claim: str, passage: str, embed: EmbedTexts | None) -> float:
@@ -94,10 +91,10 @@ def _similarity(claim: str, passage: str, embed: EmbedTexts | None) -> float:
     return float(np.max(vecs[1:] @ vecs[0]))
 
 
-def check_claims(text: str, passages: Mapping[int, Hit], *, embed: EmbedTexts | None,
-                 frequencies: PassageFrequencies, n_passages: int) -> list[Claim]:
+def check_claims(text: str, passages: Mapping[int, Hit], corpus: Corpus) -> list[Claim]:
     """Split ``text`` into claims and check each against the passages it cites.
-    Without a model (``embed`` None) the rare-word share decides alone."""
+    Without a model (the corpus's ``embed`` None) the rare-word share decides alone."""
+    embed = corpus.embed
     claims = split_claims(text)
     for claim in claims:
         cited = [passages[n] for n in claim.citations if n in passages]
@@ -105,8 +102,8 @@ def check_claims(text: str, passages: Mapping[int, Hit], *, embed: EmbedTexts | 
             continue
         bare = CITATION_MARKER.sub("", claim.text)
         words = question_words(bare)
-        words += [n for n in _NUMBER.findall(bare) if n not in words]
-        weights = idf_weights(words, frequencies(words), n_passages)
+        words += [n for n in FIGURE.findall(bare) if n not in words]
+        weights = corpus.idf(words)
         results = []
         for hit in cited:
             share, lacking = _shared(weights, hit.text)

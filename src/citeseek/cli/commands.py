@@ -43,26 +43,26 @@ def _open(args: argparse.Namespace, **kwargs: Any) -> Any:
     return open_collection(_store(args), **kwargs).pinned()
 
 
-def _filters(args: argparse.Namespace, col: Any = None) -> dict[str, Any]:
-    """The filter options, with document ids resolved when ``col`` is given."""
-    ids = args.doc_id
-    if ids and col is not None:
-        ids = [col.resolve_doc_id(doc_id) for doc_id in ids]
-    return {"sources": args.source, "date_from": args.date_from, "date_to": args.date_to,
-            "doc_ids": ids}
+def _filters(args: argparse.Namespace, col: Any) -> dict[str, Any]:
+    """The filter options as ``col``'s methods take them, document ids resolved."""
+    from ..search.filters import Filters
+
+    return Filters.from_request(source=args.source, date_from=args.date_from,
+                                date_to=args.date_to, doc_id=args.doc_id,
+                                resolve=col.resolve_doc_id).options()
 
 
 def _remote(args: argparse.Namespace, path: str, text: str) -> Any:
-    """Ask the server at ``--server`` (the same request fields as the options)."""
+    """Ask the server at ``--server``: the options are the request's fields, by the same
+    names, and the server translates them as ``_filters`` does here."""
     if args.store:
         raise UsageError("give --store or --server, not both")
     from ..server.client import Client
 
-    f = _filters(args)
     return Client(args.server).request(path, {
         "query" if path == "/search" else "question": text, "k": args.k, "mode": args.mode,
-        "source": f["sources"], "date_from": f["date_from"], "date_to": f["date_to"],
-        "doc_id": f["doc_ids"], "per_doc": getattr(args, "per_doc", None)})
+        "source": args.source, "date_from": args.date_from, "date_to": args.date_to,
+        "doc_id": args.doc_id, "per_doc": getattr(args, "per_doc", None)})
 
 
 def cmd_index(args: argparse.Namespace) -> int:

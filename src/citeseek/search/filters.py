@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
 from datetime import date
+from typing import Any
 
 from ..errors import UsageError
 from ..storage.database import GenerationDB
@@ -28,7 +29,9 @@ class Filters:
     ``sources``: glob patterns matched against the source path or the document id;
     ``date_from`` / ``date_to``: first and last day, inclusive (documents without a date
     are left out while either is set); ``doc_ids``: exact document ids. Build one with
-    ``Filters.of`` from what a caller passed.
+    ``Filters.of`` from what a caller passed, or with ``Filters.from_request`` from a
+    request's or the command line's fields. ``Collection.search``, ``ask`` and
+    ``more_like`` take these fields by name (``FILTERS``).
     """
 
     sources: tuple[str, ...] = ()
@@ -49,6 +52,24 @@ class Filters:
                    date_to=date_bound(date_to, "date_to", last=True),
                    doc_ids=texts(doc_ids, "doc_ids"))
 
+    @classmethod
+    def from_request(cls, *, source: object = None, date_from: object = None,
+                     date_to: object = None, doc_id: object = None,
+                     resolve: Callable[[str], str] | None = None) -> Filters:
+        """Filters from the fields of an HTTP request or the command line, which name the
+        repeatable ones ``source`` and ``doc_id``. ``resolve`` turns each given document id
+        (an id or the start of one) into the id it stands for: ``Collection.resolve_doc_id``,
+        whose ``DocumentNotFound`` names the ids meant."""
+        ids = texts(doc_id, "doc_id")
+        if resolve is not None:
+            ids = tuple(resolve(given) for given in ids)
+        return cls.of(sources=source, date_from=date_from, date_to=date_to, doc_ids=ids)
+
+    def options(self) -> dict[str, Any]:
+        """The filters as the keyword arguments of ``Collection.search``, ``ask`` and
+        ``more_like``."""
+        return {name: getattr(self, name) for name in FILTERS}
+
     @property
     def active(self) -> bool:
         return bool(self.sources or self.date_from or self.date_to or self.doc_ids)
@@ -59,6 +80,9 @@ class Filters:
             return None
         return db.selection.chunk_ids_matching(sources=self.sources, date_from=self.date_from,
                                         date_to=self.date_to, doc_ids=self.doc_ids)
+
+
+FILTERS = tuple(f.name for f in fields(Filters))  # the filters' keyword names, in order
 
 
 def texts(value: object, name: str) -> tuple[str, ...]:

@@ -22,22 +22,32 @@ FEEDBACK_PASSAGES = 3  # hybrid: fused top passages whose vectors refine the que
 FEEDBACK_WEIGHT = 0.5  # share of the original query vector in the refined one
 
 
-def _whole(value: object, low: int) -> bool:
-    """A whole number (not a bool, not text) of at least ``low``."""
-    return isinstance(value, int | np.integer) and not isinstance(value, bool) and \
-        bool(value >= low)
+def check_whole(value: object, name: str, low: int) -> None:
+    """A ``UsageError`` naming ``name`` unless ``value`` is a whole number (not a bool,
+    not text) of at least ``low``: the rule for ``k``, ``per_doc``, ``feedback`` and an
+    answer's ``max_sentences``."""
+    if not (isinstance(value, int | np.integer) and not isinstance(value, bool)
+            and bool(value >= low)):
+        raise UsageError(f"{name} must be a whole number >= {low}, not {value!r:.80}")
+
+
+def check_mode(mode: object) -> str:
+    """``mode`` when it is one of ``config.MODES``, else a ``UsageError``."""
+    if not isinstance(mode, str) or mode not in MODES:
+        raise UsageError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    return mode
 
 
 def _check_options(*, per_doc: object, dedupe: object, feedback: object) -> None:
-    if per_doc is not None and not _whole(per_doc, 1):
-        raise UsageError(f"per_doc must be a whole number >= 1, not {per_doc!r:.80}")
+    if per_doc is not None:
+        check_whole(per_doc, "per_doc", 1)
     if not isinstance(dedupe, bool):
         raise UsageError(f"dedupe must be True or False, not {dedupe!r:.80}")
-    if not _whole(feedback, 0):
-        raise UsageError(f"feedback must be a whole number >= 0, not {feedback!r:.80}")
+    check_whole(feedback, "feedback", 0)
 
 
 def check_query(query: Any, k: Any, mode: str) -> str:
+    """``query`` when it, ``k`` and ``mode`` are usable, else a ``UsageError`` saying why."""
     if not isinstance(query, str):
         raise UsageError(f"the query must be text, not {type(query).__name__}")
     if not query.strip():
@@ -50,10 +60,8 @@ def check_query(query: Any, k: Any, mode: str) -> str:
     if len(query) > MAX_QUERY_CHARS:
         raise UsageError(f"the query is {len(query):,} characters; the limit is "
                          f"{MAX_QUERY_CHARS:,}")
-    if not _whole(k, 1):
-        raise UsageError(f"k must be a whole number >= 1, not {k!r}")
-    if not isinstance(mode, str) or mode not in MODES:
-        raise UsageError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    check_whole(k, "k", 1)
+    check_mode(mode)
     return query
 
 

@@ -27,7 +27,9 @@ from ..collection import Collection
 from ..config import MODES
 from ..embed.base import Embedder
 from ..errors import CiteseekError, DocumentNotFound, UsageError
+from ..search.filters import Filters
 from ..search.hits import Hit
+from ..search.retrieval import check_mode
 from .holder import CollectionHolder, Unavailable
 
 GENERATION_HEADER = "X-Citeseek-Generation"
@@ -45,8 +47,9 @@ def _error(status: int, message: str, kind: str, **extra: Any) -> Body:
     return Body({"error": message, "type": kind, **extra}, status_code=status)
 
 
-class Filters(BaseModel):
-    """What ``search`` and ``ask`` share, named as the command line's options."""
+class QueryFields(BaseModel):
+    """The fields ``search`` and ``ask`` requests share, named as the command line's
+    options (``source`` and ``doc_id`` repeat)."""
 
     model_config = ConfigDict(extra="forbid")
     k: int = Field(5, ge=1, description="how many passages")
@@ -60,15 +63,18 @@ class Filters(BaseModel):
     @field_validator("mode")
     @classmethod
     def _known_mode(cls, mode: str) -> str:
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}")
-        return mode
+        try:
+            return check_mode(mode)
+        except UsageError as exc:  # pydantic reports a ValueError as naming the field
+            raise ValueError(str(exc)) from None
 
     def options(self, col: Collection) -> dict[str, Any]:
-        """The filters as ``Collection.search`` / ``ask`` take them, ids resolved."""
-        return {"k": self.k, "mode": self.mode, "sources": self.source or None,
-                "date_from": self.date_from, "date_to": self.date_to,
-                "doc_ids": [col.resolve_doc_id(d) for d in self.doc_id] or None}
+        """k, mode and the filters as ``Collection.search`` / ``ask`` take them, document
+        ids resolved."""
+        filters = Filters.from_request(source=self.source, date_from=self.date_from,
+                                       date_to=self.date_to, doc_id=self.doc_id,
+                                       resolve=col.resolve_doc_id)
+        return {"k": self.k, "mode": self.mode, **filters.options()}
 
 
 def _not_blank(text: str) -> str:
@@ -77,13 +83,13 @@ def _not_blank(text: str) -> str:
     return text
 
 
-class SearchRequest(Filters):
+class SearchRequest(QueryFields):
     query: str = Field(description="what to look for")
     per_doc: int | None = Field(None, ge=1, description="at most N passages per document")
     _query = field_validator("query")(_not_blank)
 
 
-class AskRequest(Filters):
+class AskRequest(QueryFields):
     question: str = Field(description="the question to answer")
     _question = field_validator("question")(_not_blank)
 
