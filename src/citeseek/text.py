@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from .dates import month_names
+
 WORD = re.compile(r"\w+", re.UNICODE)
 
 # Question words and glue that carry no topic; the keyword index keeps them, queries,
@@ -26,9 +28,8 @@ _ABBREVIATION_WINDOW = 32  # characters looked at before a full stop
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "st", "sr", "jr", "no", "vs", "etc", "e.g", "i.e",
     "u.s", "u.k", "u.n", "gen", "col", "lt", "sgt", "rep", "sen", "gov", "inc", "ltd",
-    "co", "corp", "fig", "al", "approx", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
-    "sep", "sept", "oct", "nov", "dec",
-}
+    "co", "corp", "fig", "al", "approx",
+} | month_names(full=False)
 # A sentence ends at . ! ? … (closing quotes/brackets allowed) before whitespace and a
 # capital, digit, quote or bullet; a line break always ends one.
 _BOUNDARY = re.compile(r"(?<=[.!?…])[\"'”’)\]]*(?=\s+[\"'“‘(\[•\-–—]?[A-Z0-9À-ÖØ-Þ])|\n")

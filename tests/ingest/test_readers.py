@@ -3,7 +3,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from citeseek.ingest.cleaning import clean_lines, parse_date
+from citeseek.dates import parse_date
+from citeseek.ingest.cleaning import clean_lines
 from citeseek.ingest.decoding import decode
 from citeseek.ingest.discovery import SourceFile, discover
 from citeseek.ingest.readers import read_file

@@ -9,28 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 
-_MONTHS = {
-    m: i
-    for i, names in enumerate(
-        [
-            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
-            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
-            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
-            ("december", "dec"),
-        ],
-        start=1,
-    )
-    for m in names
-}
-_WEEKDAY = r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?"
-_MONTH = r"(?P<month>[A-Za-z]{3,9})\.?"
-_DATE_PATTERNS = [
-    re.compile(rf"^{_WEEKDAY}{_MONTH}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<year>\d{{4}})$", re.I),
-    re.compile(rf"^{_WEEKDAY}(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH},?\s+(?P<year>\d{{4}})$", re.I),
-    re.compile(r"^(?P<year>\d{4})-(?P<mnum>\d{2})-(?P<day>\d{2})(?:[T ][\d:.+\-Z]*)?$"),
-]
+from ..dates import parse_date
+
 _BREADCRUMB = re.compile(r"^Home(?:[A-Z]|\s+[›»>/|]|\s+[A-Z])")
 _BACK_TO_TOP = re.compile(r"^back to top( button)?$", re.I)
 _SOCIAL = re.compile(
@@ -57,26 +38,6 @@ class Cleaned:
     kept: list[int]
     title: str | None
     date: str | None
-
-
-def parse_date(line: str) -> str | None:
-    """Return an ISO 8601 date for a line that is only a date, else None."""
-    text = line.strip()
-    if len(text) > 40:
-        return None
-    for pattern in _DATE_PATTERNS:
-        m = pattern.match(text)
-        if not m:
-            continue
-        groups = m.groupdict()
-        month = int(groups["mnum"]) if groups.get("mnum") else _MONTHS.get(groups["month"].lower())
-        if not month:
-            continue
-        try:
-            return date(int(groups["year"]), month, int(groups["day"])).isoformat()
-        except ValueError:
-            return None
-    return None
 
 
 def _is_file_name(text: str) -> bool:

@@ -7,10 +7,10 @@ Problems come back as ``Skipped`` with a reason; one bad JSONL line costs only i
 from __future__ import annotations
 
 import json
-from datetime import date
 
+from ..dates import iso_date
 from ..document import Document, SourceMap
-from .cleaning import clean_lines, parse_date
+from .cleaning import clean_lines
 from .decoding import Unreadable, decode, mixed_utf8, utf8_lines
 from .discovery import FORMATS, Skipped, SourceFile
 from .html import extract_article
@@ -91,7 +91,7 @@ def _read_html(source: SourceFile, raw: str) -> Document | None:
         return None
     return Document(
         doc_id=source.doc_id, source=source.key, text=article.text,
-        title=article.title, date=_iso_date(article.date), url=article.url, format="html",
+        title=article.title, date=iso_date(article.date), url=article.url, format="html",
         file_key=source.key, source_map=SourceMap.from_characters(article.lines),
     )
 
@@ -103,16 +103,6 @@ def _read_pdf(source: SourceFile, data: bytes) -> Document:
         date=pdf.date, format="pdf", file_key=source.key,
         source_map=SourceMap(pdf.offsets, pdf.lines, pdf.pages),
     )
-
-
-def _iso_date(value: object) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    try:
-        return date.fromisoformat(text[:10]).isoformat()
-    except ValueError:
-        return parse_date(text)
 
 
 def _unpaired_surrogate(*values: object) -> bool:
@@ -174,7 +164,7 @@ def _read_jsonl(source: SourceFile,
             Document(
                 doc_id=doc_id, source=source.key, text=body,
                 title=str(title).strip() or None if title else None,
-                date=_iso_date(record.get("date")), url=str(url) if url else None,
+                date=iso_date(record.get("date")), url=str(url) if url else None,
                 format="jsonl", line_map=[line_no] * (body.count("\n") + 1),
                 file_key=source.key,
             )
