@@ -18,9 +18,9 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "citeseek"
 README = PACKAGE.parents[1] / "README.md"
 LAYERS: list[set[str]] = [
-    {"errors", "progress", "demo"},  # shared leaves
-    {"config", "display", "dates"},
-    {"text"},  # sentence splitting knows the months' abbreviations
+    {"errors", "words", "markers", "places", "terminal", "display", "demo"},  # shared leaves
+    {"config", "dates", "progress"},
+    {"sentences"},  # sentence ends know the months' abbreviations
     {"document"},
     {"ingest", "embed"},  # files -> documents -> passages; texts -> vectors
     {"storage"},  # the collection on disk; the only place with SQL

@@ -26,7 +26,7 @@ from citeseek.dates import (
 from citeseek.errors import UsageError
 from citeseek.ingest.cleaning import clean_lines
 from citeseek.ingest.html import _TIME_WORD
-from citeseek.text import sentence_spans
+from citeseek.sentences import sentence_spans
 
 FULL = month_names(abbreviations=False)
 SRC = Path(__file__).resolve().parents[2] / "src" / "citeseek"

@@ -16,8 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..errors import LLMError, UsageError
+from ..markers import CITATION_MARKER, cited_numbers
 from ..search.hits import Hit, HitList
-from ..text import CITATION_MARKER, cited_numbers
 from .llm import LLM, OnText, as_llm, complete, notebook_stream
 from .result import Answer, AnswerSentence
 from .scoring import (

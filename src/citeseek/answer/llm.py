@@ -157,7 +157,7 @@ def _streamed(client: Any, llm: LLM, messages: Any, on_text: OnText | None) -> s
 def notebook_stream() -> OnText | None:
     """In a Jupyter kernel, a callback that shows the reply growing in the cell's
     output; None elsewhere."""
-    from ..progress import in_kernel
+    from ..display import in_kernel
 
     if not in_kernel():
         return None

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from ..search.hits import Hit
-from ..text import WORD, sentence_spans, topic_words
+from ..sentences import sentence_spans
+from ..words import WORD, topic_words
 from .spans import find_span, known_places, question_type, stem
 
 EmbedTexts = Callable[[list[str]], np.ndarray]

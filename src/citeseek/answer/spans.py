@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 from ..dates import month_names, month_pattern, weekday_names, weekday_pattern
-from ..text import STOPWORDS, WORD
+from ..words import STOPWORDS, WORD
 
 NUMBER, DATE, NAME, QUOTE = "number", "date", "name", "quote"
 

@@ -18,8 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from ..markers import CITATION_MARKER, cited_numbers
 from ..search.hits import Hit
-from ..text import CITATION_MARKER, WORD, cited_numbers, sentence_spans
+from ..sentences import sentence_spans
+from ..words import WORD
 from .scoring import EmbedTexts, PassageFrequencies, idf_weights, question_words
 from .spans import stem
 

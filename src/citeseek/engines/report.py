@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..ingest.discovery import Skipped
-from ..text import printable
+from ..terminal import printable
 
 
 @dataclass

@@ -25,7 +25,7 @@ from difflib import SequenceMatcher
 from urllib.parse import urljoin, urlsplit
 
 from ..dates import month_pattern, weekday_pattern
-from ..text import WORD
+from ..words import WORD
 from .html_source import Block, Page, scan
 
 # The steps beyond trafilatura's choice; ``extract_article(raw, rules=...)`` leaves some

@@ -10,7 +10,9 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from ..display import STYLE, highlight
-from ..text import place, printable, topic_words
+from ..places import place
+from ..terminal import printable
+from ..words import topic_words
 
 CITATION_FIELDS = ("doc_id", "title", "date", "source", "url", "start", "end", "line_start",
                    "line_end", "page_start", "page_end")
