@@ -6,7 +6,7 @@ import sqlite3
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..ingest.discovery import Skipped
+from ..ingest.sources import Skipped
 from ..terminal import printable
 
 
