@@ -10,9 +10,10 @@ needs with their flags rather than with a list of its own:
   in capitals. A date line names its weekday in full ("Friday, April 26, 2024"); an
   HTML timestamp abbreviates it ("Fri 10:00 GMT");
 - the answer stage (``answer.spans``) takes capitalised names only, because "may" and
-  "march" are verbs, and abbreviations only with their full stop, because "Jan" is also
-  a person's name. It takes every abbreviation with its stop: "Mar.", "Apr.", "Jun." and
-  "Jul." included, which AP style never writes but other styles and sources do;
+  "march" are verbs; weekdays in full, because "Wed" and "Sat" are words too; and month
+  abbreviations only with their full stop, because "Jan" is also a person's name. It
+  takes every abbreviation with its stop: "Mar.", "Apr.", "Jun." and "Jul." included,
+  which AP style never writes but other styles and sources do;
 - sentence splitting (``sentences``) knows the abbreviations, so "Jan. 5" does not end
   a sentence while "in May. Then" does.
 
