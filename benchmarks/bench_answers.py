@@ -68,8 +68,8 @@ def cached_embedder(col):
 
 
 def gather(col, questions: list[dict], k: int, embed, mode: str = "hybrid") -> list[dict]:
+    from citeseek.answer.corpus import Corpus
     from citeseek.answer.scoring import measure
-    from citeseek.answer.words import Corpus
 
     db = col._live.current.db
     corpus = Corpus(embed=embed, frequencies=db.keywords.frequencies, n_passages=len(col))

@@ -36,7 +36,7 @@ from citeseek.config import Settings  # noqa: E402
 from citeseek.embed import resolve_embedder  # noqa: E402
 from citeseek.ingest.chunking import chunk_document  # noqa: E402
 from citeseek.ingest.discovery import discover, read_source  # noqa: E402
-from citeseek.ingest.readers import read_file  # noqa: E402
+from citeseek.ingest.formats import read_file  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "eval" / "cranfield" / "corpus.jsonl"
 

@@ -42,7 +42,7 @@ QA_DEV = HERE.parents[1] / "shared" / "eval" / "qa-dev"
 
 from citeseek.evaluation.qa import holds, score_answers  # noqa: E402
 from citeseek.evaluation.squad import QAData, QAQuestion, exact_match, f1_score, load_qa  # noqa: E402
-from citeseek.text import sentence_spans  # noqa: E402
+from citeseek.sentences import sentence_spans  # noqa: E402
 
 
 def sample_set() -> tuple[QAData, dict[str, list[str]]]:

@@ -16,19 +16,18 @@ from typing import Any
 import numpy as np
 
 from .answer.compose import AnswerOptions, Generator, answer_question
+from .answer.corpus import Corpus
 from .answer.llm import LLM, notebook_stream
 from .answer.result import Answer
-from .answer.words import Corpus
 from .config import ENGINES, MODES, Settings
-from .display import STYLE, VIEW_STYLE
+from .display import STYLE, VIEW_STYLE, in_kernel
 from .document import Document, DocumentView
 from .embed import resolve_embedder
 from .embed.base import Embedder, base_model_name
-from .embed.memory import TextMemory
+from .embed.sentence_cache import SentenceVectorCache
 from .engines.publish import build_collection, build_settings, default_store
 from .engines.report import BuildReport
 from .errors import BuildError, DocumentNotFound, UsageError
-from .progress import in_kernel
 from .search.compare import ModeComparison
 from .search.filters import Filters
 from .search.hits import Hit, HitList
@@ -50,7 +49,8 @@ class Collection:
         self._model_arg = model
         self._embedder: Embedder | None = None if isinstance(model, str | None) else model
         self.last_build: BuildReport | None = None
-        self._sentences = TextMemory(lambda texts: self.embedder.encode(texts, batch_size=32))
+        self._sentences = SentenceVectorCache(
+            lambda texts: self.embedder.encode(texts, batch_size=32))
 
     def refresh(self) -> bool:
         """Switch to a newer generation if a build published one; True when it switched.
@@ -97,7 +97,7 @@ class Collection:
         return vectors.reshape(-1)
 
     def _embed_texts(self, texts: list[str]) -> np.ndarray:
-        """Vectors of answer candidates, remembered across questions (``TextMemory``)."""
+        """Vectors of answer candidates, kept across questions (``SentenceVectorCache``)."""
         return self._sentences.encode(texts)
 
     # -- search ---------------------------------------------------------------------

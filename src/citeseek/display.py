@@ -1,11 +1,13 @@
-"""The HTML kit every displayable type renders itself with in Jupyter: the style
-sheets and highlighting that escapes all article text. Cards for hits live with ``Hit``
-(``search.hits``), answers with ``Answer``, documents with ``Document``."""
+"""The Jupyter kit: whether the code runs in a kernel (``in_kernel``), and the HTML
+every displayable type renders itself with there, the style sheets and highlighting
+that escapes all article text. Cards for hits live with ``Hit`` (``search.hits``),
+answers with ``Answer``, documents with ``Document``."""
 
 from __future__ import annotations
 
 import html
 import re
+import sys
 from collections.abc import Iterable, Sequence
 
 STYLE = """<style>
@@ -46,6 +48,15 @@ VIEW_STYLE = """<style>
 .cs-table{border-collapse:collapse;font-size:.9em}
 .cs-table td,.cs-table th{padding:.2em .6em;border-bottom:1px solid #eee;text-align:left}
 </style>"""
+
+
+def in_kernel() -> bool:
+    """True inside a Jupyter kernel (not a terminal IPython)."""
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
+        return False
+    shell = getattr(ipython, "get_ipython", lambda: None)()
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
 
 
 def _mark_terms(text: str, pattern: re.Pattern[str] | None) -> str:

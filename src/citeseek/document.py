@@ -16,7 +16,8 @@ from typing import Any
 
 from .display import STYLE, VIEW_STYLE, highlight
 from .errors import UsageError
-from .text import page_range, place, printable
+from .places import page_range, place
+from .terminal import printable
 
 MAX_TITLE_CHARS = 300
 

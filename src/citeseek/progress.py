@@ -7,14 +7,7 @@ import importlib.util
 import sys
 from typing import Any
 
-
-def in_kernel() -> bool:
-    """True inside a Jupyter kernel (not a terminal IPython)."""
-    ipython = sys.modules.get("IPython")
-    if ipython is None:
-        return False
-    shell = getattr(ipython, "get_ipython", lambda: None)()
-    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+from .display import in_kernel
 
 
 def widgets_available() -> bool:

@@ -14,7 +14,7 @@ import pytest
 
 import citeseek
 from citeseek.answer.compose import AnswerOptions, answer_question
-from citeseek.answer.words import Corpus, stem, weighted_share, words_held
+from citeseek.answer.corpus import Corpus, stem, weighted_share, words_held
 from tests.answer.test_llm import QUESTION, Server, sse
 from tests.project.test_architecture import PACKAGE, graph
 

@@ -19,8 +19,9 @@ from citeseek.embed.hashing import HashingEmbedder
 from citeseek.embed.sentence_transformer import SentenceTransformerEmbedder
 from citeseek.errors import BuildError, UsageError
 from citeseek.ingest.chunking import chunk_document
-from citeseek.ingest.discovery import SourceFile, discover
-from citeseek.ingest.readers import read_file
+from citeseek.ingest.discovery import discover
+from citeseek.ingest.formats import read_file
+from citeseek.ingest.sources import SourceFile
 from citeseek.storage.database import GenerationDB
 from citeseek.storage.vector_index import VectorIndex, choose_factory, ivfpq_factory
 

@@ -7,7 +7,7 @@ from citeseek.config import Settings
 from citeseek.document import Document
 from citeseek.embed.hashing import HashingEmbedder
 from citeseek.ingest.chunking import chunk_document
-from citeseek.text import sentence_spans
+from citeseek.sentences import sentence_spans
 
 
 def make_doc(text: str, title: str | None = "A title") -> Document:

@@ -18,8 +18,8 @@ import re
 from citeseek.config import Settings
 from citeseek.embed.hashing import HashingEmbedder
 from citeseek.ingest.chunking import chunk_document
-from citeseek.ingest.discovery import SourceFile
-from citeseek.ingest.readers import read_file
+from citeseek.ingest.formats import read_file
+from citeseek.ingest.sources import SourceFile
 from tests.helpers import SHARED, require_shared
 
 HTML_DEV = SHARED / "eval" / "html-dev"

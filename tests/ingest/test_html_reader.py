@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from citeseek.ingest.discovery import SourceFile
+from citeseek.ingest.formats import read_file
 from citeseek.ingest.html import extract_article, page_title, refine
 from citeseek.ingest.html_source import scan
-from citeseek.ingest.readers import read_file
+from citeseek.ingest.sources import SourceFile
 
 LEAD = ("The council voted on Tuesday to rebuild the old harbour wall before the winter "
         "storms, after engineers found that the stones had moved by a hand's width.")

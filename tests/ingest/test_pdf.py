@@ -14,8 +14,8 @@ import citeseek
 from citeseek.cli import main
 from citeseek.document import Document
 from citeseek.embed.hashing import HashingEmbedder
-from citeseek.ingest.discovery import SourceFile
-from citeseek.ingest.readers import read_file
+from citeseek.ingest.formats import read_file
+from citeseek.ingest.sources import SourceFile
 from citeseek.storage.database import GenerationDB
 from tests.helpers import SHARED, require_shared
 

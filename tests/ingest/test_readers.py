@@ -3,10 +3,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from citeseek.ingest.cleaning import clean_lines, parse_date
+from citeseek.dates import parse_date
+from citeseek.ingest.cleaning import clean_lines
 from citeseek.ingest.decoding import decode
-from citeseek.ingest.discovery import SourceFile, discover
-from citeseek.ingest.readers import read_file
+from citeseek.ingest.discovery import discover
+from citeseek.ingest.formats import read_file
+from citeseek.ingest.sources import SourceFile
 
 
 def read(path: Path, doc_id: str | None = None):

@@ -18,8 +18,9 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "citeseek"
 ARCHITECTURE = PACKAGE.parents[1] / "docs" / "architecture.md"
 LAYERS: list[set[str]] = [
-    {"errors", "text", "progress", "demo"},  # shared leaves
-    {"config", "display"},
+    {"errors", "words", "markers", "places", "terminal", "display", "demo"},  # shared leaves
+    {"config", "dates", "progress"},
+    {"sentences"},  # sentence ends know the months' abbreviations
     {"document"},
     {"ingest", "embed"},  # files -> documents -> passages; texts -> vectors
     {"storage"},  # the collection on disk; the only place with SQL

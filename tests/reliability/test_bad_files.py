@@ -23,8 +23,8 @@ from citeseek.embed.hashing import HashingEmbedder
 from citeseek.engines import builder
 from citeseek.engines.publish import build_collection, build_settings
 from citeseek.ingest.decoding import Unreadable, decode
-from citeseek.ingest.discovery import SourceFile
-from citeseek.ingest.readers import read_file
+from citeseek.ingest.formats import read_file
+from citeseek.ingest.sources import SourceFile
 
 from .conftest import assert_intact, cli, snapshot, write_articles
 

@@ -1,6 +1,6 @@
 """Answer: ranked ``Hit``s become an ``Answer`` of cited sentences, or a decline.
 
-``words`` holds ``Corpus`` (what answering needs from one generation, made once by the
+``corpus`` holds ``Corpus`` (what answering needs from one generation, made once by the
 caller) and the word measures scoring and claim checks share; ``scoring`` splits the
 passages into candidate sentences and measures each against the question; ``spans``
 finds the part of a sentence that answers (a number, date, name or quotation);

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import LLMError, UsageError
+from ..markers import CITATION_MARKER, cited_numbers
 from ..search.hits import Hit, HitList
 from ..search.retrieval import check_whole
-from ..text import CITATION_MARKER, cited_numbers
+from .corpus import Corpus
 from .llm import LLM, OnText, as_llm, complete
 from .result import Answer, AnswerSentence
 from .scoring import (
@@ -34,7 +35,6 @@ from .scoring import (
     sentence_evidence,
 )
 from .support import check_claims
-from .words import Corpus
 
 Generator = Callable[[str, Mapping[int, Hit]], str]
 

@@ -10,7 +10,8 @@ from typing import Any
 
 from ..display import STYLE
 from ..search.hits import CITATION_FIELDS, HitList, render_hit
-from ..text import printable, topic_words
+from ..terminal import printable
+from ..words import topic_words
 from .support import Claim
 
 

@@ -22,9 +22,10 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from ..search.hits import Hit
-from ..text import WORD, sentence_spans
+from ..sentences import sentence_spans
+from ..words import WORD
+from .corpus import Corpus, question_words, weighted_share, words_held
 from .spans import find_span, known_places, question_type
-from .words import Corpus, question_words, weighted_share, words_held
 
 MIN_WORDS = 5  # shorter "sentences" are headlines, captions and bylines
 

@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import re
 
-from ..text import STOPWORDS, WORD
-from .words import stem
+from ..dates import month_names, month_pattern, weekday_names, weekday_pattern
+from ..words import STOPWORDS, WORD
+from .corpus import stem
 
 NUMBER, DATE, NAME, QUOTE = "number", "date", "name", "quote"
 
-_MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|"
-          r"November|December|Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)")
+# Capitalised, abbreviations dotted: "may" and "march" are verbs, "Jan" is a name too.
+_MONTH = month_pattern(capitalised=True, dotted=True)
 _DATE = re.compile(
-    rf"\b(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s+)?{_MONTH}"
+    rf"\b(?:{weekday_pattern(capitalised=True, abbreviations=False)},?\s+)?{_MONTH}"
     r"(?:\s+\d{1,2}(?:st|nd|rd|th)?\b)?(?:,?\s+(?:1[5-9]|20)\d{2})?"
     rf"|\b\d{{1,2}}\s+{_MONTH}(?:\s+(?:1[5-9]|20)\d{{2}})?"
     r"|\b(?:1[5-9]|20)\d{2}s?\b")
@@ -58,14 +59,12 @@ _PLACE_CUES = re.compile(
     r"^\s*where\b|\b(?:which|what|in what|in which)\s+(?:\w+\s+)?(?:city|country|nation|"
     r"place|town|village|state|region|province|continent|island|river|capital|area|"
     r"location|county|district|port|territory)\b")
+# Months and days in full are dates, not names (an abbreviation can be one: "Jan").
+_DAY_AND_MONTH = month_names(abbreviations=False) | weekday_names(abbreviations=False)
 # Capitalised words that start sentences or are glue, never an answer on their own.
-_NOT_NAMES = STOPWORDS | {
+_NOT_NAMES = STOPWORDS | _DAY_AND_MONTH | {
     "he", "her", "his", "if", "she", "also", "although", "after", "before", "both",
     "during", "however", "meanwhile", "most", "some", "thus", "yet", "last", "first",
-    # months and days are dates, not names
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december", "monday", "tuesday", "wednesday", "thursday",
-    "friday", "saturday", "sunday",
 }
 PERSON, PLACE = "person", "place"  # what a NAME question narrows to
 ORGANISATION = "organisation"  # a name that is neither (never the answer to "where")

@@ -17,9 +17,11 @@ from typing import Any
 
 import numpy as np
 
+from ..markers import CITATION_MARKER, cited_numbers
 from ..search.hits import Hit
-from ..text import CITATION_MARKER, WORD, cited_numbers, sentence_spans
-from .words import FIGURE, Corpus, EmbedTexts, question_words, weighted_share, words_held
+from ..sentences import sentence_spans
+from ..words import WORD
+from .corpus import FIGURE, Corpus, EmbedTexts, question_words, weighted_share, words_held
 
 MIN_SIMILARITY = 0.45  # best cosine of the claim with a sentence of a cited passage
 MIN_SHARED = 0.6  # IDF share of the claim's rare words the passage holds

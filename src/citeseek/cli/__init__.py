@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Sequence
 
 from ..errors import CiteseekError, UsageError
-from ..text import printable, printable_json
+from ..terminal import printable, printable_json
 from .parser import ArgumentError, make_parser
 
 __all__ = ["main", "make_parser"]

@@ -9,7 +9,7 @@ import os
 from typing import Any
 
 from ..errors import UsageError
-from ..text import printable, printable_json
+from ..terminal import printable, printable_json
 
 STORE_ENV = "CITESEEK_STORE"
 

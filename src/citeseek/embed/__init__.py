@@ -4,7 +4,8 @@
 runs a sentence-transformers model with torch (the default); ``onnx_runtime`` runs the
 same model exported to ONNX (fp32 or int8 weights, the ``onnx`` extra); ``hashing`` is a
 model-free embedder for trying and testing everything around the model.
-``resolve_embedder`` turns a model name into one of them.
+``resolve_embedder`` turns a model name into one of them. ``sentence_cache`` keeps the
+vectors of answer candidates (sentences) in memory across questions.
 """
 
 from __future__ import annotations

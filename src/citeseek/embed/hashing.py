@@ -14,7 +14,7 @@ import re
 
 import numpy as np
 
-from ..text import WORD
+from ..words import WORD
 from .base import HASHING_DEFAULT
 
 _TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)  # words and punctuation marks

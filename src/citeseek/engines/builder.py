@@ -32,15 +32,9 @@ from ..ingest.chunking import (
     iter_chunks,
 )
 from ..ingest.decoding import Unreadable
-from ..ingest.discovery import (
-    FORMATS,
-    UNREADABLE_FOLDER,
-    Skipped,
-    SourceFile,
-    discover,
-    read_source,
-)
-from ..ingest.readers import READER_VERSIONS, read_file
+from ..ingest.discovery import UNREADABLE_FOLDER, discover, read_source
+from ..ingest.formats import READER_VERSIONS, format_of, read_file
+from ..ingest.sources import Skipped, SourceFile
 from ..progress import progress_bar
 from ..storage import layout
 from ..storage.database import GenerationDB
@@ -181,7 +175,7 @@ class Builder:
         Unchanged files that had a document refused for its id go to ``clashed``."""
         for source, data, sha in self._read(files, report):
             if same and self.old_hashes.get(source.key) == sha and \
-                    FORMATS[source.path.suffix.lower()] not in self.stale_formats:
+                    format_of(source.path).name not in self.stale_formats:
                 assert old is not None
                 skips = old.file_skips(source.key)
                 if any(reason.startswith(CLASH) for _, reason in skips):

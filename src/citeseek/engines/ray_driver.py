@@ -33,7 +33,7 @@ from .. import errors
 from ..config import Settings
 from ..embed.base import Embedder
 from ..errors import BuildError, CiteseekError, UsageError
-from ..ingest.discovery import Skipped, SourceFile
+from ..ingest.sources import Skipped, SourceFile
 from ..storage import layout
 from ..storage.database import GenerationDB
 from ..storage.vector_index import TRAIN_SAMPLE, VectorIndex, choose_factory

@@ -20,7 +20,8 @@ from ..config import Settings
 from ..document import Chunk, Document, SourceMap
 from ..embed.base import Embedder, text_hash
 from ..ingest.decoding import Unreadable
-from ..ingest.discovery import SourceFile, read_source
+from ..ingest.discovery import read_source
+from ..ingest.sources import SourceFile
 from .builder import parse_file
 
 HASH_PREFIX = 32  # hex digits of a text hash sent to workers as "already cached"

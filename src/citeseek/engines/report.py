@@ -6,8 +6,8 @@ import sqlite3
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..ingest.discovery import Skipped
-from ..text import printable
+from ..ingest.sources import Skipped
+from ..terminal import printable
 
 
 @dataclass

@@ -1,7 +1,12 @@
 """Ingest: files become ``Document``s, documents become passages (``Chunk``s).
 
-``discovery`` finds article files and reads their bytes safely; ``decoding`` turns bytes
-into text without guessing into mojibake; ``cleaning`` drops scraped boilerplate lines;
-``readers`` parses each format into documents; ``chunking`` splits a document into
-passages sized by the model's own tokenizer, with exact offsets and source lines.
+``formats`` is the table of the file formats read, from which the rest learns which
+files are articles and which reader reads each; ``discovery`` finds article files and
+reads their bytes safely, each a ``SourceFile`` (``sources``, with ``Skipped`` for what
+is left out, and why); ``decoding`` turns bytes into text without guessing into
+mojibake; ``readers`` parses each format into documents: ``cleaning`` drops scraped
+boilerplate lines of text and Markdown, ``html`` (on ``html_source``) keeps a page's
+article, ``pdf`` (on ``pdf_layout``) a PDF's text in reading order; ``chunking`` splits
+a document into passages sized by the model's own tokenizer, with exact offsets and
+source lines.
 """

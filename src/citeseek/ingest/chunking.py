@@ -12,7 +12,7 @@ from typing import Protocol
 
 from ..config import Settings
 from ..document import Chunk, Document
-from ..text import sentence_spans, trim_span
+from ..sentences import sentence_spans, trim_span
 
 TITLE_TOKENS = 32  # a title prefix longer than this is cut for embedding
 # A passage counted this far below the limit in context is not re-tokenized on its own:

@@ -1,6 +1,6 @@
 """Finding article files under the paths given to a build, and reading their bytes
-safely: hidden files, unsupported types, links out of reach, FIFOs, devices and files
-too large are skipped with a reason, never hung on."""
+safely: hidden files, types no format reads (``formats``), links out of reach, FIFOs,
+devices and files too large are skipped with a reason, never hung on."""
 
 from __future__ import annotations
 
@@ -8,47 +8,14 @@ import errno
 import os
 import stat
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from .decoding import Unreadable
+from .formats import BY_EXTENSION
+from .sources import Skipped, SourceFile, display_path
 
-TEXT_EXTENSIONS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md"}
-HTML_EXTENSIONS = {".html": "html", ".htm": "html"}
-JSONL_EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl"}
-PDF_EXTENSIONS = {".pdf": "pdf"}
-FORMATS = {**TEXT_EXTENSIONS, **HTML_EXTENSIONS, **JSONL_EXTENSIONS, **PDF_EXTENSIONS}
 MAX_FILE_BYTES = 512 * 1024 * 1024
 UNREADABLE_FOLDER = "cannot read folder"  # the reason given; what was under it is kept
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A file (or JSONL line) that was not indexed, and why."""
-
-    source: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.source}: {self.reason}"
-
-
-def display_path(path: str | os.PathLike[str]) -> str:
-    """A path as text any UTF-8 output (SQLite, JSON, a terminal) can carry: bytes of a
-    name that are not UTF-8 (a Latin-1 ``café`` on Linux) are written ``\\xe9``."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
-
-
-@dataclass(frozen=True)
-class SourceFile:
-    """A file found under the paths given to a build."""
-
-    path: Path
-    doc_id: str  # path relative to the root it was found under (POSIX separators)
-
-    @property
-    def key(self) -> str:
-        return display_path(self.path)
 
 
 def is_collection(folder: Path) -> bool:
@@ -142,7 +109,7 @@ def _inside(link: Path, real_root: Path) -> bool:
 def _add(found: dict[str, SourceFile], skipped: list[Skipped], path: Path, rel: str,
          root: Path) -> None:
     shown = display_path(path)
-    if path.suffix.lower() not in FORMATS:
+    if path.suffix.lower() not in BY_EXTENSION:
         skipped.append(Skipped(shown, f"unsupported file type {path.suffix or '(none)'}"))
         return
     try:

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from urllib.parse import urljoin, urlsplit
 
-from ..text import WORD
+from ..dates import month_pattern, weekday_pattern
+from ..words import WORD
 from .html_source import Block, Page, scan
 
 # The steps beyond trafilatura's choice; ``extract_article(raw, rules=...)`` leaves some
@@ -42,10 +43,10 @@ GAP_WORDS = 5  # a quoted post this short is not kept
 _TITLE_SEPARATOR = re.compile(r"\s+[|–—\-·»•:]{1,2}\s+")
 _URL = re.compile(r"^\s*(https?://|www\.)\S+\s*$", re.I)
 _SIGN_UP = re.compile(r"\b(newsletters?|subscribe|subscription|sign(ing)? up)\b", re.I)
+# A word of a timestamp ("Updated 5 mins ago", "Fri 12 March 2021 10:00 GMT").
 _TIME_WORD = re.compile(
     r"^(\d{1,4}|am|pm|a|p|m|ago|min|mins|minutes?|hours?|hrs?|h|days?|weeks?|"
-    r"jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sept?(ember)?|"
-    r"oct(ober)?|nov(ember)?|dec(ember)?|mon|tue|wed|thu|fri|sat|sun|updated|published|"
+    rf"{month_pattern()}|{weekday_pattern(full=False)}|updated|published|"
     r"posted|et|est|edt|pt|pst|pdt|gmt|utc|cet|bst)$", re.I)
 
 

@@ -23,10 +23,9 @@ import statistics
 from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
-from .cleaning import parse_date
+from ..dates import find_date, pdf_date
 from .decoding import Unreadable
 from .pdf_layout import Char, Line, page_lines
 
@@ -40,10 +39,6 @@ _SPELLED = {"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "
 _BROKEN = re.compile(r"(://|\S@|\S/)$")  # an address cut at the line's end
 _BAD_TITLE = re.compile(r"^(untitled|microsoft (word|powerpoint)|document\d*$|slide \d+)|"
                         r"\.(docx?|pdf|tex|dvi|indd|rtf|odt|pptx?|qxd)$", re.I)
-_DATE_IN_TEXT = re.compile(
-    r"\b((?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+"
-    r"\d{4}|\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?\s+"
-    r"\d{4})\b", re.I)
 
 
 @dataclass
@@ -275,17 +270,10 @@ def _title(meta_title: str | None, first: _Page | None) -> str | None:
 
 def _date(meta: dict[str, str], first: _Page | None) -> str | None:
     """The metadata creation date where plausible, else a date on the first page."""
-    stamp = meta.get("CreationDate", "")
-    found = re.match(r"^(?:D:)?(\d{4})(\d{2})(\d{2})", stamp)
-    if found:
-        try:
-            when = date(*(int(part) for part in found.groups()))
-        except ValueError:
-            when = None
-        if when and 1990 <= when.year <= date.today().year + 1 and when <= date.today():
-            return when.isoformat()
+    stamped = pdf_date(meta.get("CreationDate", ""))
+    if stamped:
+        return stamped
     for line in first.lines[:40] if first else []:
-        written = _DATE_IN_TEXT.search(line.text)
-        if written and (parsed := parse_date(written.group(1))):
-            return parsed
+        if written := find_date(line.text):
+            return written
     return None

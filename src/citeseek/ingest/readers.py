@@ -1,64 +1,58 @@
-"""A file's bytes -> ``Document``s, by format: plain text and Markdown (cleaned of
-scraped boilerplate line by line), HTML (``html``: the article's blocks, placed on their
-source lines), PDF (``pdf``: text in reading order, placed on its pages and lines) and
-JSONL records.
-Problems come back as ``Skipped`` with a reason; one bad JSONL line costs only itself."""
+"""The readers, one a format: a file's text (or bytes) -> ``Document``s. Plain text and
+Markdown are cleaned of scraped boilerplate line by line; HTML keeps the article's
+blocks, placed on their source lines (``html``); PDF text comes in reading order, placed
+on its pages and lines (``pdf``); JSONL holds one record a line. Each gives documents
+and what it skipped (``Skipped``, with a reason); one bad JSONL line costs only itself.
+Which reader reads which file is ``formats``' table."""
 
 from __future__ import annotations
 
 import json
-from datetime import date
 
+from ..dates import iso_date
 from ..document import Document, SourceMap
-from .cleaning import clean_lines, parse_date
+from .cleaning import clean_lines
 from .decoding import Unreadable, decode, mixed_utf8, utf8_lines
-from .discovery import FORMATS, Skipped, SourceFile
 from .html import extract_article
 from .pdf import read_pdf
+from .sources import Skipped, SourceFile
 
-# What each format's reader stores changes now and then (better text, truer lines); the
-# number goes up with it, and a build reads again the files of a format whose number the
-# collection's manifest does not hold, bytes unchanged or not. A manifest without
-# numbers was written by readers of version 1.
-READER_VERSIONS = {"txt": 2, "md": 2, "html": 2, "jsonl": 2, "pdf": 1}
+Read = tuple[list[Document], list[Skipped]]  # what a reader gives back
 
 
-def read_file(source: SourceFile, data: bytes) -> tuple[list[Document], list[Skipped]]:
-    """Parse one file's bytes into documents; problems come back as ``Skipped``. Whatever
-    a parser raises on a hostile file costs that file only, never the build."""
-    try:
-        return _read_file(source, data)
-    except Exception as exc:  # RecursionError and MemoryError's kin included
-        return [], [Skipped(source.key, f"cannot be parsed ({type(exc).__name__}: "
-                                        f"{str(exc)[:200]})")]
-
-
-def _read_file(source: SourceFile, data: bytes) -> tuple[list[Document], list[Skipped]]:
-    fmt = FORMATS[source.path.suffix.lower()]
-    name = source.key
-    if not data.strip():
-        return [], [Skipped(name, "empty file")]
-    if fmt == "pdf":
-        try:
-            return [_read_pdf(source, data)], []
-        except Unreadable as exc:
-            return [], [Skipped(name, str(exc))]
-    if fmt == "jsonl" and mixed_utf8(data):
-        # JSON is UTF-8: decode line by line so one bad line costs only itself.
-        return _read_jsonl(source, utf8_lines(data))
-    try:
-        text = decode(data)
-    except Unreadable as exc:
-        return [], [Skipped(name, str(exc))]
+def text_of(data: bytes) -> str:
+    """A file's bytes as text (``decoding.decode``); ``Unreadable`` when they cannot be
+    decoded or hold only whitespace."""
+    text = decode(data)
     if not text.strip():
-        return [], [Skipped(name, "only whitespace")]
-    if fmt == "jsonl":
-        return _read_jsonl(source, text.split("\n"))
-    if fmt == "html":
-        doc = _read_html(source, text)
-        return ([doc], []) if doc else ([], [Skipped(name, "no main text found in the HTML")])
+        raise Unreadable("only whitespace")
+    return text
+
+
+def plain_documents(source: SourceFile, text: str, *, fmt: str) -> Read:
+    """A plain-text or Markdown (``fmt``) article, its boilerplate lines dropped."""
     doc = _read_text(source, text, fmt)
-    return ([doc], []) if doc else ([], [Skipped(name, "nothing left after removing boilerplate")])
+    return ([doc], []) if doc else ([], [Skipped(source.key, "nothing left after removing "
+                                                             "boilerplate")])
+
+
+def html_documents(source: SourceFile, text: str) -> Read:
+    """The article of an HTML page."""
+    doc = _read_html(source, text)
+    return ([doc], []) if doc else ([], [Skipped(source.key, "no main text found in the HTML")])
+
+
+def pdf_documents(source: SourceFile, data: bytes) -> Read:
+    """A PDF's text; ``Unreadable`` says why there is none."""
+    return [_read_pdf(source, data)], []
+
+
+def jsonl_documents(source: SourceFile, data: bytes) -> Read:
+    """One document a JSONL record. JSON is UTF-8: a file that is UTF-8 only in places
+    is decoded line by line, so one bad line costs only itself."""
+    if mixed_utf8(data):
+        return _read_jsonl(source, utf8_lines(data))
+    return _read_jsonl(source, text_of(data).split("\n"))
 
 
 def _read_text(source: SourceFile, text: str, fmt: str) -> Document | None:
@@ -91,7 +85,7 @@ def _read_html(source: SourceFile, raw: str) -> Document | None:
         return None
     return Document(
         doc_id=source.doc_id, source=source.key, text=article.text,
-        title=article.title, date=_iso_date(article.date), url=article.url, format="html",
+        title=article.title, date=iso_date(article.date), url=article.url, format="html",
         file_key=source.key, source_map=SourceMap.from_characters(article.lines),
     )
 
@@ -103,16 +97,6 @@ def _read_pdf(source: SourceFile, data: bytes) -> Document:
         date=pdf.date, format="pdf", file_key=source.key,
         source_map=SourceMap(pdf.offsets, pdf.lines, pdf.pages),
     )
-
-
-def _iso_date(value: object) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    try:
-        return date.fromisoformat(text[:10]).isoformat()
-    except ValueError:
-        return parse_date(text)
 
 
 def _unpaired_surrogate(*values: object) -> bool:
@@ -128,7 +112,7 @@ def _unpaired_surrogate(*values: object) -> bool:
 
 
 def _read_jsonl(source: SourceFile,
-                lines: list[str] | list[str | Unreadable]) -> tuple[list[Document], list[Skipped]]:
+                lines: list[str] | list[str | Unreadable]) -> Read:
     docs: list[Document] = []
     skipped: list[Skipped] = []
     seen: set[str] = set()
@@ -174,7 +158,7 @@ def _read_jsonl(source: SourceFile,
             Document(
                 doc_id=doc_id, source=source.key, text=body,
                 title=str(title).strip() or None if title else None,
-                date=_iso_date(record.get("date")), url=str(url) if url else None,
+                date=iso_date(record.get("date")), url=str(url) if url else None,
                 format="jsonl", line_map=[line_no] * (body.count("\n") + 1),
                 file_key=source.key,
             )

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..display import STYLE, VIEW_STYLE
-from ..text import place, printable, topic_words
+from ..places import place
+from ..terminal import printable
+from ..words import topic_words
 from .hits import HitList, render_hit
 
 SHORT_PASSAGE = 320  # characters of each passage shown side by side

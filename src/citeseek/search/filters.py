@@ -8,18 +8,15 @@ cannot take is a ``UsageError`` that names the argument, never a silent empty re
 
 from __future__ import annotations
 
-import calendar
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
-from datetime import date
 from typing import Any
 
+from ..dates import date_bound
 from ..errors import UsageError
 from ..storage.database import GenerationDB
 
 MAX_PATTERN_BYTES = 50_000  # SQLite's limit on a GLOB pattern
-_ISO = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,22 +92,3 @@ def texts(value: object, name: str) -> tuple[str, ...]:
             all(isinstance(v, str) for v in value):
         return tuple(value)
     raise UsageError(f"{name} must be text or a list of text, not {value!r:.80}")
-
-
-def date_bound(value: object, name: str, *, last: bool = False) -> str | None:
-    """An ISO date (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``) as the first day of its
-    period, or with ``last`` the last day; None for no bound."""
-    if value is None or value == "":
-        return None
-    match = _ISO.fullmatch(value) if isinstance(value, str) else None
-    try:
-        if match is None:
-            raise ValueError
-        year, month, day = int(match[1]), int(match[2] or 0), int(match[3] or 0)
-        if last:
-            month = month or 12
-            day = day or calendar.monthrange(year, month)[1]
-        return date(year, month or 1, day or 1).isoformat()
-    except ValueError:
-        raise UsageError(f"{name} must be an ISO 8601 date (YYYY, YYYY-MM or YYYY-MM-DD), "
-                         f"not {value!r:.80}") from None

@@ -11,8 +11,10 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from ..display import STYLE, highlight
+from ..places import place
 from ..storage.database import PassageRow
-from ..text import place, printable, topic_words
+from ..terminal import printable
+from ..words import topic_words
 
 # A hit's citation: every field of its stored row but the passage's id and text.
 CITATION_FIELDS = tuple(f.name for f in fields(PassageRow) if f.name not in ("chunk_id", "text"))

@@ -8,7 +8,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..text import STOPWORDS, WORD
+from ..words import STOPWORDS, WORD
 from .sql import Part
 
 _SQLITE_MAX_INT = 2**63 - 1

@@ -1,6 +1,8 @@
-"""Vectors of texts that come back: answer candidates are the sentences of the passages
-a question retrieves, and questions about one topic retrieve the same passages, so their
-sentences' vectors are remembered rather than made again."""
+"""An in-process cache of sentence vectors: answer candidates are the sentences of the
+passages a question retrieves, and questions about one topic retrieve the same passages,
+so their sentences' vectors are kept rather than made again. It lives as long as the
+``Collection`` and is emptied whole when full (the persistent cache of passage vectors
+is ``storage.embedding_cache``)."""
 
 from __future__ import annotations
 
@@ -9,12 +11,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-LIMIT = 20_000  # texts remembered (about 30 MB of vectors at dimension 384)
+LIMIT = 20_000  # texts kept (about 30 MB of vectors at dimension 384)
 
 
-class TextMemory:
-    """``encode`` through ``embed`` (texts -> vectors), remembering up to ``limit``
-    texts' vectors; threads may share it."""
+class SentenceVectorCache:
+    """``encode`` through ``embed`` (texts -> vectors), keeping up to ``limit`` texts'
+    vectors and forgetting them all when one more would not fit; threads may share it."""
 
     def __init__(self, embed: Callable[[list[str]], np.ndarray], limit: int = LIMIT) -> None:
         self._embed = embed
@@ -23,7 +25,7 @@ class TextMemory:
         self._lock = threading.Lock()
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        """One vector per text, in order; only texts not remembered are embedded."""
+        """One vector per text, in order; only texts not kept are embedded."""
         with self._lock:
             known = {t: self._known[t] for t in texts if t in self._known}
         new = [t for t in dict.fromkeys(texts) if t not in known]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..text import WORD, topic_words
+from ..words import WORD, topic_words
 
 EmbedTexts = Callable[[list[str]], np.ndarray]
 PassageFrequencies = Callable[[list[str]], Mapping[str, int]]
