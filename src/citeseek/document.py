@@ -1,7 +1,7 @@
-"""``Document``: one article as stored, the text that citations' offsets index into;
-``Citation``: a place in it, which a passage (``Chunk``) extends; ``DocumentView``: its
-lines around a citation. Documents and views print as text and render as HTML with the
-source file's line numbers."""
+"""``Document``: one article as stored, the text that citations' offsets index into
+(``citation.py`` declares the places in it); ``DocumentView``: its lines around a
+citation. Documents and views print as text and render as HTML with the source file's
+line numbers."""
 
 from __future__ import annotations
 
@@ -186,36 +186,6 @@ class Document:
 
     def _repr_html_(self) -> str:
         return render_document(self)
-
-
-@dataclass(kw_only=True)
-class Citation:
-    """A place in a document: ``text[start:end]`` of document ``doc_id``, on source lines
-    ``line_start``-``line_end`` and, in a PDF, pages ``page_start``-``page_end`` (lines
-    then count within the page; None elsewhere). Keyword-only: its fields are mostly
-    numbers, too easily given in the wrong order.
-
-    ``Chunk``, the stored ``PassageRow`` and ``Hit`` extend it; the database and the Ray
-    engine take their fields from these declarations. A new field is two edits: a field
-    here, and its column in ``storage.sql.CHUNK_COLUMNS`` (``added=True``, so that a
-    database built before gains it)."""
-
-    doc_id: str
-    start: int
-    end: int
-    line_start: int
-    line_end: int
-    page_start: int | None = None
-    page_end: int | None = None
-
-
-@dataclass(kw_only=True)
-class Chunk(Citation):
-    """A passage as made: its place, its position ``ord``, its text and what is embedded."""
-
-    ord: int
-    text: str
-    embed_text: str
 
 
 MAX_LINES = 2000  # a whole-document view stops here; view(start, end) shows any part

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import citeseek
-from citeseek.document import Chunk, Citation, Document, SourceMap
+from citeseek.citation import Chunk, Citation, PassageRow
+from citeseek.document import Document, SourceMap
 from citeseek.engines.ray_worker import decode_documents, encode_documents
 from citeseek.ingest.chunking import chunk_document
 from citeseek.search.hits import CITATION_FIELDS, Hit, HitList
-from citeseek.storage.database import LISTING, GenerationDB, PassageRow
+from citeseek.storage.database import LISTING, GenerationDB
 from citeseek.storage.sql import ADDED_COLUMNS, CHUNK_COLUMNS
 
 PLACE = [f.name for f in fields(Citation)]

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 import citeseek
+from citeseek.citation import PassageRow
 from citeseek.embed.hashing import HashingEmbedder
-from citeseek.storage.database import GenerationDB, PassageRow
+from citeseek.storage.database import GenerationDB
 
 
 class Boom(Exception):

@@ -20,8 +20,9 @@ from typing import Any
 
 import numpy as np
 
+from ..citation import Chunk
 from ..config import Settings
-from ..document import Chunk, Document
+from ..document import Document
 from ..embed.base import Embedder, text_hash
 from ..errors import BuildError
 from ..ingest.chunking import (

@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from ..citation import Chunk
 from ..config import Settings
-from ..document import Chunk, Document, SourceMap
+from ..document import Document, SourceMap
 from ..embed.base import Embedder, text_hash
 from ..ingest.decoding import Unreadable
 from ..ingest.discovery import read_source

@@ -10,8 +10,9 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from typing import Protocol
 
+from ..citation import Chunk
 from ..config import Settings
-from ..document import Chunk, Document
+from ..document import Document
 from ..sentences import sentence_spans, trim_span
 
 TITLE_TOKENS = 32  # a title prefix longer than this is cut for embedding

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from ..citation import PassageRow
 from ..display import STYLE, highlight
 from ..places import place
-from ..storage.database import PassageRow
 from ..terminal import printable
 from ..words import topic_words
 

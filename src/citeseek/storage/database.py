@@ -12,12 +12,13 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..document import Chunk, Citation, Document, SourceMap
+from ..citation import Chunk, PassageRow
+from ..document import Document, SourceMap
 from ..errors import CorruptCollection, UsageError
 from .embedding_cache import EmbeddingCache
 from .keyword_index import KeywordIndex
@@ -35,20 +36,6 @@ _INSERT_CHUNK = "INSERT INTO chunks(chunk_id, embed_hash, {}) VALUES ({})".forma
 # What ``documents()`` lists of each document (and ``Collection.to_pandas`` shows):
 # fields of the document, then its size, its passages and the last page they reach.
 LISTING = ("doc_id", "title", "date", "source", "url", "chars", "chunks", "pages")
-
-
-@dataclass(kw_only=True)
-class PassageRow(Citation):
-    """A stored passage: its place and text with its document's citation fields, as
-    ``GenerationDB.hit_columns`` selects them (each the passage's column of its name,
-    else its document's)."""
-
-    chunk_id: int
-    text: str
-    title: str | None
-    date: str | None
-    source: str
-    url: str | None = None
 
 
 _ROW = tuple(f.name for f in fields(PassageRow))
