@@ -71,7 +71,8 @@ class Collection:
 
     @property
     def manifest(self) -> dict[str, Any]:
-        return self._live.current.manifest
+        """The live generation's manifest, as the JSON in its ``manifest.json``."""
+        return self._live.current.manifest.to_dict()
 
     @property
     def settings(self) -> Settings:
@@ -149,7 +150,7 @@ class Collection:
             hits = self._search(gen, question, k, mode=mode, filters=chosen, per_doc=per_doc)
             result = answer_question(question, hits, embed=embed,
                                      frequencies=gen.db.keywords.frequencies,
-                                     n_passages=int(gen.manifest["counts"]["chunks"]),
+                                     n_passages=gen.manifest.counts.chunks,
                                      generator=generator, llm=llm, **options)
             result.place_on_pages(gen.db.get_document)
             return result
@@ -244,16 +245,16 @@ class Collection:
         """The store, the live generation's name and its manifest (of one generation)."""
         self.refresh()
         gen = self._live.current
-        return {"store": str(self.root), "generation": gen.name, **gen.manifest}
+        return {"store": str(self.root), "generation": gen.name, **gen.manifest.to_dict()}
 
     def __len__(self) -> int:
-        return int(self.manifest["counts"]["chunks"])
+        return self._live.current.manifest.counts.chunks
 
     def __repr__(self) -> str:
-        m = self.manifest
+        m = self._live.current.manifest
         return (f"Collection({str(self.root)!r}, generation={self.generation!r}, "
-                f"documents={m['counts']['documents']}, passages={m['counts']['chunks']}, "
-                f"model={m['model']['id']!r})")
+                f"documents={m.counts.documents}, passages={m.counts.chunks}, "
+                f"model={m.model.id!r})")
 
     def __str__(self) -> str:
         """The summary and the documents, one a line."""
@@ -267,7 +268,7 @@ class Collection:
 
     def _repr_html_(self) -> str:
         """The summary and a table of the documents."""
-        m, docs = self.manifest, self.documents()
+        m, docs = self._live.current.manifest, self.documents()
         rows = "".join(
             f"<tr data-doc-id='{html.escape(d['doc_id'], quote=True)}'>"
             f"<td>{html.escape(d['title'] or '')}</td><td>{html.escape(d['date'] or '')}</td>"
@@ -278,8 +279,8 @@ class Collection:
                 if len(docs) > SHOWN_DOCUMENTS else "")
         return (f"{STYLE}{VIEW_STYLE}<div class='cs-doc'><div class='cs-title'>Collection "
                 f"{html.escape(str(self.root))}</div><div class='cs-meta'>"
-                f"{m['counts']['documents']:,} documents · {m['counts']['chunks']:,} passages"
-                f" · model {html.escape(m['model']['id'])} · {html.escape(self.generation)}"
+                f"{m.counts.documents:,} documents · {m.counts.chunks:,} passages"
+                f" · model {html.escape(m.model.id)} · {html.escape(self.generation)}"
                 f"</div><table class='cs-table'><tr><th>title</th><th>date</th>"
                 f"<th>passages</th><th>characters</th><th>id</th></tr>{rows}</table>{more}"
                 f"</div>")

@@ -16,7 +16,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -45,6 +44,7 @@ from ..ingest.readers import READER_VERSIONS, read_file
 from ..progress import progress_bar
 from ..storage import layout
 from ..storage.database import GenerationDB
+from ..storage.manifest import Counts, IndexInfo, Manifest, ModelInfo
 from ..storage.tuning import tune
 from ..storage.vector_index import VectorIndex
 from .report import BuildReport, versions
@@ -91,7 +91,7 @@ class Builder:
     chunk_window = WINDOW_CHARS
 
     def __init__(self, root: Path, settings: Settings, embedder: Embedder,
-                 previous: str | None, prev_manifest: dict[str, Any] | None,
+                 previous: str | None, prev_manifest: Manifest | None,
                  progress: bool, leftovers: list[str] | None = None, *,
                  follow_links: bool = False) -> None:
         self.root = root
@@ -138,11 +138,10 @@ class Builder:
         old = GenerationDB(self.root / self.previous / layout.STORE_FILE, readonly=True) \
             if self.previous else None
         self.old_hashes = old.file_hashes() if old else {}
-        prev_settings = Settings.from_dict(self.prev_manifest["settings"]) \
-            if self.prev_manifest else None
+        prev_settings = self.prev_manifest.settings if self.prev_manifest else None
         same = prev_settings is not None and \
             prev_settings.chunking_key() == self.settings.chunking_key()
-        read_by = (self.prev_manifest or {}).get("readers") or {}
+        read_by = (self.prev_manifest.readers if self.prev_manifest else None) or {}
         self.stale_formats = {fmt for fmt, version in READER_VERSIONS.items()
                               if read_by.get(fmt, 1) != version}
         if prev_settings is not None and prev_settings != self.settings:
@@ -270,7 +269,7 @@ class Builder:
         """Embed every passage text not cached yet, shortest first, in committed blocks."""
         assert self.db is not None
         db, model = self.db, self.embedder.model_id
-        dim = (self.prev_manifest["model"]["dimension"] if self.prev_manifest
+        dim = (self.prev_manifest.model.dimension if self.prev_manifest
                else self.embedder.dimension)
         self._harvest(dim)
         ids = db.embeddings.missing_ids(model)
@@ -311,17 +310,16 @@ class Builder:
         db.vacuum()
         db.close()
         index.save(gen_dir / layout.INDEX_FILE, release=True)
-        layout.write_manifest(gen_dir, {
-            "generation": self.generation,
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "model": {"id": model, "dimension": dim,
-                      "max_seq_length": self.embedder.max_seq_length},
-            "settings": self.settings.to_dict(),
-            "counts": counts,
-            "index": {"factory": index.factory, "ntotal": counts["chunks"],
-                      "chosen": "auto" if self.settings.index == "auto" else "setting",
-                      "search": index.search_params, **measured},
-            "readers": READER_VERSIONS,
-            "versions": versions(),
-        })
+        Manifest(
+            generation=self.generation,
+            created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            model=ModelInfo(model, dim, self.embedder.max_seq_length),
+            settings=self.settings,
+            counts=Counts(**counts),
+            index=IndexInfo(index.factory, counts["chunks"],
+                            chosen="auto" if self.settings.index == "auto" else "setting",
+                            search=dict(index.search_params), **measured),
+            readers=dict(READER_VERSIONS),
+            versions=versions(),
+        ).write(gen_dir)
         report.documents, report.chunks = counts["documents"], counts["chunks"]

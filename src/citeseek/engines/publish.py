@@ -23,6 +23,7 @@ from ..errors import (
     UsageError,
 )
 from ..storage import layout
+from ..storage.manifest import Manifest
 from .builder import Builder
 from .report import BuildReport
 
@@ -41,8 +42,8 @@ def build_settings(root: Path, model: str | Embedder | None,
     """The settings of a build into ``root``: the previous build's (or the defaults),
     with ``overrides`` and ``model`` applied; and the embedder they name."""
     previous = layout.current_generation(root) if root.is_dir() else None
-    manifest = layout.read_manifest(root / previous, verify=False) if previous else {}
-    base = Settings.from_dict(manifest["settings"]) if previous else Settings()
+    manifest = Manifest.read(root / previous, verify=False) if previous else None
+    base = manifest.settings if manifest else Settings()
     merged = base.to_dict()
     unknown = set(overrides) - set(merged)
     if unknown:
@@ -55,8 +56,8 @@ def build_settings(root: Path, model: str | Embedder | None,
     elif model is not None:
         merged["model"] = model.model_id
     chosen = Settings.from_dict(merged)
-    if model is None and previous:  # the previous build's model, by the id it recorded
-        model = base_model_name(manifest["model"]["id"], base.backend)
+    if model is None and manifest:  # the previous build's model, by the id it recorded
+        model = base_model_name(manifest.model.id, base.backend)
     return chosen, resolve_embedder(model if model is not None else chosen.model,
                                     chosen.backend)
 
@@ -92,10 +93,10 @@ def _build(sources: Iterable[str | os.PathLike[str]], root: Path, *, settings: S
            builder_class: Callable[..., Builder] | None, started: float) -> BuildReport:
     with layout.build_lock(root):
         previous = layout.current_generation(root)
-        prev_manifest = layout.read_manifest(root / previous) if previous else None
-        if prev_manifest and prev_manifest["model"]["id"] != embedder.model_id:
+        prev_manifest = Manifest.read(root / previous, verify=True) if previous else None
+        if prev_manifest and prev_manifest.model.id != embedder.model_id:
             raise ModelMismatch(
-                f"{root} was built with model {prev_manifest['model']['id']!r}, not "
+                f"{root} was built with model {prev_manifest.model.id!r}, not "
                 f"{embedder.model_id!r}; build into a new --store to change models")
         kept = {previous} if previous else set()
         leftovers = layout.unpublished(root)
@@ -114,7 +115,7 @@ def _build(sources: Iterable[str | os.PathLike[str]], root: Path, *, settings: S
                 raise BuildError("nothing to index: no readable articles found"
                                  + (f"; {previous} stays live" if previous else ""))
             if builder.generation is not None:
-                layout.read_manifest(root / builder.generation, verify=True)
+                Manifest.read(root / builder.generation, verify=True)
                 layout.publish(root, builder.generation)
                 layout.remove_stale(root, keep={builder.generation} | kept)
             else:
@@ -135,7 +136,7 @@ def _build(sources: Iterable[str | os.PathLike[str]], root: Path, *, settings: S
             raise
         report.generation = builder.generation
         if builder.generation is None and prev_manifest:
-            report.documents = prev_manifest["counts"]["documents"]
-            report.chunks = prev_manifest["counts"]["chunks"]
+            report.documents = prev_manifest.counts.documents
+            report.chunks = prev_manifest.counts.chunks
         report.seconds = time.perf_counter() - started
         return report

@@ -11,13 +11,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from ..config import Settings
 from ..embed.base import Embedder, wanted_model_id
 from ..errors import CorruptCollection, ModelMismatch
 from . import layout
 from .database import GenerationDB
+from .manifest import Manifest
 from .vector_index import VectorIndex
 
 _LOAD_ATTEMPTS = 5  # a build publishing (and cleaning up) while a reader loads
@@ -29,18 +30,18 @@ class Generation:
     """One generation of a collection, open for reading."""
 
     name: str
-    manifest: dict[str, Any]
+    manifest: Manifest
     db: GenerationDB
     index: VectorIndex
     stamp: tuple[int, ...] | None = None  # tells it from a later build of the same name
 
     @property
     def model_id(self) -> str:
-        return str(self.manifest["model"]["id"])
+        return self.manifest.model.id
 
     @property
     def settings(self) -> Settings:
-        return Settings.from_dict(self.manifest["settings"])
+        return self.manifest.settings
 
 
 def open_generation(gen_dir: Path, *, verify: bool = True,
@@ -49,20 +50,20 @@ def open_generation(gen_dir: Path, *, verify: bool = True,
     ``verify``), store and index. ``model``, when given, must be the one it was built
     with (``ModelMismatch`` otherwise); damage is a ``CorruptCollection`` naming the file."""
     stamp = layout.stamp(gen_dir)
-    manifest = layout.read_manifest(gen_dir, verify=verify)
-    built_with = manifest["model"]["id"]
+    manifest = Manifest.read(gen_dir, verify=verify)
+    built_with = manifest.model.id
     if model is not None:
-        wanted = wanted_model_id(model, manifest["settings"].get("backend", "torch"))
+        wanted = wanted_model_id(model, manifest.settings.backend)
         if wanted != built_with:
             raise ModelMismatch(f"{gen_dir.parent} was built with model {built_with!r}, "
                                 f"not {wanted!r}")
     db = GenerationDB(gen_dir / layout.STORE_FILE, readonly=True)
     db.check_readable()
     index = VectorIndex.load(gen_dir / layout.INDEX_FILE,
-                             dimension=manifest["model"]["dimension"],
-                             count=manifest["index"]["ntotal"],
-                             factory=manifest["index"]["factory"],
-                             search=manifest["index"].get("search"))
+                             dimension=manifest.model.dimension,
+                             count=manifest.index.ntotal,
+                             factory=manifest.index.factory,
+                             search=dict(manifest.index.search or {}))
     if layout.stamp(gen_dir) != stamp:  # replaced while it was being read
         raise CorruptCollection(f"{gen_dir} was replaced while it was being opened")
     return Generation(gen_dir.name, manifest, db, index, stamp)
