@@ -16,13 +16,13 @@ import numpy as np
 
 from .answer.compose import answer_question
 from .answer.result import Answer
-from .config import ENGINES, MODES, Settings
+from .config import ENGINES, MODES, Settings, default_store
 from .display import STYLE, VIEW_STYLE
 from .document import Document, DocumentView
 from .embed import resolve_embedder
 from .embed.base import Embedder, base_model_name
 from .embed.memory import TextMemory
-from .engines.publish import build_collection, build_settings, default_store
+from .engines.publish import build_collection, build_settings
 from .engines.report import BuildReport
 from .errors import BuildError, DocumentNotFound, UsageError
 from .search.compare import ModeComparison

@@ -26,7 +26,7 @@ def _store(args: argparse.Namespace) -> str:
     (where ``citeseek.build`` puts collections when not told)."""
     if args.store or os.environ.get(STORE_ENV):
         return str(args.store or os.environ[STORE_ENV])
-    from ..engines.publish import STORES
+    from ..config import STORES
 
     found = sorted(str(p) for p in STORES.glob("*") if (p / "CURRENT").is_file())
     if len(found) == 1:

@@ -8,7 +8,7 @@ import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +26,6 @@ from ..storage import layout
 from ..storage.manifest import Manifest
 from .builder import Builder
 from .report import BuildReport
-
-STORES = Path("embeddings")  # where collections go when not told, one folder each
-
-
-def default_store(sources: Sequence[str | os.PathLike[str]]) -> Path:
-    """``embeddings/<name of the first source>``: where a build goes when not told."""
-    first = Path(sources[0]).expanduser().absolute()
-    name = first.stem if first.is_file() else first.name
-    return STORES / (name or "collection")
 
 
 def build_settings(root: Path, model: str | Embedder | None,
