@@ -22,8 +22,9 @@ from .document import Document, DocumentView
 from .embed import resolve_embedder
 from .embed.base import Embedder, base_model_name
 from .embed.memory import TextMemory
-from .engines.publish import build_collection, build_settings
+from .engines.publish import build_collection
 from .engines.report import BuildReport
+from .engines.settings import merge_settings
 from .errors import BuildError, DocumentNotFound, UsageError
 from .search.compare import ModeComparison
 from .search.filters import Filters
@@ -320,19 +321,18 @@ def build(sources: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
         raise BuildError(f"no such file or folder: {', '.join(map(repr, missing))}; "
                          "nothing was indexed")
     root = Path(store) if store is not None else default_store(paths)
-    chosen, embedder = build_settings(root, model, settings)
+    merge_settings(Settings(), model, settings)  # a bad setting fails before any lock
     if engine == "ray":
         from .engines.ray_driver import RayOptions, build_collection_on_ray
 
-        report = build_collection_on_ray(
-            paths, root, settings=chosen, embedder=embedder, progress=progress,
-            strict=strict, follow_links=follow_links,
-            options=RayOptions(address=address, workers=workers))
+        built = build_collection_on_ray(
+            paths, root, options=RayOptions(address=address, workers=workers), model=model,
+            overrides=settings, progress=progress, strict=strict, follow_links=follow_links)
     else:
-        report = build_collection(paths, root, settings=chosen, embedder=embedder,
-                                  progress=progress, strict=strict, follow_links=follow_links)
-    col = Collection(root, model=embedder)
-    col.last_build = report
+        built = build_collection(paths, root, model=model, overrides=settings,
+                                 progress=progress, strict=strict, follow_links=follow_links)
+    col = Collection(root, model=built.embedder)
+    col.last_build = built.report
     return col
 
 

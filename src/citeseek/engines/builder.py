@@ -48,6 +48,7 @@ from ..storage.manifest import Counts, IndexInfo, Manifest, ModelInfo
 from ..storage.tuning import tune
 from ..storage.vector_index import VectorIndex
 from .report import BuildReport, versions
+from .settings import PreviousBuild
 
 COMMIT_EVERY = 200  # files per transaction while recording
 CLASH = "document id already used by"  # the reason a document was left out of its file
@@ -91,15 +92,13 @@ class Builder:
     chunk_window = WINDOW_CHARS
 
     def __init__(self, root: Path, settings: Settings, embedder: Embedder,
-                 previous: str | None, prev_manifest: Manifest | None,
-                 progress: bool, leftovers: list[str] | None = None, *,
-                 follow_links: bool = False) -> None:
+                 previous: PreviousBuild | None, leftovers: list[str] | None = None, *,
+                 progress: bool = True, follow_links: bool = False) -> None:
         self.root = root
         self.follow_links = follow_links
         self.settings = settings
         self.embedder = embedder
-        self.previous = previous
-        self.prev_manifest = prev_manifest
+        self.previous = previous  # the live generation this build starts from
         self.progress = progress
         self.generation: str | None = None
         self.db: GenerationDB | None = None
@@ -120,7 +119,7 @@ class Builder:
         if self.db is None:
             target = self._reserve() / layout.STORE_FILE
             if self.previous:
-                live = self.root / self.previous / layout.STORE_FILE
+                live = self.root / self.previous.name / layout.STORE_FILE
                 GenerationDB(live, readonly=True).copy_to(target)
             self.db = GenerationDB(target)
         return self.db
@@ -135,13 +134,13 @@ class Builder:
         files, skipped = self.discover(sources)
         report.skipped.extend(skipped)
         report.files = len(files)
-        old = GenerationDB(self.root / self.previous / layout.STORE_FILE, readonly=True) \
-            if self.previous else None
+        old = GenerationDB(self.root / self.previous.name / layout.STORE_FILE,
+                           readonly=True) if self.previous else None
         self.old_hashes = old.file_hashes() if old else {}
-        prev_settings = self.prev_manifest.settings if self.prev_manifest else None
+        prev_settings = self.previous.manifest.settings if self.previous else None
         same = prev_settings is not None and \
             prev_settings.chunking_key() == self.settings.chunking_key()
-        read_by = (self.prev_manifest.readers if self.prev_manifest else None) or {}
+        read_by = (self.previous.manifest.readers if self.previous else None) or {}
         self.stale_formats = {fmt for fmt, version in READER_VERSIONS.items()
                               if read_by.get(fmt, 1) != version}
         if prev_settings is not None and prev_settings != self.settings:
@@ -261,7 +260,7 @@ class Builder:
             self.harvested += self.db.embeddings.harvest(
                 self.root / name / layout.STORE_FILE, self.embedder.model_id, dim)
         if self.leftovers:
-            keep = {self.generation} | ({self.previous} if self.previous else set())
+            keep = {self.generation} | ({self.previous.name} if self.previous else set())
             layout.remove_stale(self.root, keep={g for g in keep if g})
             self.leftovers = []
 
@@ -269,7 +268,7 @@ class Builder:
         """Embed every passage text not cached yet, shortest first, in committed blocks."""
         assert self.db is not None
         db, model = self.db, self.embedder.model_id
-        dim = (self.prev_manifest.model.dimension if self.prev_manifest
+        dim = (self.previous.manifest.model.dimension if self.previous
                else self.embedder.dimension)
         self._harvest(dim)
         ids = db.embeddings.missing_ids(model)
