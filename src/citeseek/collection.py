@@ -42,9 +42,19 @@ class Collection:
 
     def __init__(self, path: str | os.PathLike[str], *, model: str | Embedder | None = None,
                  verify: bool = True) -> None:
-        self._live = LiveGeneration(path, verify=verify, model=model)
-        self.root = self._live.root
-        self.verify = verify
+        self._attach(LiveGeneration(path, verify=verify, model=model), model)
+
+    @classmethod
+    def _from_live(cls, live: LiveGeneration, model: str | Embedder | None) -> Collection:
+        """The collection ``live`` follows (a build hands over the one it verified)."""
+        col = cls.__new__(cls)
+        col._attach(live, model)
+        return col
+
+    def _attach(self, live: LiveGeneration, model: str | Embedder | None) -> None:
+        self._live = live
+        self.root = live.root
+        self.verify = live.verify
         self._model_arg = model
         self._embedder: Embedder | None = None if isinstance(model, str | None) else model
         self.last_build: BuildReport | None = None
@@ -331,7 +341,8 @@ def build(sources: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     else:
         built = build_collection(paths, root, model=model, overrides=settings,
                                  progress=progress, strict=strict, follow_links=follow_links)
-    col = Collection(root, model=built.embedder)
+    live = LiveGeneration(root, model=built.embedder, verified=built.manifest)
+    col = Collection._from_live(live, built.embedder)
     col.last_build = built.report
     return col
 

@@ -1,5 +1,7 @@
-"""What a build reads: the live generation's manifest once, verified, under the lock;
-the settings merged from it; and the Builder handed both."""
+"""What a build reads and hashes: the live generation's manifest once, verified, under
+the lock (the Builder is handed it with the settings merged from it); the new
+generation's files hashed once to verify them before publishing, and not again to open
+it; every other generation verified as it loads."""
 
 from __future__ import annotations
 
@@ -8,9 +10,11 @@ from typing import Any
 
 import pytest
 
+import citeseek
 from citeseek.engines.builder import Builder
 from citeseek.engines.publish import build_collection
 from citeseek.engines.settings import PreviousBuild
+from citeseek.storage import layout
 from citeseek.storage.manifest import Manifest
 
 
@@ -56,3 +60,54 @@ def test_a_build_reads_the_live_manifest_once_and_verified(
     assert previous.manifest.settings.chunk_tokens == 40  # the settings carried over
     assert built.report.generation == "gen-000002" and built.report.previous == "gen-000001"
     assert Manifest.read(store / "gen-000002", verify=False).settings.chunk_tokens == 40
+
+
+@pytest.fixture
+def hashed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every data file hashed to check it against its manifest (``generation/file``),
+    and ``published`` where a build makes its generation live."""
+    seen: list[str] = []
+    sha256_file, publish = layout.sha256_file, layout.publish
+
+    def hashing(path: Path) -> str:
+        seen.append(f"{path.parent.name}/{path.name}")
+        return sha256_file(path)
+
+    def publishing(root: Path, generation: str) -> None:
+        seen.append("published")
+        publish(root, generation)
+
+    monkeypatch.setattr(layout, "sha256_file", hashing)
+    monkeypatch.setattr(layout, "publish", publishing)
+    return seen
+
+
+def test_a_build_hashes_its_new_generation_once(sample_dir: Path, tmp_path: Path,
+                                                 build: Any, fake: Any,
+                                                 hashed: list[str]) -> None:
+    store = tmp_path / "store"
+    col = build(sample_dir, store)
+    files = [f"gen-000001/{name}" for name in layout.DATA_FILES]
+    # measured for the manifest, verified before publishing, not again to open it
+    assert hashed == [*files, *files, "published"]
+    assert col.search("protesters", k=1, mode="keyword") and len(col) > 0
+    hashed.clear()
+    other = build_collection([sample_dir], store, model=fake, progress=False,
+                             overrides={"chunk_tokens": 40})
+    assert other.report.generation == "gen-000002"
+    hashed.clear()
+    assert col.refresh()  # a generation it did not see built is verified as it loads
+    assert hashed == [f"gen-000002/{name}" for name in layout.DATA_FILES]
+    hashed.clear()
+    citeseek.open(store, model=fake)
+    assert hashed == [f"gen-000002/{name}" for name in layout.DATA_FILES]
+
+
+def test_a_build_with_nothing_changed_hashes_the_live_generation_once(
+        sample_dir: Path, tmp_path: Path, build: Any, hashed: list[str]) -> None:
+    store = tmp_path / "store"
+    build(sample_dir, store)
+    hashed.clear()
+    col = build(sample_dir, store)
+    assert col.last_build.unchanged
+    assert hashed == [f"gen-000001/{name}" for name in layout.DATA_FILES]

@@ -30,10 +30,13 @@ from .settings import PreviousBuild, build_settings
 
 @dataclass(frozen=True)
 class Built:
-    """A finished build: what it did, and the embedder it ran with."""
+    """A finished build: what it did, the embedder it ran with, and the manifest of the
+    generation live after it (read and verified under the lock: it opens without
+    hashing its files again)."""
 
     report: BuildReport
     embedder: Embedder
+    manifest: Manifest
 
 
 def build_collection(sources: Iterable[str | os.PathLike[str]], root: Path, *,
@@ -93,7 +96,7 @@ def _build(sources: Iterable[str | os.PathLike[str]], root: Path, *,
                 raise BuildError("nothing to index: no readable articles found"
                                  + (f"; {previous} stays live" if previous else ""))
             if builder.generation is not None:
-                Manifest.read(root / builder.generation, verify=True)
+                published = Manifest.read(root / builder.generation, verify=True)
                 layout.publish(root, builder.generation)
                 layout.remove_stale(root, keep={builder.generation} | kept)
             else:
@@ -113,8 +116,10 @@ def _build(sources: Iterable[str | os.PathLike[str]], root: Path, *,
                                  f"{exc}") from exc
             raise
         report.generation = builder.generation
-        if builder.generation is None and live:
+        if builder.generation is None:
+            assert live is not None  # else "nothing to index" above
+            published = live.manifest
             report.documents = live.manifest.counts.documents
             report.chunks = live.manifest.counts.chunks
         report.seconds = time.perf_counter() - started
-        return Built(report, embedder)
+        return Built(report, embedder, published)

@@ -45,12 +45,17 @@ class Generation:
 
 
 def open_generation(gen_dir: Path, *, verify: bool = True,
-                    model: str | Embedder | None = None) -> Generation:
+                    model: str | Embedder | None = None,
+                    verified: Manifest | None = None) -> Generation:
     """Open the generation in ``gen_dir``: its manifest (checksums verified when
     ``verify``), store and index. ``model``, when given, must be the one it was built
-    with (``ModelMismatch`` otherwise); damage is a ``CorruptCollection`` naming the file."""
+    with (``ModelMismatch`` otherwise); damage is a ``CorruptCollection`` naming the file.
+    ``verified`` is a manifest whose files were just hashed (by the build that published
+    them): when the folder's manifest is that one, its files are not hashed again."""
     stamp = layout.stamp(gen_dir)
-    manifest = Manifest.read(gen_dir, verify=verify)
+    manifest = Manifest.read(gen_dir, verify=False)
+    if verify and manifest != verified:
+        manifest.check_files(gen_dir, hashes=True)
     built_with = manifest.model.id
     if model is not None:
         wanted = wanted_model_id(model, manifest.settings.backend)
@@ -74,10 +79,13 @@ class LiveGeneration:
 
     ``current`` is the generation loaded now; ``refresh`` moves to a newer one when a
     build has published it; ``read`` runs an action on the live generation and turns
-    SQLite errors into citeseek's."""
+    SQLite errors into citeseek's. ``verified``: the manifest of a generation whose
+    files were just hashed (by the build that published it), so that loading it first
+    does not hash them again."""
 
     def __init__(self, path: str | os.PathLike[str], *, verify: bool = True,
-                 model: str | Embedder | None = None) -> None:
+                 model: str | Embedder | None = None,
+                 verified: Manifest | None = None) -> None:
         self.root = layout.resolve_root(path)
         self.verify = verify
         self.model = model
@@ -85,11 +93,14 @@ class LiveGeneration:
         # A live generation that failed to load, and why: until its files change, that
         # error is given again rather than every call re-hashing the files.
         self._failed: tuple[tuple[object, ...], CorruptCollection] | None = None
+        self._verified = verified
         self.current = self._load_current()
+        self._verified = None  # later generations are verified as they load
 
     def load(self, name: str) -> Generation:
         """Open generation ``name`` of this collection."""
-        return open_generation(self.root / name, verify=self.verify, model=self.model)
+        return open_generation(self.root / name, verify=self.verify, model=self.model,
+                               verified=self._verified)
 
     def _live(self) -> tuple[str | None, tuple[int, ...] | None]:
         """The live generation's name and stamp, as the folder says now."""
@@ -177,7 +188,7 @@ class PinnedGeneration(LiveGeneration):
     def __init__(self, live: LiveGeneration) -> None:  # shares what ``live`` has loaded
         self.root, self.verify, self.model = live.root, live.verify, live.model
         self._lock = threading.Lock()
-        self._failed = None
+        self._failed, self._verified = None, None
         self.current = live.current
 
     def refresh(self) -> bool:
