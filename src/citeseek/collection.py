@@ -16,15 +16,14 @@ import numpy as np
 
 from .answer.compose import answer_question
 from .answer.result import Answer
-from .config import ENGINES, MODES, Settings, default_store
+from .config import MODES, Settings, default_store
 from .display import STYLE, VIEW_STYLE
 from .document import Document, DocumentView
 from .embed import resolve_embedder
 from .embed.base import Embedder, base_model_name
 from .embed.memory import TextMemory
-from .engines.publish import build_collection
+from .engines.dispatch import check_engine, run_build
 from .engines.report import BuildReport
-from .engines.settings import merge_settings
 from .errors import BuildError, DocumentNotFound, UsageError
 from .search.compare import ModeComparison
 from .search.filters import Filters
@@ -315,10 +314,7 @@ def build(sources: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     actors); the collection is the same as the local engine's (needs
     ``pip install 'citeseek[ray]'``).
     """
-    if engine not in ENGINES:
-        raise UsageError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")
-    if engine == "local" and (address is not None or workers is not None):
-        raise UsageError("address and workers apply to engine='ray' only")
+    check_engine(engine, address=address, workers=workers)
     paths = [sources] if isinstance(sources, str | os.PathLike) else list(sources)
     if not paths:
         raise UsageError("no sources given")
@@ -331,16 +327,9 @@ def build(sources: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
         raise BuildError(f"no such file or folder: {', '.join(map(repr, missing))}; "
                          "nothing was indexed")
     root = Path(store) if store is not None else default_store(paths)
-    merge_settings(Settings(), model, settings)  # a bad setting fails before any lock
-    if engine == "ray":
-        from .engines.ray_driver import RayOptions, build_collection_on_ray
-
-        built = build_collection_on_ray(
-            paths, root, options=RayOptions(address=address, workers=workers), model=model,
-            overrides=settings, progress=progress, strict=strict, follow_links=follow_links)
-    else:
-        built = build_collection(paths, root, model=model, overrides=settings,
-                                 progress=progress, strict=strict, follow_links=follow_links)
+    built = run_build(paths, root, engine=engine, model=model, overrides=settings,
+                      progress=progress, strict=strict, follow_links=follow_links,
+                      address=address, workers=workers)
     live = LiveGeneration(root, model=built.embedder, verified=built.manifest)
     col = Collection._from_live(live, built.embedder)
     col.last_build = built.report
