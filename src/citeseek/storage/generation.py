@@ -53,9 +53,8 @@ def open_generation(gen_dir: Path, *, verify: bool = True,
     ``verified`` is a manifest whose files were just hashed (by the build that published
     them): when the folder's manifest is that one, its files are not hashed again."""
     stamp = layout.stamp(gen_dir)
-    manifest = Manifest.read(gen_dir, verify=False)
-    if verify and manifest != verified:
-        manifest.check_files(gen_dir, hashes=True)
+    manifest = Manifest.load(gen_dir)
+    manifest.check_files(gen_dir, hashes=verify and manifest != verified)
     built_with = manifest.model.id
     if model is not None:
         wanted = wanted_model_id(model, manifest.settings.backend)

@@ -15,7 +15,9 @@ files      sha256 and bytes of store.sqlite and index.faiss
 ``Manifest.read`` parses the JSON once into these records. A field that is missing,
 of the wrong type, out of range or inconsistent with another is a ``CorruptCollection``
 naming manifest.json and the dotted field (``index.search.efSearch``), never a Python
-error from deeper down. ``to_dict`` gives the JSON back as it is on disk.
+error from deeper down. ``to_dict`` gives the JSON back as a build writes it, which is
+the JSON on disk (keys no citeseek writes are dropped; stores older than ``backend``
+gain it).
 """
 
 from __future__ import annotations
@@ -24,11 +26,11 @@ import dataclasses
 import json
 import re
 import reprlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from ..config import SCHEMA_VERSION, Settings
 from ..errors import CorruptCollection, UsageError
@@ -44,7 +46,6 @@ OPTIONAL_SETTINGS = ("backend",)  # settings added after the first stores were b
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _SHOWN = reprlib.Repr()
 _SHOWN.maxstring = _SHOWN.maxother = _SHOWN.maxlong = 40
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -211,11 +212,6 @@ def _settings(node: _Field) -> Settings:
     return Settings(**values)
 
 
-def _named(node: _Field, parse: Callable[[_Field], T]) -> dict[str, T]:
-    """A JSON object of named values, each parsed by ``parse``."""
-    return {key: parse(item) for key, item in node.entries()}
-
-
 @dataclass(frozen=True)
 class Manifest:
     """What a generation holds and how it was built (see the module docstring).
@@ -236,6 +232,13 @@ class Manifest:
     def read(cls, gen_dir: Path, *, verify: bool) -> Manifest:
         """The manifest of the generation in ``gen_dir``, with its data files checked:
         their sizes always, their SHA-256s when ``verify``."""
+        manifest = cls.load(gen_dir)
+        manifest.check_files(gen_dir, hashes=verify)
+        return manifest
+
+    @classmethod
+    def load(cls, gen_dir: Path) -> Manifest:
+        """The manifest of the generation in ``gen_dir``, its data files not looked at."""
         path = gen_dir / layout.MANIFEST
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -245,9 +248,7 @@ class Manifest:
             raise CorruptCollection(f"{path} is not valid JSON: {exc}") from None
         except OSError as exc:
             raise CorruptCollection(f"cannot read {path}: {exc.strerror or exc}") from None
-        manifest = cls.from_dict(data, path)
-        manifest.check_files(gen_dir, hashes=verify)
-        return manifest
+        return cls.from_dict(data, path)
 
     @classmethod
     def from_dict(cls, data: Any, path: Path) -> Manifest:
@@ -283,9 +284,9 @@ class Manifest:
             generation=generation.value, created=created.value,
             model=ModelInfo.parse(top.get("model")), settings=_settings(top.get("settings")),
             counts=counts, index=index,
-            readers=None if readers is None else _named(
-                readers, lambda item: item.whole(1, C_INT)),
-            versions=_named(top.get("versions"), lambda item: item.text()),
+            readers=None if readers is None else {
+                key: item.whole(1, C_INT) for key, item in readers.entries()},
+            versions={key: item.text() for key, item in top.get("versions").entries()},
             files={name: FileSum.parse(files.get(name)) for name in layout.DATA_FILES},
             schema_version=version.value)
 
