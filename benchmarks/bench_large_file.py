@@ -91,15 +91,14 @@ def child(corpus: Path, store: Path, window: int) -> None:
     sys.path.insert(0, str(ROOT / "src"))
     import citeseek
     from citeseek.engines.builder import Builder
-    from citeseek.engines.publish import build_collection, build_settings
+    from citeseek.engines.publish import build_collection
 
     class Windowed(Builder):
         chunk_window = window
 
     embedder = TokenizerEmbedder()
-    settings, _ = build_settings(store, embedder, {"index": "Flat"})
-    report = build_collection([corpus], store, settings=settings, embedder=embedder,
-                              progress=False, builder_class=Windowed)
+    report = build_collection([corpus], store, model=embedder, overrides={"index": "Flat"},
+                              progress=False, builder_class=Windowed).report
     print("PASSAGES", report.chunks)
     assert len(citeseek.open(store, model=embedder)) == report.chunks
 

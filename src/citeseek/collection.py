@@ -19,13 +19,13 @@ from .answer.compose import AnswerOptions, Generator, answer_question
 from .answer.corpus import Corpus
 from .answer.llm import LLM, notebook_stream
 from .answer.result import Answer
-from .config import ENGINES, MODES, Settings
+from .config import MODES, Settings, default_store
 from .display import STYLE, VIEW_STYLE, in_kernel
 from .document import Document, DocumentView
 from .embed import resolve_embedder
 from .embed.base import Embedder, base_model_name
 from .embed.sentence_cache import SentenceVectorCache
-from .engines.publish import build_collection, build_settings, default_store
+from .engines.dispatch import check_engine, run_build
 from .engines.report import BuildReport
 from .errors import BuildError, DocumentNotFound, UsageError
 from .search.compare import ModeComparison
@@ -43,9 +43,19 @@ class Collection:
 
     def __init__(self, path: str | os.PathLike[str], *, model: str | Embedder | None = None,
                  verify: bool = True) -> None:
-        self._live = LiveGeneration(path, verify=verify, model=model)
-        self.root = self._live.root
-        self.verify = verify
+        self._attach(LiveGeneration(path, verify=verify, model=model), model)
+
+    @classmethod
+    def _from_live(cls, live: LiveGeneration, model: str | Embedder | None) -> Collection:
+        """The collection ``live`` follows (a build hands over the one it verified)."""
+        col = cls.__new__(cls)
+        col._attach(live, model)
+        return col
+
+    def _attach(self, live: LiveGeneration, model: str | Embedder | None) -> None:
+        self._live = live
+        self.root = live.root
+        self.verify = live.verify
         self._model_arg = model
         self._embedder: Embedder | None = None if isinstance(model, str | None) else model
         self.last_build: BuildReport | None = None
@@ -74,7 +84,8 @@ class Collection:
 
     @property
     def manifest(self) -> dict[str, Any]:
-        return self._live.current.manifest
+        """The live generation's manifest, as the JSON in its ``manifest.json``."""
+        return self._live.current.manifest.to_dict()
 
     @property
     def settings(self) -> Settings:
@@ -155,7 +166,7 @@ class Collection:
         def answer(gen: Generation) -> Answer:  # passages and statistics of one generation
             hits = self._search(gen, question, k, mode=mode, filters=filters, per_doc=per_doc)
             corpus = Corpus(embed=embed, frequencies=gen.db.keywords.frequencies,
-                            n_passages=int(gen.manifest["counts"]["chunks"]))
+                            n_passages=gen.manifest.counts.chunks)
             return answer_question(question, hits, corpus, chosen)
 
         return self._live.read(answer)
@@ -251,16 +262,16 @@ class Collection:
         """The store, the live generation's name and its manifest (of one generation)."""
         self.refresh()
         gen = self._live.current
-        return {"store": str(self.root), "generation": gen.name, **gen.manifest}
+        return {"store": str(self.root), "generation": gen.name, **gen.manifest.to_dict()}
 
     def __len__(self) -> int:
-        return int(self.manifest["counts"]["chunks"])
+        return self._live.current.manifest.counts.chunks
 
     def __repr__(self) -> str:
-        m = self.manifest
+        m = self._live.current.manifest
         return (f"Collection({str(self.root)!r}, generation={self.generation!r}, "
-                f"documents={m['counts']['documents']}, passages={m['counts']['chunks']}, "
-                f"model={m['model']['id']!r})")
+                f"documents={m.counts.documents}, passages={m.counts.chunks}, "
+                f"model={m.model.id!r})")
 
     def __str__(self) -> str:
         """The summary and the documents, one a line."""
@@ -274,7 +285,7 @@ class Collection:
 
     def _repr_html_(self) -> str:
         """The summary and a table of the documents."""
-        m, docs = self.manifest, self.documents()
+        m, docs = self._live.current.manifest, self.documents()
         rows = "".join(
             f"<tr data-doc-id='{html.escape(d['doc_id'], quote=True)}'>"
             f"<td>{html.escape(d['title'] or '')}</td><td>{html.escape(d['date'] or '')}</td>"
@@ -285,8 +296,8 @@ class Collection:
                 if len(docs) > SHOWN_DOCUMENTS else "")
         return (f"{STYLE}{VIEW_STYLE}<div class='cs-doc'><div class='cs-title'>Collection "
                 f"{html.escape(str(self.root))}</div><div class='cs-meta'>"
-                f"{m['counts']['documents']:,} documents · {m['counts']['chunks']:,} passages"
-                f" · model {html.escape(m['model']['id'])} · {html.escape(self.generation)}"
+                f"{m.counts.documents:,} documents · {m.counts.chunks:,} passages"
+                f" · model {html.escape(m.model.id)} · {html.escape(self.generation)}"
                 f"</div><table class='cs-table'><tr><th>title</th><th>date</th>"
                 f"<th>passages</th><th>characters</th><th>id</th></tr>{rows}</table>{more}"
                 f"</div>")
@@ -310,10 +321,7 @@ def build(sources: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     actors); the collection is the same as the local engine's (needs
     ``pip install 'citeseek[ray]'``).
     """
-    if engine not in ENGINES:
-        raise UsageError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")
-    if engine == "local" and (address is not None or workers is not None):
-        raise UsageError("address and workers apply to engine='ray' only")
+    check_engine(engine, address=address, workers=workers)
     paths = [sources] if isinstance(sources, str | os.PathLike) else list(sources)
     if not paths:
         raise UsageError("no sources given")
@@ -326,19 +334,12 @@ def build(sources: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
         raise BuildError(f"no such file or folder: {', '.join(map(repr, missing))}; "
                          "nothing was indexed")
     root = Path(store) if store is not None else default_store(paths)
-    chosen, embedder = build_settings(root, model, settings)
-    if engine == "ray":
-        from .engines.ray_driver import RayOptions, build_collection_on_ray
-
-        report = build_collection_on_ray(
-            paths, root, settings=chosen, embedder=embedder, progress=progress,
-            strict=strict, follow_links=follow_links,
-            options=RayOptions(address=address, workers=workers))
-    else:
-        report = build_collection(paths, root, settings=chosen, embedder=embedder,
-                                  progress=progress, strict=strict, follow_links=follow_links)
-    col = Collection(root, model=embedder)
-    col.last_build = report
+    built = run_build(paths, root, engine=engine, model=model, overrides=settings,
+                      progress=progress, strict=strict, follow_links=follow_links,
+                      address=address, workers=workers)
+    live = LiveGeneration(root, model=built.embedder, verified=built.manifest)
+    col = Collection._from_live(live, built.embedder)
+    col.last_build = built.report
     return col
 
 

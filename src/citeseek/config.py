@@ -1,10 +1,14 @@
 """Settings and the named choices users make: build settings (one keyword-only
-dataclass, written to every manifest), search modes and embedding backends."""
+dataclass, written to every manifest), search modes, embedding backends, engines, and
+where collections go when not told."""
 
 from __future__ import annotations
 
 import dataclasses
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from .errors import UsageError
@@ -19,6 +23,14 @@ MODES = ("hybrid", "dense", "keyword")
 # Where a build (or a server) runs: in this process, or on a Ray cluster.
 ENGINES = ("local", "ray")
 SCHEMA_VERSION = 1
+STORES = Path("embeddings")  # where collections go when not told, one folder each
+
+
+def default_store(sources: Sequence[str | os.PathLike[str]]) -> Path:
+    """``embeddings/<name of the first source>``: where a build goes when not told."""
+    first = Path(sources[0]).expanduser().absolute()
+    name = first.stem if first.is_file() else first.name
+    return STORES / (name or "collection")
 
 
 _KINDS = {"model": str, "chunk_tokens": int, "overlap_tokens": int, "embed_title": bool,

@@ -164,7 +164,6 @@ def test_a_worker_killed_once_is_restarted_and_the_build_completes(
 
 def test_workers_that_keep_dying_fail_the_build_and_leave_the_previous_one_live(
         cluster, sample_dir: Path, tmp_path: Path) -> None:
-    from citeseek.config import Settings
     from citeseek.engines.ray_driver import RayOptions, build_collection_on_ray
 
     store, fake = tmp_path / "col", HashingEmbedder()
@@ -172,8 +171,7 @@ def test_workers_that_keep_dying_fail_the_build_and_leave_the_previous_one_live(
     before = [(h.chunk_id, h.text) for h in first.search("protesters killed", k=5)]
     edit(sample_dir)
     with pytest.raises(BuildError, match=f"Ray pipeline failed: .*; {first.generation} stays"):
-        build_collection_on_ray([sample_dir], store, settings=Settings(model=fake.model_id),
-                                embedder=DyingEmbedder(), progress=False,
+        build_collection_on_ray([sample_dir], store, model=DyingEmbedder(), progress=False,
                                 options=RayOptions(workers=1, retries=1))
     assert layout.current_generation(store) == first.generation
     assert layout.generations(store) == [first.generation]  # nothing half-written left

@@ -16,7 +16,7 @@ import pytest
 import citeseek
 from citeseek.embed.hashing import HashingEmbedder
 from citeseek.engines.builder import Builder
-from citeseek.engines.publish import build_collection, build_settings
+from citeseek.engines.publish import build_collection
 from citeseek.storage import layout
 from tests.helpers import REPO
 
@@ -50,9 +50,8 @@ class SmallBlocks(Builder):
 
 
 def build_in_small_blocks(corpus: Path, store: Path, embedder: HashingEmbedder):
-    settings, embedder = build_settings(store, embedder, {})
-    return build_collection([corpus], store, settings=settings, embedder=embedder,
-                            progress=False, builder_class=SmallBlocks)
+    return build_collection([corpus], store, model=embedder, progress=False,
+                            builder_class=SmallBlocks).report
 
 
 def test_interrupted_build_resumes_without_embedding_finished_blocks(tmp_path: Path) -> None:

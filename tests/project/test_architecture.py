@@ -137,8 +137,10 @@ def test_the_walker_sees_lazy_and_type_checking_imports(tmp_path: Path) -> None:
     known = modules()
     source = PACKAGE / "collection.py"
     edges = imports("citeseek.collection", source, known)
-    assert {"citeseek.storage.generation", "citeseek.engines.ray_driver",
+    assert {"citeseek.storage.generation", "citeseek.engines.dispatch",
             "citeseek.answer.compose"} <= edges
+    lazy = imports("citeseek.engines.dispatch", PACKAGE / "engines" / "dispatch.py", known)
+    assert "citeseek.engines.ray_driver" in lazy  # imported inside a function
     probe = tmp_path / "probe.py"
     probe.write_text("from typing import TYPE_CHECKING\n"
                      "if TYPE_CHECKING:\n    from ..collection import Collection\n"

@@ -14,6 +14,7 @@ import pytest
 import citeseek
 from citeseek.embed.hashing import HashingEmbedder
 from citeseek.storage import layout
+from citeseek.storage.manifest import Manifest
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -81,7 +82,7 @@ def assert_clean(store: Path) -> None:
     assert live in gens and len(gens) <= 2, gens
     assert not list(store.glob(".*.tmp"))
     for gen in gens:
-        layout.read_manifest(store / gen, verify=True)
+        Manifest.read(store / gen, verify=True)
         assert not list((store / gen).glob(".*.tmp"))
 
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 import citeseek
 from citeseek.embed.hashing import HashingEmbedder
 from citeseek.engines import builder
-from citeseek.engines.publish import build_collection, build_settings
+from citeseek.engines.publish import build_collection
 from citeseek.ingest.decoding import Unreadable, decode
 from citeseek.ingest.formats import read_file
 from citeseek.ingest.sources import SourceFile
@@ -159,9 +159,8 @@ def zoo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(os, "open", _deny(root / "locked.txt", os.open))
             mp.setattr(os, "scandir", _deny(root / "locked-folder", os.scandir))
-            settings, _ = build_settings(store, fake, {})
-            report = build_collection([root], store, settings=settings, embedder=fake,
-                                      progress=False, builder_class=DeletesAfterDiscovery)
+            report = build_collection([root], store, model=fake, progress=False,
+                                      builder_class=DeletesAfterDiscovery).report
     finally:
         (root / "locked.txt").chmod(0o644)
         (root / "locked-folder").chmod(0o755)
@@ -244,9 +243,8 @@ class RewritesAfterReading(builder.Builder):
 def test_file_changed_after_reading_is_picked_up_next_build(tmp_path: Path) -> None:
     folder = write_articles(tmp_path / "in", 2)
     fake = HashingEmbedder()
-    settings, _ = build_settings(tmp_path / "store", fake, {})
-    build_collection([folder], tmp_path / "store", settings=settings, embedder=fake,
-                     progress=False, builder_class=RewritesAfterReading)
+    build_collection([folder], tmp_path / "store", model=fake, progress=False,
+                     builder_class=RewritesAfterReading)
     col = citeseek.open(tmp_path / "store", model=fake)
     text = col.document("article01.txt").text  # the bytes read, not the file's new ones
     assert "harbour crane number" in text and "zeppelins" not in text

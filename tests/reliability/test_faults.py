@@ -84,7 +84,7 @@ def test_kill_9_at_every_step_of_a_build_loses_nothing(tmp_path: Path) -> None:
     assert len(killed_at) >= 20
     # The kills landed in every phase: copying, ingesting, embedding, index, publishing.
     for step in ("GenerationDB.copy_to", "Builder._record_file", "encode", "VectorIndex.save",
-                 "write_manifest", "layout.publish", "remove_stale"):
+                 "Manifest.write", "layout.publish", "remove_stale"):
         assert any(step in k for k in killed_at), step
 
 
@@ -202,7 +202,7 @@ FAULTS = {  # where -> (object, attribute, the error raised there)
     "writing the index": ("faiss.write_index", RuntimeError(
         "Error in faiss::FileIOWriter::operator(): 'ret == (n)' failed: write error")),
     "fsync of a file": ("citeseek.storage.layout.fsync_file", OSError(errno.EIO, "Input/output error")),
-    "writing the manifest": ("citeseek.storage.layout.write_manifest",
+    "writing the manifest": ("citeseek.storage.manifest.Manifest.write",
                              OSError(errno.ENOSPC, "No space left on device")),
     "publishing": ("citeseek.storage.layout.publish", OSError(errno.ENOSPC, "No space left on device")),
 }

@@ -20,7 +20,7 @@ from citeseek.document import Document
 from citeseek.embed.base import text_hash
 from citeseek.embed.hashing import HashingEmbedder
 from citeseek.engines.builder import Builder
-from citeseek.engines.publish import build_collection, build_settings
+from citeseek.engines.publish import build_collection
 from citeseek.errors import UsageError
 from citeseek.ingest.chunking import iter_chunks
 
@@ -306,10 +306,9 @@ def test_a_folder_that_cannot_be_read_keeps_what_it_held(tmp_path: Path,
     write_articles(folder / "sub", 2, "deep")
     store = tmp_path / "s"
     build(folder, store, fake)
-    settings, _ = build_settings(store, fake, {})
     (folder / "article00.txt").write_text(f"Changed\n\n{PROSE} Now about ferries.\n")
-    report = build_collection([folder], store, settings=settings, embedder=fake,
-                              progress=False, builder_class=CannotListSub)
+    report = build_collection([folder], store, model=fake, progress=False,
+                              builder_class=CannotListSub).report
     assert report.files_removed == 0 and report.files_changed == 1
     assert any("cannot read folder" in s.reason for s in report.skipped)
     ids = {d["doc_id"] for d in citeseek.open(store, model=fake).documents()}

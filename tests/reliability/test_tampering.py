@@ -24,9 +24,11 @@ TAMPERED = {
     "settings.embed_title": ("settings", "embed_title", "yes"),
     "settings.backend": ("settings", "backend", "cuda"),
     "index.search": ("index", "search", {"efSearch": "fast"}),
+    "index.search.efSearch": ("index", "search", {"efSearch": 10**30}),  # not a C int
     "index.recall_at_10": ("index", "recall_at_10", "high"),
     "index.ntotal": ("index", "ntotal", -1),
     "counts.documents": ("counts", "documents", "five"),
+    "counts.chunks": ("counts", "chunks", 10**6),  # the index holds another number
     "model.dimension": ("model", "dimension", 0),
     "created": (None, "created", 20240101),
 }

@@ -70,11 +70,11 @@ def _instrument(owner: Any, attr: str, label: str) -> None:
 def install_checkpoints() -> None:
     """Every step of a build that writes or moves data becomes a place to die."""
     from citeseek.engines import builder
-    from citeseek.storage import database, embedding_cache, layout, vector_index
+    from citeseek.storage import database, embedding_cache, layout, manifest, vector_index
 
     for owner, attr in [
         (layout, "write_atomic"), (layout, "fsync_file"), (layout, "fsync_dir"),
-        (layout, "publish"), (layout, "remove_stale"), (layout, "write_manifest"),
+        (layout, "publish"), (layout, "remove_stale"), (manifest.Manifest, "write"),
         (database.GenerationDB, "copy_to"), (database.GenerationDB, "add_document"),
         (database.GenerationDB, "remove_file"), (database.GenerationDB, "set_file"),
         (embedding_cache.EmbeddingCache, "put"), (embedding_cache.EmbeddingCache, "prune"),

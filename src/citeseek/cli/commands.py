@@ -26,7 +26,7 @@ def _store(args: argparse.Namespace) -> str:
     (where ``citeseek.build`` puts collections when not told)."""
     if args.store or os.environ.get(STORE_ENV):
         return str(args.store or os.environ[STORE_ENV])
-    from ..engines.publish import STORES
+    from ..config import STORES
 
     found = sorted(str(p) for p in STORES.glob("*") if (p / "CURRENT").is_file())
     if len(found) == 1:
@@ -67,14 +67,14 @@ def _remote(args: argparse.Namespace, path: str, text: str) -> Any:
 
 def cmd_index(args: argparse.Namespace) -> int:
     from ..collection import build
+    from ..engines.dispatch import CLI_NAMES, check_engine
 
     overrides = {k: v for k, v in {
         "chunk_tokens": args.chunk_tokens, "overlap_tokens": args.overlap_tokens,
         "index": args.index_type, "batch_size": args.batch_size, "backend": args.backend,
         "embed_title": False if args.no_title else None,
     }.items() if v is not None}
-    if args.engine != "ray" and (args.address or args.workers):
-        raise UsageError("--address and --workers need --engine ray")
+    check_engine(args.engine, address=args.address, workers=args.workers, names=CLI_NAMES)
     store = args.store or os.environ.get(STORE_ENV)
     col = build(args.sources, store, model=args.model, strict=args.strict,
                 progress=not args.json and not args.quiet, engine=args.engine,

@@ -2,7 +2,9 @@
 
 ``builder`` does a build's work (changed files parsed and recorded, missing vectors
 embedded, the index built and tuned); ``publish`` runs a build under the collection's
-lock and publishes it, and merges the settings a build runs with; ``report`` says what
-a build did. ``ray_driver`` and ``ray_worker`` are the same build with reading, chunking
-and embedding on a Ray Data actor pool.
+lock and publishes it; ``settings`` is what a build starts from (the live generation,
+read once, and the settings merged from it); ``report`` says what a build did;
+``dispatch`` checks the engine asked for and its options and runs the build with it.
+``ray_driver`` and ``ray_worker`` are the same build with reading, chunking and
+embedding on a Ray Data actor pool.
 """

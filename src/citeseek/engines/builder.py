@@ -16,7 +16,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -39,9 +38,11 @@ from ..ingest.sources import Skipped, SourceFile
 from ..progress import progress_bar
 from ..storage import layout
 from ..storage.database import GenerationDB
+from ..storage.manifest import Counts, IndexInfo, Manifest, ModelInfo
 from ..storage.tuning import tune
 from ..storage.vector_index import VectorIndex
 from .report import BuildReport, versions
+from .settings import PreviousBuild
 
 COMMIT_EVERY = 200  # files per transaction while recording
 CLASH = "document id already used by"  # the reason a document was left out of its file
@@ -85,15 +86,13 @@ class Builder:
     chunk_window = WINDOW_CHARS
 
     def __init__(self, root: Path, settings: Settings, embedder: Embedder,
-                 previous: str | None, prev_manifest: dict[str, Any] | None,
-                 progress: bool, leftovers: list[str] | None = None, *,
-                 follow_links: bool = False) -> None:
+                 previous: PreviousBuild | None, leftovers: list[str] | None = None, *,
+                 progress: bool = True, follow_links: bool = False) -> None:
         self.root = root
         self.follow_links = follow_links
         self.settings = settings
         self.embedder = embedder
-        self.previous = previous
-        self.prev_manifest = prev_manifest
+        self.previous = previous  # the live generation this build starts from
         self.progress = progress
         self.generation: str | None = None
         self.db: GenerationDB | None = None
@@ -114,7 +113,7 @@ class Builder:
         if self.db is None:
             target = self._reserve() / layout.STORE_FILE
             if self.previous:
-                live = self.root / self.previous / layout.STORE_FILE
+                live = self.root / self.previous.name / layout.STORE_FILE
                 GenerationDB(live, readonly=True).copy_to(target)
             self.db = GenerationDB(target)
         return self.db
@@ -129,14 +128,13 @@ class Builder:
         files, skipped = self.discover(sources)
         report.skipped.extend(skipped)
         report.files = len(files)
-        old = GenerationDB(self.root / self.previous / layout.STORE_FILE, readonly=True) \
-            if self.previous else None
+        old = GenerationDB(self.root / self.previous.name / layout.STORE_FILE,
+                           readonly=True) if self.previous else None
         self.old_hashes = old.file_hashes() if old else {}
-        prev_settings = Settings.from_dict(self.prev_manifest["settings"]) \
-            if self.prev_manifest else None
+        prev_settings = self.previous.manifest.settings if self.previous else None
         same = prev_settings is not None and \
             prev_settings.chunking_key() == self.settings.chunking_key()
-        read_by = (self.prev_manifest or {}).get("readers") or {}
+        read_by = (self.previous.manifest.readers if self.previous else None) or {}
         self.stale_formats = {fmt for fmt, version in READER_VERSIONS.items()
                               if read_by.get(fmt, 1) != version}
         if prev_settings is not None and prev_settings != self.settings:
@@ -256,7 +254,7 @@ class Builder:
             self.harvested += self.db.embeddings.harvest(
                 self.root / name / layout.STORE_FILE, self.embedder.model_id, dim)
         if self.leftovers:
-            keep = {self.generation} | ({self.previous} if self.previous else set())
+            keep = {self.generation} | ({self.previous.name} if self.previous else set())
             layout.remove_stale(self.root, keep={g for g in keep if g})
             self.leftovers = []
 
@@ -264,7 +262,7 @@ class Builder:
         """Embed every passage text not cached yet, shortest first, in committed blocks."""
         assert self.db is not None
         db, model = self.db, self.embedder.model_id
-        dim = (self.prev_manifest["model"]["dimension"] if self.prev_manifest
+        dim = (self.previous.manifest.model.dimension if self.previous
                else self.embedder.dimension)
         self._harvest(dim)
         ids = db.embeddings.missing_ids(model)
@@ -305,17 +303,16 @@ class Builder:
         db.vacuum()
         db.close()
         index.save(gen_dir / layout.INDEX_FILE, release=True)
-        layout.write_manifest(gen_dir, {
-            "generation": self.generation,
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "model": {"id": model, "dimension": dim,
-                      "max_seq_length": self.embedder.max_seq_length},
-            "settings": self.settings.to_dict(),
-            "counts": counts,
-            "index": {"factory": index.factory, "ntotal": counts["chunks"],
-                      "chosen": "auto" if self.settings.index == "auto" else "setting",
-                      "search": index.search_params, **measured},
-            "readers": READER_VERSIONS,
-            "versions": versions(),
-        })
+        Manifest(
+            generation=self.generation,
+            created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            model=ModelInfo(model, dim, self.embedder.max_seq_length),
+            settings=self.settings,
+            counts=Counts(**counts),
+            index=IndexInfo(index.factory, counts["chunks"],
+                            chosen="auto" if self.settings.index == "auto" else "setting",
+                            search=dict(index.search_params), **measured),
+            readers=dict(READER_VERSIONS),
+            versions=versions(),
+        ).write(gen_dir)
         report.documents, report.chunks = counts["documents"], counts["chunks"]

@@ -1,6 +1,7 @@
-"""A build from start to publish: the settings it runs with, the collection's lock, and
-the new generation verified and made live in one step, or thrown away with the previous
-one still live. Every engine goes through ``build_collection``."""
+"""A build from start to publish: the collection's lock, the live generation read and
+verified once, the settings merged from it, and the new generation verified and made
+live in one step, or thrown away with the previous one still live. Every engine goes
+through ``build_collection``."""
 
 from __future__ import annotations
 
@@ -8,65 +9,45 @@ import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import Settings
-from ..embed import resolve_embedder
-from ..embed.base import Embedder, base_model_name, check_model
+from ..embed.base import Embedder
 from ..errors import (
     BuildError,
     CiteseekError,
     CollectionLocked,
     ModelMismatch,
-    UsageError,
 )
 from ..storage import layout
+from ..storage.manifest import Manifest
 from .builder import Builder
 from .report import BuildReport
-
-STORES = Path("embeddings")  # where collections go when not told, one folder each
-
-
-def default_store(sources: Sequence[str | os.PathLike[str]]) -> Path:
-    """``embeddings/<name of the first source>``: where a build goes when not told."""
-    first = Path(sources[0]).expanduser().absolute()
-    name = first.stem if first.is_file() else first.name
-    return STORES / (name or "collection")
+from .settings import PreviousBuild, build_settings
 
 
-def build_settings(root: Path, model: str | Embedder | None,
-                   overrides: dict[str, Any]) -> tuple[Settings, Embedder]:
-    """The settings of a build into ``root``: the previous build's (or the defaults),
-    with ``overrides`` and ``model`` applied; and the embedder they name."""
-    previous = layout.current_generation(root) if root.is_dir() else None
-    manifest = layout.read_manifest(root / previous, verify=False) if previous else {}
-    base = Settings.from_dict(manifest["settings"]) if previous else Settings()
-    merged = base.to_dict()
-    unknown = set(overrides) - set(merged)
-    if unknown:
-        raise UsageError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-    merged.update(overrides)
-    if model is not None:
-        check_model(model)
-    if isinstance(model, str):
-        merged["model"] = model
-    elif model is not None:
-        merged["model"] = model.model_id
-    chosen = Settings.from_dict(merged)
-    if model is None and previous:  # the previous build's model, by the id it recorded
-        model = base_model_name(manifest["model"]["id"], base.backend)
-    return chosen, resolve_embedder(model if model is not None else chosen.model,
-                                    chosen.backend)
+@dataclass(frozen=True)
+class Built:
+    """A finished build: what it did, the embedder it ran with, and the manifest of the
+    generation live after it (read and verified under the lock: it opens without
+    hashing its files again)."""
+
+    report: BuildReport
+    embedder: Embedder
+    manifest: Manifest
 
 
 def build_collection(sources: Iterable[str | os.PathLike[str]], root: Path, *,
-                     settings: Settings, embedder: Embedder, progress: bool = True,
+                     model: str | Embedder | None = None,
+                     overrides: Mapping[str, Any] | None = None, progress: bool = True,
                      strict: bool = False, follow_links: bool = False,
-                     builder_class: Callable[..., Builder] | None = None) -> BuildReport:
+                     builder_class: Callable[..., Builder] | None = None) -> Built:
     """Create or update the collection at ``root`` from ``sources``.
 
+    The build runs with the previous build's settings (or the defaults) with
+    ``overrides`` applied, and with ``model`` (default: the previous build's).
     ``follow_links`` follows symbolic links that lead out of a source folder (they are
     skipped with a reason otherwise). ``builder_class`` (a ``Builder`` subclass) lets
     another engine parse, chunk and embed the changed files; everything else (lock,
@@ -74,9 +55,9 @@ def build_collection(sources: Iterable[str | os.PathLike[str]], root: Path, *,
     started = time.perf_counter()
     fresh = not root.exists()
     try:
-        return _build(sources, root, settings=settings, embedder=embedder, progress=progress,
-                      strict=strict, follow_links=follow_links, builder_class=builder_class,
-                      started=started)
+        return _build(sources, root, model=model, overrides=overrides or {},
+                      progress=progress, strict=strict, follow_links=follow_links,
+                      builder_class=builder_class, started=started)
     except BaseException as exc:
         # A folder this build made, where nothing was published, goes again (a lock
         # held by another builder means the folder is that builder's; an interrupted
@@ -87,23 +68,24 @@ def build_collection(sources: Iterable[str | os.PathLike[str]], root: Path, *,
         raise
 
 
-def _build(sources: Iterable[str | os.PathLike[str]], root: Path, *, settings: Settings,
-           embedder: Embedder, progress: bool, strict: bool, follow_links: bool,
-           builder_class: Callable[..., Builder] | None, started: float) -> BuildReport:
+def _build(sources: Iterable[str | os.PathLike[str]], root: Path, *,
+           model: str | Embedder | None, overrides: Mapping[str, Any], progress: bool,
+           strict: bool, follow_links: bool, builder_class: Callable[..., Builder] | None,
+           started: float) -> Built:
     with layout.build_lock(root):
-        previous = layout.current_generation(root)
-        prev_manifest = layout.read_manifest(root / previous) if previous else None
-        if prev_manifest and prev_manifest["model"]["id"] != embedder.model_id:
+        live = PreviousBuild.read(root)
+        settings, embedder = build_settings(live, model, overrides)
+        if live and live.manifest.model.id != embedder.model_id:
             raise ModelMismatch(
-                f"{root} was built with model {prev_manifest['model']['id']!r}, not "
+                f"{root} was built with model {live.manifest.model.id!r}, not "
                 f"{embedder.model_id!r}; build into a new --store to change models")
+        previous = live.name if live else None
         kept = {previous} if previous else set()
         leftovers = layout.unpublished(root)
         layout.remove_stale(root, keep=kept | set(leftovers))
         report = BuildReport(store=str(root), generation=None, previous=previous)
-        builder = (builder_class or Builder)(root, settings, embedder, previous,
-                                             prev_manifest, progress, leftovers,
-                                             follow_links=follow_links)
+        builder = (builder_class or Builder)(root, settings, embedder, live, leftovers,
+                                             progress=progress, follow_links=follow_links)
         try:
             builder.run(sources, report)
             if strict and report.skipped:
@@ -114,7 +96,7 @@ def _build(sources: Iterable[str | os.PathLike[str]], root: Path, *, settings: S
                 raise BuildError("nothing to index: no readable articles found"
                                  + (f"; {previous} stays live" if previous else ""))
             if builder.generation is not None:
-                layout.read_manifest(root / builder.generation, verify=True)
+                published = Manifest.read(root / builder.generation, verify=True)
                 layout.publish(root, builder.generation)
                 layout.remove_stale(root, keep={builder.generation} | kept)
             else:
@@ -134,8 +116,10 @@ def _build(sources: Iterable[str | os.PathLike[str]], root: Path, *, settings: S
                                  f"{exc}") from exc
             raise
         report.generation = builder.generation
-        if builder.generation is None and prev_manifest:
-            report.documents = prev_manifest["counts"]["documents"]
-            report.chunks = prev_manifest["counts"]["chunks"]
+        if builder.generation is None:
+            assert live is not None  # else "nothing to index" above
+            published = live.manifest
+            report.documents = live.manifest.counts.documents
+            report.chunks = live.manifest.counts.chunks
         report.seconds = time.perf_counter() - started
-        return report
+        return Built(report, embedder, published)

@@ -21,7 +21,7 @@ import os
 import re
 import shutil
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -30,7 +30,6 @@ from typing import Any
 import numpy as np
 
 from .. import errors
-from ..config import Settings
 from ..embed.base import Embedder
 from ..errors import BuildError, CiteseekError, UsageError
 from ..ingest.sources import Skipped, SourceFile
@@ -38,7 +37,7 @@ from ..storage import layout
 from ..storage.database import GenerationDB
 from ..storage.vector_index import TRAIN_SAMPLE, VectorIndex, choose_factory
 from .builder import Builder, ParsedFile
-from .publish import build_collection
+from .publish import Built, build_collection
 from .report import BuildReport
 
 INSTALL_HINT = ("the ray engine needs Ray: pip install 'citeseek[ray]' "
@@ -169,8 +168,8 @@ class RayBuilder(Builder):
             except Exception as exc:  # a worker lost for good, an actor that cannot start
                 error = _worker_error(exc)
                 if isinstance(error, BuildError):
-                    error = BuildError(f"{error}; " + (f"{self.previous} stays live" if
-                                               self.previous else "nothing was published"))
+                    error = BuildError(f"{error}; " + (f"{self.previous.name} stays live"
+                                               if self.previous else "nothing was published"))
                 raise error from None
         dim = self.embedder.dimension
         self.record((_parsed(source, row, dim) for source, row in
@@ -183,8 +182,8 @@ class RayBuilder(Builder):
     def _run_pipeline(self, ray: Any, todo: list[SourceFile], shard_dir: Path) -> None:
         from .ray_worker import FileWorker, cached_keys
 
-        prev = GenerationDB(self.root / self.previous / layout.STORE_FILE, readonly=True) \
-            if self.previous else None
+        prev = GenerationDB(self.root / self.previous.name / layout.STORE_FILE,
+                            readonly=True) if self.previous else None
         cached = cached_keys(prev.embeddings.hashes(self.embedder.model_id) if prev else [])
         if prev is not None:
             prev.close()
@@ -235,13 +234,14 @@ def _parsed(source: SourceFile, row: dict[str, Any], dim: int) -> ParsedFile:
 
 
 def build_collection_on_ray(sources: Iterable[str | os.PathLike[str]], root: Path, *,
-                            settings: Settings, embedder: Embedder, options: RayOptions,
+                            options: RayOptions, model: str | Embedder | None = None,
+                            overrides: Mapping[str, Any] | None = None,
                             progress: bool = True, strict: bool = False,
-                            follow_links: bool = False) -> BuildReport:
+                            follow_links: bool = False) -> Built:
     """``build_collection`` with the changed files parsed and embedded on Ray."""
     import_ray()  # fail before taking the lock when Ray is missing
     if options.workers is not None and options.workers < 1:
         raise UsageError("workers must be at least 1")
-    return build_collection(sources, root, settings=settings, embedder=embedder,
+    return build_collection(sources, root, model=model, overrides=overrides,
                             progress=progress, strict=strict, follow_links=follow_links,
                             builder_class=partial(RayBuilder, options=options))

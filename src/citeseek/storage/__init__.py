@@ -1,7 +1,8 @@
 """Storage: a collection on disk, and the only place that speaks SQL.
 
-``layout`` is the collection folder (generations, the atomic ``CURRENT`` pointer,
-manifests, the build lock); ``database`` the SQLite file of a generation (files,
+``layout`` is the collection folder (generations, the atomic ``CURRENT`` pointer, the
+build lock); ``manifest`` a generation's ``manifest.json`` as typed records, read and
+checked in one place; ``database`` the SQLite file of a generation (files,
 documents, passages, transactions), with its parts ``keyword_index`` (FTS5 BM25),
 ``embedding_cache`` (vectors by model and text hash) and ``selection`` (ids that filters
 and prefixes choose), over ``sql`` (the schema, shared pieces); ``doc_ids`` resolves typed

@@ -11,13 +11,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from ..config import Settings
 from ..embed.base import Embedder, wanted_model_id
 from ..errors import CorruptCollection, ModelMismatch
 from . import layout
 from .database import GenerationDB
+from .manifest import Manifest
 from .vector_index import VectorIndex
 
 _LOAD_ATTEMPTS = 5  # a build publishing (and cleaning up) while a reader loads
@@ -29,40 +30,44 @@ class Generation:
     """One generation of a collection, open for reading."""
 
     name: str
-    manifest: dict[str, Any]
+    manifest: Manifest
     db: GenerationDB
     index: VectorIndex
     stamp: tuple[int, ...] | None = None  # tells it from a later build of the same name
 
     @property
     def model_id(self) -> str:
-        return str(self.manifest["model"]["id"])
+        return self.manifest.model.id
 
     @property
     def settings(self) -> Settings:
-        return Settings.from_dict(self.manifest["settings"])
+        return self.manifest.settings
 
 
 def open_generation(gen_dir: Path, *, verify: bool = True,
-                    model: str | Embedder | None = None) -> Generation:
+                    model: str | Embedder | None = None,
+                    verified: Manifest | None = None) -> Generation:
     """Open the generation in ``gen_dir``: its manifest (checksums verified when
     ``verify``), store and index. ``model``, when given, must be the one it was built
-    with (``ModelMismatch`` otherwise); damage is a ``CorruptCollection`` naming the file."""
+    with (``ModelMismatch`` otherwise); damage is a ``CorruptCollection`` naming the file.
+    ``verified`` is a manifest whose files were just hashed (by the build that published
+    them): when the folder's manifest is that one, its files are not hashed again."""
     stamp = layout.stamp(gen_dir)
-    manifest = layout.read_manifest(gen_dir, verify=verify)
-    built_with = manifest["model"]["id"]
+    manifest = Manifest.load(gen_dir)
+    manifest.check_files(gen_dir, hashes=verify and manifest != verified)
+    built_with = manifest.model.id
     if model is not None:
-        wanted = wanted_model_id(model, manifest["settings"].get("backend", "torch"))
+        wanted = wanted_model_id(model, manifest.settings.backend)
         if wanted != built_with:
             raise ModelMismatch(f"{gen_dir.parent} was built with model {built_with!r}, "
                                 f"not {wanted!r}")
     db = GenerationDB(gen_dir / layout.STORE_FILE, readonly=True)
     db.check_readable()
     index = VectorIndex.load(gen_dir / layout.INDEX_FILE,
-                             dimension=manifest["model"]["dimension"],
-                             count=manifest["index"]["ntotal"],
-                             factory=manifest["index"]["factory"],
-                             search=manifest["index"].get("search"))
+                             dimension=manifest.model.dimension,
+                             count=manifest.index.ntotal,
+                             factory=manifest.index.factory,
+                             search=dict(manifest.index.search or {}))
     if layout.stamp(gen_dir) != stamp:  # replaced while it was being read
         raise CorruptCollection(f"{gen_dir} was replaced while it was being opened")
     return Generation(gen_dir.name, manifest, db, index, stamp)
@@ -73,10 +78,13 @@ class LiveGeneration:
 
     ``current`` is the generation loaded now; ``refresh`` moves to a newer one when a
     build has published it; ``read`` runs an action on the live generation and turns
-    SQLite errors into citeseek's."""
+    SQLite errors into citeseek's. ``verified``: the manifest of a generation whose
+    files were just hashed (by the build that published it), so that loading it first
+    does not hash them again."""
 
     def __init__(self, path: str | os.PathLike[str], *, verify: bool = True,
-                 model: str | Embedder | None = None) -> None:
+                 model: str | Embedder | None = None,
+                 verified: Manifest | None = None) -> None:
         self.root = layout.resolve_root(path)
         self.verify = verify
         self.model = model
@@ -84,11 +92,14 @@ class LiveGeneration:
         # A live generation that failed to load, and why: until its files change, that
         # error is given again rather than every call re-hashing the files.
         self._failed: tuple[tuple[object, ...], CorruptCollection] | None = None
+        self._verified = verified
         self.current = self._load_current()
+        self._verified = None  # later generations are verified as they load
 
     def load(self, name: str) -> Generation:
         """Open generation ``name`` of this collection."""
-        return open_generation(self.root / name, verify=self.verify, model=self.model)
+        return open_generation(self.root / name, verify=self.verify, model=self.model,
+                               verified=self._verified)
 
     def _live(self) -> tuple[str | None, tuple[int, ...] | None]:
         """The live generation's name and stamp, as the folder says now."""
@@ -176,7 +187,7 @@ class PinnedGeneration(LiveGeneration):
     def __init__(self, live: LiveGeneration) -> None:  # shares what ``live`` has loaded
         self.root, self.verify, self.model = live.root, live.verify, live.model
         self._lock = threading.Lock()
-        self._failed = None
+        self._failed, self._verified = None, None
         self.current = live.current
 
     def refresh(self) -> bool:

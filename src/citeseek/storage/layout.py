@@ -1,4 +1,5 @@
-"""A collection folder: generations, the atomic CURRENT pointer, manifests and the lock.
+"""A collection folder: generations, the atomic CURRENT pointer and the lock; the
+file tools a generation is written with (its manifest is ``manifest.py``'s).
 
 ```
 NAME/CURRENT          the live generation's folder name
@@ -13,16 +14,13 @@ import contextlib
 import errno
 import fcntl
 import hashlib
-import json
 import os
 import re
 import shutil
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-from ..config import SCHEMA_VERSION, Settings
 from ..errors import (
     BuildError,
     CollectionLocked,
@@ -36,7 +34,7 @@ MANIFEST = "manifest.json"
 STORE_FILE = "store.sqlite"
 INDEX_FILE = "index.faiss"
 DATA_FILES = (STORE_FILE, INDEX_FILE)
-_GEN = re.compile(r"^gen-(\d{6,})$")
+GENERATION = re.compile(r"^gen-(\d{6,})$")  # a generation folder's name
 
 
 def fsync_dir(path: Path) -> None:
@@ -98,7 +96,7 @@ def current_generation(root: Path) -> str | None:
     with os.fdopen(fd, "rb") as fh:
         raw = fh.read(64) if stat.S_ISREG(os.fstat(fh.fileno()).st_mode) else b""
     name = raw.decode("utf-8", "replace").strip()
-    if not _GEN.match(name):
+    if not GENERATION.match(name):
         raise CorruptCollection(f"{path} does not name a generation")
     return name
 
@@ -117,11 +115,11 @@ def stamp(gen_dir: Path) -> tuple[int, int, int, int] | None:
 def generations(root: Path) -> list[str]:
     if not root.is_dir():
         return []
-    return sorted(p.name for p in root.iterdir() if _GEN.match(p.name) and p.is_dir())
+    return sorted(p.name for p in root.iterdir() if GENERATION.match(p.name) and p.is_dir())
 
 
 def next_generation(root: Path) -> str:
-    numbers = [int(_GEN.match(g).group(1)) for g in generations(root)]  # type: ignore[union-attr]
+    numbers = [int(GENERATION.match(g).group(1)) for g in generations(root)]  # type: ignore[union-attr]
     current = current_generation(root)
     if current:
         numbers.append(int(current[4:]))
@@ -151,104 +149,6 @@ def remove_stale(root: Path, keep: set[str]) -> list[str]:
     for tmp in root.glob(f".{CURRENT}.*.tmp"):
         tmp.unlink(missing_ok=True)
     return removed
-
-
-def write_manifest(gen_dir: Path, manifest: dict[str, Any]) -> None:
-    for name in DATA_FILES:
-        fsync_file(gen_dir / name)
-    manifest = dict(manifest, schema_version=SCHEMA_VERSION, files={
-        name: {"sha256": sha256_file(gen_dir / name), "bytes": (gen_dir / name).stat().st_size}
-        for name in DATA_FILES
-    })
-    write_atomic(gen_dir / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode())
-
-
-def read_manifest(gen_dir: Path, *, verify: bool = True) -> dict[str, Any]:
-    """Load and check a generation's manifest; any problem names the file at fault."""
-    path = gen_dir / MANIFEST
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CorruptCollection(f"missing {path}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CorruptCollection(f"{path} is not valid JSON: {exc}") from None
-    except OSError as exc:
-        raise CorruptCollection(f"cannot read {path}: {exc.strerror or exc}") from None
-    if not isinstance(manifest, dict):
-        raise CorruptCollection(f"{path} is not a manifest (a JSON object)")
-    if manifest.get("schema_version") != SCHEMA_VERSION:
-        raise CorruptCollection(
-            f"{path} has schema version {manifest.get('schema_version')!r}; this citeseek "
-            f"reads version {SCHEMA_VERSION}")
-    _check_fields(manifest, path)
-    for name in DATA_FILES:
-        expected = manifest["files"][name]
-        target = gen_dir / name
-        try:
-            size = target.stat().st_size if target.is_file() else None
-            if size is None:
-                raise CorruptCollection(f"missing {target}")
-            if size != expected["bytes"]:
-                raise CorruptCollection(
-                    f"{target} has {size} bytes, the manifest says "
-                    f"{expected['bytes']} (truncated or altered)")
-            if verify and sha256_file(target) != expected["sha256"]:
-                raise CorruptCollection(
-                    f"{target} does not match its checksum (altered or damaged)")
-        except OSError as exc:  # unreadable, or removed while being checked
-            raise CorruptCollection(f"cannot read {target}: {exc.strerror or exc}") from None
-    return manifest
-
-
-_FIELDS: tuple[tuple[str, type | tuple[type, ...]], ...] = (
-    # Every field that loading, searching or printing a collection reads.
-    ("model.id", str), ("model.dimension", int), ("index.ntotal", int),
-    ("index.factory", str), ("settings", dict), ("counts.chunks", int),
-    ("counts.documents", int), ("counts.files", int), ("created", str),
-)
-
-
-def _field(manifest: dict[str, Any], dotted: str) -> Any:
-    value: Any = manifest
-    for part in dotted.split("."):
-        if not isinstance(value, dict):
-            raise KeyError(dotted)
-        value = value[part]
-    return value
-
-
-def _check_fields(manifest: dict[str, Any], path: Path) -> None:
-    """The fields loading relies on, present and of the right kind: a tampered or
-    damaged manifest is an error naming the file and the field, never a traceback."""
-    problem = None
-    try:
-        for name in DATA_FILES:
-            entry = manifest["files"][name]
-            if not isinstance(entry["sha256"], str) or type(entry["bytes"]) is not int:
-                problem = f"files.{name}"
-        for dotted, kind in _FIELDS:
-            value = _field(manifest, dotted)
-            if not isinstance(value, kind) or isinstance(value, bool):
-                problem = problem or dotted
-            elif isinstance(value, int) and value < (dotted == "model.dimension"):
-                problem = problem or dotted  # a count below 0, a dimension below 1
-        search = manifest["index"].get("search") or {}
-        if not isinstance(search, dict) or any(
-                type(v) is not int or v < 1 for v in search.values()):
-            problem = problem or "index.search"
-        if manifest["index"]["ntotal"] != manifest["counts"]["chunks"]:
-            problem = problem or "index.ntotal"
-        recall = manifest["index"].get("recall_at_10")
-        if recall is not None and (isinstance(recall, bool) or
-                                   not isinstance(recall, int | float)):
-            problem = problem or "index.recall_at_10"
-        Settings.from_dict(manifest["settings"])
-    except (KeyError, TypeError) as exc:
-        problem = str(exc.args[0]) if exc.args else repr(exc)
-    except UsageError as exc:
-        problem = f"settings ({exc})"
-    if problem:
-        raise CorruptCollection(f"{path} lacks a field or has a malformed one ({problem})")
 
 
 def resolve_root(path: str | os.PathLike[str]) -> Path:

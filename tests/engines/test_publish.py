@@ -1,0 +1,113 @@
+"""What a build reads and hashes: the live generation's manifest once, verified, under
+the lock (the Builder is handed it with the settings merged from it); the new
+generation's files hashed once to verify them before publishing, and not again to open
+it; every other generation verified as it loads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import citeseek
+from citeseek.engines.builder import Builder
+from citeseek.engines.publish import build_collection
+from citeseek.engines.settings import PreviousBuild
+from citeseek.storage import layout
+from citeseek.storage.manifest import Manifest
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
+    """Every ``Manifest.read``: the generation folder's name, and whether it hashed."""
+    seen: list[tuple[str, bool]] = []
+    original = Manifest.read.__func__  # type: ignore[attr-defined]
+
+    def read(cls: type[Manifest], gen_dir: Path, *, verify: bool) -> Manifest:
+        seen.append((gen_dir.name, verify))
+        return original(cls, gen_dir, verify=verify)
+
+    monkeypatch.setattr(Manifest, "read", classmethod(read))
+    return seen
+
+
+class Recording(Builder):
+    """The local builder, keeping what it was started from."""
+
+    started_from: list[Any] = []
+
+    def run(self, sources: Any, report: Any) -> None:
+        self.started_from.append(self.previous)
+        super().run(sources, report)
+
+
+def test_a_build_reads_the_live_manifest_once_and_verified(
+        sample_dir: Path, tmp_path: Path, build: Any, fake: Any,
+        reads: list[tuple[str, bool]]) -> None:
+    store = tmp_path / "store"
+    build(sample_dir, store, chunk_tokens=40)
+    (sample_dir / "new.txt").write_text("A new article about the harbour ferry.\n")
+    reads.clear()
+    Recording.started_from = []
+    built = build_collection([sample_dir], store, model=fake, progress=False,
+                             builder_class=Recording)
+    assert reads.count(("gen-000001", True)) == 1
+    assert [name for name, _ in reads].count("gen-000001") == 1
+    assert reads.count(("gen-000002", True)) == 1  # the new one, before it is published
+    previous = Recording.started_from[0]
+    assert isinstance(previous, PreviousBuild) and previous.name == "gen-000001"
+    assert previous.manifest.settings.chunk_tokens == 40  # the settings carried over
+    assert built.report.generation == "gen-000002" and built.report.previous == "gen-000001"
+    assert Manifest.read(store / "gen-000002", verify=False).settings.chunk_tokens == 40
+
+
+@pytest.fixture
+def hashed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every data file hashed to check it against its manifest (``generation/file``),
+    and ``published`` where a build makes its generation live."""
+    seen: list[str] = []
+    sha256_file, publish = layout.sha256_file, layout.publish
+
+    def hashing(path: Path) -> str:
+        seen.append(f"{path.parent.name}/{path.name}")
+        return sha256_file(path)
+
+    def publishing(root: Path, generation: str) -> None:
+        seen.append("published")
+        publish(root, generation)
+
+    monkeypatch.setattr(layout, "sha256_file", hashing)
+    monkeypatch.setattr(layout, "publish", publishing)
+    return seen
+
+
+def test_a_build_hashes_its_new_generation_once(sample_dir: Path, tmp_path: Path,
+                                                 build: Any, fake: Any,
+                                                 hashed: list[str]) -> None:
+    store = tmp_path / "store"
+    col = build(sample_dir, store)
+    files = [f"gen-000001/{name}" for name in layout.DATA_FILES]
+    # measured for the manifest, verified before publishing, not again to open it
+    assert hashed == [*files, *files, "published"]
+    assert col.search("protesters", k=1, mode="keyword") and len(col) > 0
+    hashed.clear()
+    other = build_collection([sample_dir], store, model=fake, progress=False,
+                             overrides={"chunk_tokens": 40})
+    assert other.report.generation == "gen-000002"
+    hashed.clear()
+    assert col.refresh()  # a generation it did not see built is verified as it loads
+    assert hashed == [f"gen-000002/{name}" for name in layout.DATA_FILES]
+    hashed.clear()
+    citeseek.open(store, model=fake)
+    assert hashed == [f"gen-000002/{name}" for name in layout.DATA_FILES]
+
+
+def test_a_build_with_nothing_changed_hashes_the_live_generation_once(
+        sample_dir: Path, tmp_path: Path, build: Any, hashed: list[str]) -> None:
+    store = tmp_path / "store"
+    build(sample_dir, store)
+    hashed.clear()
+    col = build(sample_dir, store)
+    assert col.last_build.unchanged
+    assert hashed == [f"gen-000001/{name}" for name in layout.DATA_FILES]
