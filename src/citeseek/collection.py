@@ -6,7 +6,6 @@ text and renders as HTML in Jupyter."""
 from __future__ import annotations
 
 import copy
-import html
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -20,7 +19,7 @@ from .answer.corpus import Corpus
 from .answer.llm import LLM, notebook_stream
 from .answer.result import Answer
 from .config import MODES, Settings, default_store
-from .display import STYLE, VIEW_STYLE, in_kernel
+from .display import in_kernel
 from .document import Document, DocumentView
 from .embed import resolve_embedder
 from .embed.base import Embedder, base_model_name
@@ -28,14 +27,13 @@ from .embed.sentence_cache import SentenceVectorCache
 from .engines.dispatch import check_engine, run_build
 from .engines.report import BuildReport
 from .errors import BuildError, DocumentNotFound, UsageError
+from .listing import collection_card, document_lines
 from .search.compare import ModeComparison
 from .search.filters import Filters
 from .search.hits import Hit, HitList
 from .search.retrieval import check_mode, more_like, search
 from .storage.doc_ids import resolve_doc_id, unknown_doc_id
 from .storage.generation import Generation, LiveGeneration
-
-SHOWN_DOCUMENTS = 50  # documents listed when a collection prints or renders
 
 
 class Collection:
@@ -275,32 +273,14 @@ class Collection:
 
     def __str__(self) -> str:
         """The summary and the documents, one a line."""
-        docs = self.documents()
-        lines = [repr(self)] + [f"  {d['doc_id']}  {d['date'] or '-':<10}  {d['chunks']:>4} "
-                                f"passages  {d['title'] or ''}"
-                                for d in docs[:SHOWN_DOCUMENTS]]
-        if len(docs) > SHOWN_DOCUMENTS:
-            lines.append(f"  … and {len(docs) - SHOWN_DOCUMENTS:,} more documents")
-        return "\n".join(lines)
+        return "\n".join([repr(self), *document_lines(self.documents())])
 
     def _repr_html_(self) -> str:
         """The summary and a table of the documents."""
-        m, docs = self._live.current.manifest, self.documents()
-        rows = "".join(
-            f"<tr data-doc-id='{html.escape(d['doc_id'], quote=True)}'>"
-            f"<td>{html.escape(d['title'] or '')}</td><td>{html.escape(d['date'] or '')}</td>"
-            f"<td>{d['chunks']}</td><td>{d['chars']:,}</td><td>{html.escape(d['doc_id'])}"
-            f"</td></tr>" for d in docs[:SHOWN_DOCUMENTS])
-        more = (f"<div class='cs-meta'>… and {len(docs) - SHOWN_DOCUMENTS:,} more documents "
-                f"(<code>collection.to_pandas()</code> lists them all)</div>"
-                if len(docs) > SHOWN_DOCUMENTS else "")
-        return (f"{STYLE}{VIEW_STYLE}<div class='cs-doc'><div class='cs-title'>Collection "
-                f"{html.escape(str(self.root))}</div><div class='cs-meta'>"
-                f"{m.counts.documents:,} documents · {m.counts.chunks:,} passages"
-                f" · model {html.escape(m.model.id)} · {html.escape(self.generation)}"
-                f"</div><table class='cs-table'><tr><th>title</th><th>date</th>"
-                f"<th>passages</th><th>characters</th><th>id</th></tr>{rows}</table>{more}"
-                f"</div>")
+        m = self._live.current.manifest
+        return collection_card(str(self.root), self.generation, documents=m.counts.documents,
+                               passages=m.counts.chunks, model=m.model.id,
+                               docs=self.documents())
 
 
 def build(sources: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],

@@ -18,8 +18,9 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "citeseek"
 ARCHITECTURE = PACKAGE.parents[1] / "docs" / "architecture.md"
 LAYERS: list[set[str]] = [
-    {"errors", "words", "markers", "places", "terminal", "display", "demo"},  # shared leaves
-    {"config", "dates", "progress"},
+    {"errors", "words", "markers", "places", "terminal", "display", "demo",
+     "citation"},  # shared leaves
+    {"config", "dates", "progress", "listing"},
     {"sentences"},  # sentence ends know the months' abbreviations
     {"document"},
     {"ingest", "embed"},  # files -> documents -> passages; texts -> vectors
@@ -199,6 +200,18 @@ def test_module_is_small_and_says_what_it_does(name: str) -> None:
     assert len(text.splitlines()) <= MAX_LINES, f"{name} has over {MAX_LINES} lines"
     if path.stat().st_size > 200:
         assert ast.get_docstring(ast.parse(text)), f"{name} has no docstring"
+
+
+@pytest.mark.parametrize("package", sorted(
+    p.parent.name for p in PACKAGE.glob("*/__init__.py")))
+def test_each_package_docstring_names_its_modules(package: str) -> None:
+    """A subpackage's docstring is its own code map: it names every module in it."""
+    folder = PACKAGE / package
+    doc = ast.get_docstring(ast.parse((folder / "__init__.py").read_text(encoding="utf-8")))
+    assert doc, f"{package}/__init__.py has no docstring"
+    missing = [path.stem for path in sorted(folder.glob("*.py")) if path.stem != "__init__"
+               and f"``{path.stem}``" not in doc and f"``{path.name}``" not in doc]
+    assert missing == [], f"{package}/__init__.py does not name {missing}"
 
 
 def test_code_map_names_every_module() -> None:

@@ -18,6 +18,7 @@ from ..words import topic_words
 
 # A hit's citation: every field of its stored row but the passage's id and text.
 CITATION_FIELDS = tuple(f.name for f in fields(PassageRow) if f.name not in ("chunk_id", "text"))
+LEADING = ("rank", "score", "chunk_id")  # what a reader of results looks at first
 
 
 @dataclass(kw_only=True)
@@ -67,7 +68,9 @@ class Hit(PassageRow):
         return f"{title}{date}{self.source}, {lines}, chars {self.start}-{self.end}"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Every field, ``LEADING`` first (as the JSON of search results has them)."""
+        data = asdict(self)
+        return {**{name: data.pop(name) for name in LEADING}, **data}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Hit:
@@ -106,7 +109,7 @@ class HitList(list[Hit]):
     def to_pandas(self) -> Any:
         import pandas as pd
 
-        columns = ["rank", "score", "chunk_id", *CITATION_FIELDS, "text"]
+        columns = [*LEADING, *CITATION_FIELDS, "text"]
         return pd.DataFrame([{c: getattr(h, c) for c in columns} for h in self],
                             columns=columns)
 

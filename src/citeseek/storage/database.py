@@ -38,7 +38,8 @@ _INSERT_CHUNK = "INSERT INTO chunks(chunk_id, embed_hash, {}) VALUES ({})".forma
 LISTING = ("doc_id", "title", "date", "source", "url", "chars", "chunks", "pages")
 
 
-_ROW = tuple(f.name for f in fields(PassageRow))
+# A row's fields, its id first (as ``passages()`` lists them).
+_ROW = ("chunk_id", *(f.name for f in fields(PassageRow) if f.name != "chunk_id"))
 
 
 class GenerationDB:
