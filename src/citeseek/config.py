@@ -15,7 +15,7 @@ from .errors import UsageError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 # How the model runs. OpenVINO (fp32 and int8) can run the exported model for the encoder
-# benchmark but is not offered: it was slower than torch here (README, "Speed and scale").
+# benchmark but is not offered: it was slower than torch here (docs/performance.md).
 BACKENDS = ("torch", "onnx", "onnx-int8")
 MEASURED_BACKENDS = (*BACKENDS, "openvino", "openvino-int8")
 # How a query is ranked: dense and BM25 fused (the default), dense only, or BM25 only.

@@ -38,8 +38,8 @@ from .support import check_claims
 
 Generator = Callable[[str, Mapping[int, Hit]], str]
 
-# Calibrated on benchmarks/sample_questions.json and the Cranfield queries (see README,
-# "Answers"): below MIN_EVIDENCE the question is declined; an answer is confident only
+# Calibrated on benchmarks/sample_questions.json and the Cranfield queries (see
+# docs/answers.md): below MIN_EVIDENCE the question is declined; an answer is confident only
 # when a span of the kind asked for sits in a sentence with CONFIDENT_EVIDENCE or more.
 MIN_EVIDENCE = 0.28
 CONFIDENT_EVIDENCE = 0.50

@@ -45,7 +45,7 @@ class Weights:
                          for f in fields(self)))
 
 
-# The methods measured side by side; "combined" is the default (see README, "Answers").
+# The methods measured side by side; "combined" is the default (see docs/answers.md).
 METHODS: dict[str, Weights] = {
     "passage": Weights(passage=1.0, similarity=0.01),
     "similarity": Weights(similarity=1.0),

@@ -40,7 +40,7 @@ class _Parser(argparse.ArgumentParser):
 
 def make_parser() -> argparse.ArgumentParser:
     """The parser of every command and option (``tests/api/test_cli.py`` holds that the
-    README shows each)."""
+    CLI guide, docs/cli.md, shows each)."""
     from importlib.metadata import version
 
     parser = _Parser(
