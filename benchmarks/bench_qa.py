@@ -12,10 +12,20 @@ Sets (one run measures them all, both systems, the same scoring code):
   and unanswerable questions);
 - ``covid``: ``../shared/eval/qa-dev/covid-qa`` (30 papers, answerable only);
 - ``sample``: the five sample articles with the 50 answerable questions and 20
-  unanswerable ones of ``benchmarks/sample_questions.json``.
+  unanswerable ones of ``benchmarks/sample_questions.json``;
+- ``pdf``: the five PDFs of ``../shared/eval/pdf-dev`` with their questions, and the
+  unanswerable ones of ``benchmarks/pdf_unanswerable.json``. The naive pipeline reads a
+  PDF as LangChain's ``PyPDFium2Loader`` does: each page's plain text from pypdfium2, a
+  document per page, split as above.
 
     PYTHONPATH=src HF_HUB_OFFLINE=1 python benchmarks/bench_qa.py            # full sets
     PYTHONPATH=src HF_HUB_OFFLINE=1 python benchmarks/bench_qa.py --every 10 # a subset
+    PYTHONPATH=src HF_HUB_OFFLINE=1 python benchmarks/bench_qa.py --curve    # + declining
+
+``--curve`` adds, per set, the trade-off of declining: for each evidence threshold, the
+share of answerable questions answered, answered rightly, and of unanswerable ones
+declined (a question is answered at threshold t when its evidence reaches t; its answer
+does not depend on t).
 
 Figures: passage hit@1/3/5, answer accuracy (the answer holds a gold string), *first
 sentence* accuracy (citeseek's first answer sentence alone, to set beside the naive
@@ -39,6 +49,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 QA_DEV = HERE.parents[1] / "shared" / "eval" / "qa-dev"
+PDF_DEV = HERE.parents[1] / "shared" / "eval" / "pdf-dev"
 
 from citeseek.evaluation.qa import holds, score_answers  # noqa: E402
 from citeseek.evaluation.squad import QAData, QAQuestion, exact_match, f1_score, load_qa  # noqa: E402
@@ -58,16 +69,29 @@ def sample_set() -> tuple[QAData, dict[str, list[str]]]:
     return QAData("sample", questions, sources=[sample_dir()]), extra
 
 
+def pdf_set() -> tuple[QAData, dict[str, list[str]]]:
+    with open(PDF_DEV / "questions.jsonl", encoding="utf-8") as fh:
+        asked = [json.loads(line) for line in fh if line.strip()]
+    questions = [QAQuestion(q["id"], q["question"], q["file"], q["answers"], True)
+                 for q in asked]
+    own = json.loads((HERE / "pdf_unanswerable.json").read_text(encoding="utf-8"))
+    questions += [QAQuestion(f"pdf-u{i}", q["q"], q["file"], [], False)
+                  for i, q in enumerate(own["unanswerable"])]
+    return QAData("pdf", questions, sources=sorted(PDF_DEV.glob("*.pdf"))), {}
+
+
 def load_sets(names: list[str], every: int) -> list[tuple[QAData, dict[str, list[str]]]]:
     sets = []
     for name in names:
         if name == "sample":
             data, docs = sample_set()
+        elif name == "pdf":
+            data, docs = pdf_set()
         else:
             folder = QA_DEV / {"squad2": "squad2-dev", "covid": "covid-qa"}[name]
             data, docs = load_qa(folder), {}
             data.name = name
-        if name != "sample":  # 70 questions: always whole
+        if name not in ("sample", "pdf"):  # small sets: always whole
             data.questions = data.questions[::every]
         sets.append((data, docs))
     return sets
@@ -86,19 +110,24 @@ def passage_rank(passages: list[tuple[str, str]], q: QAQuestion, docs) -> int | 
 
 # -- citeseek ------------------------------------------------------------------------
 
-def run_citeseek(data: QAData, docs, embedder, root: Path, k: int) -> list[dict]:
+def run_citeseek(data: QAData, docs, embedder, root: Path, k: int,
+                 **options) -> list[dict]:
     import citeseek
 
     col = citeseek.build(data.sources, root / f"cs-{data.name}", model=embedder,
                          progress=False)
     rows = []
     for q in data.questions:
-        ans = col.ask(q.question, k=k)
+        ans = col.ask(q.question, k=k, **options)
         short = ans.short_answer or next((s.span for s in ans.sentences if s.span), None)
         first = ans.sentences[0].text if ans.sentences else None
         declined = ans.answer is None
         pred = "" if declined else (short or first or ans.answer)
         text = " ".join([ans.answer or "", short or "", *(s.text for s in ans.sentences)])
+        # The answer it would give at any threshold (for the trade-off curve).
+        whole = col.ask(q.question, k=k, min_evidence=0.0, **options) if declined else ans
+        whole_text = " ".join([whole.answer or "", whole.short_answer or "",
+                               *(s.text for s in whole.sentences)])
         rows.append({
             "id": q.id, "question": q.question, "answerable": q.answerable,
             "declined": declined, "confident": ans.confident,
@@ -109,6 +138,7 @@ def run_citeseek(data: QAData, docs, embedder, root: Path, k: int) -> list[dict]
                 f"{first} {short or ''}", q.answers),
             "em": exact_match(pred, q.answers), "f1": f1_score(pred, q.answers),
             "short": short, "first": first, "evidence": ans.evidence,
+            "answer_ok_any": q.answerable and holds(whole_text, q.answers),
         })
     return rows
 
@@ -116,12 +146,27 @@ def run_citeseek(data: QAData, docs, embedder, root: Path, k: int) -> list[dict]
 # -- the naive pipeline ----------------------------------------------------------------
 
 def read_articles(data: QAData) -> list[tuple[str, str]]:
+    """(doc id, text) per article; a PDF gives one entry per page, as LangChain's
+    ``PyPDFium2Loader`` gives one document per page."""
     out = []
-    for folder in data.sources:
-        for path in sorted(Path(folder).iterdir()):
+    for source in data.sources:
+        paths = sorted(Path(source).iterdir()) if Path(source).is_dir() else [Path(source)]
+        for path in paths:
             if path.suffix in (".txt", ".md"):
                 out.append((path.name, path.read_text(encoding="utf-8")))
+            elif path.suffix == ".pdf":
+                out += [(path.name, page) for page in pdf_pages(path)]
     return out
+
+
+def pdf_pages(path: Path) -> list[str]:
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument(str(path))
+    try:
+        return [pdf[i].get_textpage().get_text_range() for i in range(len(pdf))]
+    finally:
+        pdf.close()
 
 
 def run_naive(data: QAData, docs, model, k: int) -> list[dict]:
@@ -174,6 +219,26 @@ def summary(rows: list[dict]) -> dict:
     return out
 
 
+CURVE = (0.20, 0.24, 0.28, 0.32, 0.36, 0.40, 0.45, 0.50)
+
+
+def curve(rows: list[dict], thresholds: tuple[float, ...] = CURVE) -> list[dict]:
+    """Declining's trade-off: per threshold, answerable answered / answered rightly,
+    unanswerable declined."""
+    pos = [r for r in rows if r["answerable"]]
+    neg = [r for r in rows if not r["answerable"]]
+    out = []
+    for t in thresholds:
+        out.append({
+            "threshold": t,
+            "answered": sum(r["evidence"] >= t for r in pos) / len(pos) if pos else None,
+            "right": (sum(r["evidence"] >= t and r["answer_ok_any"] for r in pos) / len(pos)
+                      if pos else None),
+            "declined": sum(r["evidence"] < t for r in neg) / len(neg) if neg else None,
+        })
+    return out
+
+
 COLUMNS = [("hit@1", "hit@1"), ("hit@3", "hit@3"), ("hit@5", "hit@5"),
            ("answer", "answer_accuracy"), ("1st sent.", "first_sentence_accuracy"),
            ("EM", "exact_match"), ("F1", "f1"), ("answered", "answered"),
@@ -183,12 +248,14 @@ COLUMNS = [("hit@1", "hit@1"), ("hit@3", "hit@3"), ("hit@5", "hit@5"),
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sets", default="squad2,covid,sample")
+    parser.add_argument("--sets", default="pdf,squad2,covid,sample")
     parser.add_argument("--every", type=int, default=1,
                         help="take every Nth question (a subset for quick runs)")
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--skip-naive", action="store_true")
     parser.add_argument("--rows", type=Path, help="write every row as JSON here")
+    parser.add_argument("--curve", action="store_true",
+                        help="also the trade-off of declining, threshold by threshold")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
@@ -204,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
             ours = run_citeseek(data, docs, embedder, Path(tmp), args.k)
             took = time.perf_counter() - started
             entry = {"citeseek": summary(ours), "citeseek seconds": round(took, 1)}
+            if args.curve:
+                entry["curve"] = curve(ours)
             all_rows[data.name] = {"citeseek": ours}
             if not args.skip_naive:
                 started = time.perf_counter()
@@ -233,6 +302,12 @@ def print_set(name: str, entry: dict) -> None:
                 f"{'-' if m.get(key) is None else format(m[key], '.3f'):>16}"
                 for _, key in COLUMNS))
     print(f"seconds: citeseek {entry['citeseek seconds']}, naive {entry.get('naive seconds')}")
+    if entry.get("curve"):
+        print(f"{'threshold':>10}{'answered':>10}{'right':>10}{'declined unans.':>17}")
+        for point in entry["curve"]:
+            print(f"{point['threshold']:>10.2f}" + "".join(
+                f"{'-' if point[key] is None else format(point[key], '.3f'):>{width}}"
+                for key, width in (("answered", 10), ("right", 10), ("declined", 17))))
 
 
 if __name__ == "__main__":

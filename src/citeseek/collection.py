@@ -16,7 +16,7 @@ import numpy as np
 
 from .answer.compose import AnswerOptions, Generator, answer_question
 from .answer.corpus import Corpus
-from .answer.llm import LLM, notebook_stream
+from .answer.llm import LLM, as_llm, notebook_stream
 from .answer.result import Answer
 from .config import MODES, Settings, default_store
 from .display import in_kernel
@@ -28,6 +28,7 @@ from .engines.dispatch import check_engine, run_build
 from .engines.report import BuildReport
 from .errors import BuildError, DocumentNotFound, UsageError
 from .listing import collection_card, document_lines
+from .rerank.choice import Reranking
 from .search.compare import ModeComparison
 from .search.filters import Filters
 from .search.hits import Hit, HitList
@@ -113,8 +114,9 @@ class Collection:
     def search(self, query: str, k: int = 5, *, mode: str = "hybrid",
                sources: str | Sequence[str] | None = None, date_from: str | None = None,
                date_to: str | None = None, doc_ids: str | Sequence[str] | None = None,
-               per_doc: int | None = None, dedupe: bool = True,
-               feedback: int = 3) -> HitList:
+               per_doc: int | None = None, dedupe: bool = True, feedback: int = 3,
+               rerank: Any = None, rerank_top: int | None = None,
+               llm: LLM | str | None = None, llm_model: str | None = None) -> HitList:
         """Rank passages for ``query``.
 
         ``mode``: "hybrid" (default: dense and BM25 fused), "dense" or "keyword" (no
@@ -124,22 +126,30 @@ class Collection:
         repeats a better one (a syndicated paragraph, a duplicate file) or that mostly
         overlaps a better passage of the same document. ``feedback`` (hybrid only) is
         how many fused top passages refine the query vector; 0 gives plain fusion.
+        ``rerank`` (off by default) reorders the top ``rerank_top`` fused passages: a
+        cross-encoder's folder, or "llm" with the endpoint ``llm``/``llm_model``
+        (see docs/reranking.md).
         """
         filters = Filters.of(sources=sources, date_from=date_from, date_to=date_to,
                            doc_ids=doc_ids)
+        reranking = Reranking.of(rerank, top=rerank_top, llm=as_llm(llm, llm_model))
         return self._live.read(lambda gen: self._search(
-            gen, query, k, mode=mode, filters=filters, per_doc=per_doc, dedupe=dedupe,
-            feedback=feedback))
+            gen, query, k, reranking, mode=mode, filters=filters, per_doc=per_doc,
+            dedupe=dedupe, feedback=feedback))
 
-    def _search(self, gen: Generation, query: str, k: int, **options: Any) -> HitList:
-        return search(gen.db, gen.index, model=gen.model_id, embed_query=self.embed_query,
-                      query=query, k=k, **options)
+    def _search(self, gen: Generation, query: str, k: int, reranking: Reranking | None,
+                **options: Any) -> HitList:
+        n = k if reranking is None else reranking.candidates(k)
+        hits = search(gen.db, gen.index, model=gen.model_id, embed_query=self.embed_query,
+                      query=query, k=n, **options)
+        return hits if reranking is None else reranking.apply(query, hits, k)
 
     def ask(self, question: str, k: int = 5, *, mode: str = "hybrid",
             sources: str | Sequence[str] | None = None, date_from: str | None = None,
             date_to: str | None = None, doc_ids: str | Sequence[str] | None = None,
             per_doc: int | None = None, generator: Generator | None = None,
-            llm: LLM | str | None = None, **options: Any) -> Answer:
+            llm: LLM | str | None = None, rerank: Any = None,
+            rerank_top: int | None = None, **options: Any) -> Answer:
         """Answer ``question`` with sentences from the top ``k`` passages, each cited.
 
         Returns an ``Answer`` whose ``answer`` is None (with a ``message``) when the
@@ -152,17 +162,20 @@ class Collection:
         ``citeseek.LLM``) does the same through a chat endpoint, streamed to
         ``on_text`` (in Jupyter, into the cell); each written sentence is checked
         against the passages it cites, and a failing endpoint leaves the extractive
-        answer with ``llm_error`` saying why.
+        answer with ``llm_error`` saying why. ``rerank``/``rerank_top`` as in ``search``
+        ("llm" uses the answer's endpoint).
         """
         filters = Filters.of(sources=sources, date_from=date_from, date_to=date_to,
                              doc_ids=doc_ids)
         chosen = AnswerOptions.of(generator=generator, llm=llm, **options)
+        reranking = Reranking.of(rerank, top=rerank_top, llm=chosen.llm)
         if chosen.llm is not None and chosen.on_text is None and in_kernel():
             chosen = replace(chosen, on_text=notebook_stream())  # the reply, in the cell
         embed = None if mode == "keyword" else self._embed_texts
 
         def answer(gen: Generation) -> Answer:  # passages and statistics of one generation
-            hits = self._search(gen, question, k, mode=mode, filters=filters, per_doc=per_doc)
+            hits = self._search(gen, question, k, reranking, mode=mode, filters=filters,
+                                per_doc=per_doc)
             corpus = Corpus(embed=embed, frequencies=gen.db.keywords.frequencies,
                             n_passages=gen.manifest.counts.chunks)
             return answer_question(question, hits, corpus, chosen)

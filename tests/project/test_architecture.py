@@ -27,6 +27,7 @@ LAYERS: list[set[str]] = [
     {"storage"},  # the collection on disk; the only place with SQL
     {"engines", "search"},  # building it; ranking passages in it
     {"answer"},
+    {"rerank"},  # reordering search's candidates; the LLM reranker uses answer's client
     {"collection"},  # the facade users hold
     {"evaluation", "server"},  # measuring retrieval; serving it over HTTP
     {"plots"},

@@ -20,7 +20,7 @@ from ..errors import LLMError, UsageError
 from ..markers import CITATION_MARKER, cited_numbers
 from ..search.hits import Hit, HitList
 from ..search.retrieval import check_whole
-from .corpus import Corpus
+from .corpus import Corpus, EmbedTexts
 from .llm import LLM, OnText, as_llm, complete
 from .result import Answer, AnswerSentence
 from .scoring import (
@@ -29,6 +29,7 @@ from .scoring import (
     Candidate,
     Measured,
     Weights,
+    context_evidence,
     evidence,
     measure,
     rank_candidates,
@@ -131,7 +132,8 @@ def compose(question: str, hits: HitList, measured: Measured,
     ranked = rank_candidates(measured, options.weights)
     strength = evidence(measured, ranked)
     base: dict[str, Any] = {"question": question, "citations": hits,
-                            "evidence": round(strength, 4)}
+                            "evidence": round(strength, 4),
+                            "rerank_error": getattr(hits, "rerank_error", None)}
     if strength < options.min_evidence:
         return Answer(answer=None, confident=False, sentences=[], message=NO_ANSWER, **base)
     strong = strength >= options.confident_evidence
@@ -139,7 +141,8 @@ def compose(question: str, hits: HitList, measured: Measured,
         return _generate(question, hits, ranked, options.generator(question, _numbered(hits)),
                          strong, base, corpus)
     extracted = _extract(hits, measured, ranked, options.max_sentences,
-                         options.confident_evidence, base)
+                         options.confident_evidence, base,
+                         corpus.embed if corpus is not None else None)
     if options.llm is None:
         return extracted
     try:
@@ -157,7 +160,8 @@ def _numbered(hits: HitList) -> dict[int, Hit]:
 
 
 def _extract(hits: HitList, measured: Measured, ranked: Sequence[Candidate],
-             max_sentences: int, confident_evidence: float, base: dict[str, Any]) -> Answer:
+             max_sentences: int, confident_evidence: float, base: dict[str, Any],
+             embed: EmbedTexts | None = None) -> Answer:
     chosen = select_sentences(ranked, max_sentences=max_sentences)
     # The short answer is the span of the best chosen sentence that holds one of the
     # kind asked for; that sentence leads, as its evidence.
@@ -168,8 +172,10 @@ def _extract(hits: HitList, measured: Measured, ranked: Sequence[Candidate],
         short = lead.text[lead.span[0] - lead.start:lead.span[1] - lead.start]
     sentences = [_sentence(c, hits) for c in chosen]
     text = " ".join(f"{s.text} [{s.citation}]" for s in sentences)
-    confident = lead is not None and \
+    # Strong evidence: the sentence's own, or read with the sentence before it.
+    confident = lead is not None and (
         sentence_evidence(measured, lead) >= confident_evidence
+        or context_evidence(measured, lead, embed) >= confident_evidence)
     return Answer(answer=text, confident=confident, sentences=sentences,
                   short_answer=short, **base)
 

@@ -175,3 +175,29 @@ def notebook_stream() -> OnText:
                                + html.escape("".join(shown)) + "</div>"))
 
     return update
+
+
+def reply(llm: LLM, messages: list[dict[str, str]], *, max_tokens: int | None = None) -> str:
+    """One whole (not streamed) reply of ``llm`` to ``messages``, as for a ranking the
+    caller parses itself. Raises ``LLMError`` saying why on any failure, an empty reply
+    included."""
+    try:
+        import openai
+    except ImportError as exc:  # the llm extra is not installed
+        raise UsageError("LLM calls need the openai client: pip install "
+                         "'citeseek[llm]'") from exc
+    client = openai.OpenAI(base_url=llm.url, api_key=llm.key(), timeout=llm.timeout,
+                           max_retries=llm.max_retries)
+    try:
+        answer = client.chat.completions.create(
+            model=llm.model, messages=messages, temperature=llm.temperature,  # type: ignore[arg-type]
+            max_tokens=max_tokens or llm.max_tokens)
+        text = answer.choices[0].message.content or ""
+    except (openai.OpenAIError, ValueError, KeyError, TypeError, AttributeError,
+            IndexError) as exc:
+        raise LLMError(_reason(exc, llm)) from exc
+    finally:
+        client.close()
+    if not text.strip():
+        raise LLMError(f"{llm.url} sent an empty reply")
+    return text

@@ -65,7 +65,8 @@ class Answer:
     is the part that answers (a number, date, name or quotation) where one was found; it
     comes from the first sentence, its evidence. With a generator,
     ``generated`` is True and ``dropped_citations`` lists the numbers it cited that
-    match no passage (removed from the text).
+    match no passage (removed from the text). ``rerank_error`` says why a reranker kept
+    some or all of the fused order of the passages (None otherwise).
     """
 
     question: str
@@ -80,6 +81,7 @@ class Answer:
     short_answer: str | None = None
     claims: list[Claim] = field(default_factory=list)
     llm_error: str | None = None
+    rerank_error: str | None = None
 
     @property
     def declined(self) -> bool:
@@ -99,6 +101,7 @@ class Answer:
             "generated": self.generated, "dropped_citations": self.dropped_citations,
             "short_answer": self.short_answer,
             "claims": [c.to_dict() for c in self.claims], "llm_error": self.llm_error,
+            "rerank_error": self.rerank_error,
         }
 
     @classmethod
@@ -164,6 +167,9 @@ class Answer:
         if self.llm_error and self.message:
             lines.append(textwrap.fill(self.message, width=96, initial_indent="   note: ",
                                        subsequent_indent="   "))
+        if self.rerank_error:
+            lines.append(textwrap.fill(f"reranking: {self.rerank_error}", width=96,
+                                       initial_indent="   note: ", subsequent_indent="   "))
         lines.append("Sources:")
         cited = self.cited() or [n for n in range(1, len(self.citations) + 1)]
         for n in cited:
@@ -220,6 +226,9 @@ def render_answer(answer: Answer) -> str:
                    + ", ".join(f"[{n}]" for n in answer.dropped_citations) + "</div>")
     if answer.llm_error and answer.message:
         dropped += f"<div class='cs-meta cs-note'>{html.escape(answer.message)}</div>"
+    if answer.rerank_error:
+        dropped += (f"<div class='cs-meta cs-note'>Reranking: "
+                    f"{html.escape(answer.rerank_error)}</div>")
     terms = topic_words(answer.question)
     top = max((h.score for h in answer.citations), default=0.0)
     cards = []

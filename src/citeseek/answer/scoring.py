@@ -22,10 +22,10 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from ..search.hits import Hit
-from ..sentences import sentence_spans
 from ..words import WORD
-from .corpus import Corpus, question_words, weighted_share, words_held
+from .corpus import Corpus, EmbedTexts, question_words, weighted_share, words_held
 from .spans import find_span, known_places, question_type
+from .units import answer_units
 
 MIN_WORDS = 5  # shorter "sentences" are headlines, captions and bylines
 
@@ -83,14 +83,15 @@ class Measured:
 
 
 def split_candidates(hits: Sequence[Hit], *, min_words: int = MIN_WORDS) -> list[Candidate]:
-    """Sentences of the passages with document offsets; a sentence that two overlapping
-    passages share, or whose text comes again elsewhere (a repeated paragraph, a
-    syndicated copy), is kept once, under the better-ranked passage."""
+    """The passages' answer units (``units``: sentences, a quotation or a list read
+    whole, no headings) with document offsets; a unit that two overlapping passages
+    share, or whose text comes again elsewhere (a repeated paragraph, a syndicated
+    copy), is kept once, under the better-ranked passage."""
     seen: set[tuple[str, int, int]] = set()
     said: set[str] = set()
     out: list[Candidate] = []
     for i, hit in enumerate(hits):
-        for s, e in sentence_spans(hit.text):
+        for s, e in answer_units(hit.text):
             key = (hit.doc_id, hit.start + s, hit.start + e)
             text = hit.text[s:e]
             words = " ".join(text.split()).casefold()
@@ -148,6 +149,19 @@ def rank_candidates(measured: Measured, weights: Weights) -> list[Candidate]:
 def sentence_evidence(measured: Measured, cand: Candidate) -> float:
     """One sentence's evidence: its similarity, discounted as ``evidence`` is."""
     return float(cand.measures["similarity"] * (0.5 + 0.5 * measured.coverage))
+
+
+def context_evidence(measured: Measured, cand: Candidate, embed: EmbedTexts | None) -> float:
+    """One sentence's evidence read with the sentence before it in its passage ("The
+    inspectors measured the wall. The largest movement they found was ..."): the better
+    of its own similarity and that of the two together, discounted as ``evidence`` is."""
+    own = sentence_evidence(measured, cand)
+    before = [c for c in measured.candidates if c.hit == cand.hit and c.end <= cand.start]
+    if embed is None or not before:
+        return own
+    window = f"{max(before, key=lambda c: c.end).text} {cand.text}"
+    vecs = embed([measured.question, window])
+    return max(own, float(vecs[1] @ vecs[0]) * (0.5 + 0.5 * measured.coverage))
 
 
 def evidence(measured: Measured, ranked: Sequence[Candidate]) -> float:

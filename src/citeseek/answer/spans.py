@@ -1,16 +1,16 @@
-"""What kind of answer a question wants, and where that answer sits in a sentence.
+"""Where the answer sits in a sentence, once ``kinds`` has said what kind it is.
 
-"How many ...?" wants a number, "When ...?" a date, "Who/Which ...?" a name, "What was
-the title ...?" a quotation. Names are narrowed further by the question: "who" wants a
-person or an organisation (never a place), "where" and "which city/country" a place
-(never an organisation). The span is the candidate nearest to the question's own words
-in the sentence, leaving out anything the question already says; numbers keep their
-currency, scale and unit ("$5.1 million", "20 years"), names their full run of words
-("Assadollah Assadi") without a possessive "'s".
+The span is the candidate of the wanted kind nearest to the question's own words in the
+sentence, leaving out anything the question already says; numbers keep their currency,
+scale and unit ("$5.1 million", "20 years", "four millimetres", "N=10"), written in
+figures or in words; dates are never the year inside an identifier ("AD 2018-23-51");
+names keep their full run of words ("Assadollah Assadi") without a possessive "'s"; a
+cause is the clause after "because", "due to", "after" ... or before "led to".
 
 Places and organisations are told apart by the words around and inside a name, not by
 a list of the world's names: "in/at/near/from X" or "X City/River/Province" is a place,
-"X Foundation/Council/University" or an acronym is an organisation.
+"X Foundation/Council/University" or an acronym is an organisation. A question for a
+person ("which minister ...?") takes neither.
 """
 
 from __future__ import annotations
@@ -20,45 +20,70 @@ import re
 from ..dates import month_names, month_pattern, weekday_names, weekday_pattern
 from ..words import STOPWORDS, WORD
 from .corpus import stem
+from .kinds import (
+    CAUSE,
+    DATE,
+    HUMAN,
+    NAME,
+    NUMBER,
+    PERSON,
+    PLACE,
+    QUOTE,
+    ROLE_WORDS,
+    name_kind,
+    question_type,
+)
 
-NUMBER, DATE, NAME, QUOTE = "number", "date", "name", "quote"
+__all__ = ["CAUSE", "DATE", "HUMAN", "NAME", "NUMBER", "PERSON", "PLACE", "QUOTE",
+           "find_span", "known_places", "name_kind", "question_type"]
 
 # Capitalised, abbreviations dotted: "may" and "march" are verbs, "Jan" is a name too.
 _MONTH = month_pattern(capitalised=True, dotted=True)
+# A year, but not one inside an identifier ("2018–23–51", "2019–NM–035").
+_YEAR_ALONE = r"(?<![\d][–‐\-])\b(?:1[5-9]|20)\d{2}s?\b(?![–‐\-/]\w)"
 _DATE = re.compile(
     rf"\b(?:{weekday_pattern(capitalised=True, abbreviations=False)},?\s+)?{_MONTH}"
     r"(?:\s+\d{1,2}(?:st|nd|rd|th)?\b)?(?:,?\s+(?:1[5-9]|20)\d{2})?"
     rf"|\b\d{{1,2}}\s+{_MONTH}(?:\s+(?:1[5-9]|20)\d{{2}})?"
-    r"|\b(?:1[5-9]|20)\d{2}s?\b")
+    rf"|{_YEAR_ALONE}")
 _YEAR = re.compile(r"\b(?:in|of|since|until|by|from|to|and|early|late|mid-?)\s+((?:19|20)\d{2})s?\b",
                    re.I)
-_NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-                 "dozens?|hundreds?|thousands?|millions?|billions?")
-_SCALE = r"(?:\s+(?:hundred|thousand|million|billion|trillion|bn)\b)?"
-_UNIT = (r"(?:\s*(?:%|percent|per cent)|\s+(?:years?|months?|weeks?|days?|hours?|minutes?|"
-         r"seconds?|decades?|centuries|times|dollars|euros|pounds|yuan|rupees|km|kilometres?|"
-         r"kilometers?|miles?|metres?|meters?|feet|foot|inches|kg|kilograms?|tons?|tonnes?|"
-         r"acres|hectares|square (?:miles|kilometres|kilometers)|degrees?)\b)?")
+_UNITS_IN_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                   "thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|"
+                   "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety")
+_NUMBER_WORDS = (rf"(?:{_UNITS_IN_WORDS})(?:[\s-](?:{_UNITS_IN_WORDS}))?"
+                 r"|a dozen|dozens?|a hundred|hundreds?|a thousand|thousands?|millions?|"
+                 r"billions?|half|a third|a quarter")
+_SCALE = r"(?:\s+(?:hundred|thousand|million|billion|trillion|bn)\b|(?:[kKMB]|bn)\b)?"
+_UNIT = (r"(?:\s*(?:%|percent|per cent|x\b|×|fold\b)|\s+(?:years?|months?|weeks?|days?|"
+         r"hours?|minutes?|seconds?|decades?|centuries|times|dollars|euros|pounds|yuan|"
+         r"rupees|yen|km|kilometres?|kilometers?|miles?|metres?|meters?|centimetres?|"
+         r"centimeters?|millimetres?|millimeters?|cm|mm|feet|foot|inches|inch|yards?|kg|"
+         r"kilograms?|grams?|tons?|tonnes?|litres?|liters?|gallons?|acres|hectares|"
+         r"square (?:miles|kilometres|kilometers|metres|meters)|degrees?|GB|MB|TB|"
+         r"per (?:cent|record|person|head|capita|year|month|day|hour))\b)?")
 _CURRENCY = r"(?:(?:US|A|C|HK|NZ)?[$€£¥]\s?)"
 _NUMBER = re.compile(
-    rf"(?:{_CURRENCY}|(?<![\w.,]))(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d+)?(?:st|nd|rd|th)?"
-    + _SCALE + _UNIT + rf"|\b(?:{_NUMBER_WORDS})\b" + _SCALE + _UNIT, re.I)
+    r"\b[Nn]\s?=\s?\d[\d,]*"  # a sample size: "(N=10)"
+    rf"|(?:{_CURRENCY}|(?<![\w.,]))(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d+)?(?:st|nd|rd|th)?"
+    + _SCALE + _UNIT + rf"|\b(?:{_NUMBER_WORDS})\b" + r"(?:\s+(?:hundred|thousand|million|"
+    r"billion|trillion)\b)?" + _UNIT, re.I)
+# The cause a sentence gives: the clause after a causal word, or before "led to".
+_CAUSE_AFTER = re.compile(
+    r"\b(?:because(?:\s+of)?|due to|owing to|thanks to|as a result of|on account of|"
+    r"caused by|prompted by|triggered by|sparked by|driven by|fuelled by|fueled by|"
+    r"brought on by|in response to|in protest (?:at|against|over)|after|following|amid|"
+    r"over|since)\s+([^,;:.!?]{3,160})", re.I)
+_CAUSE_BEFORE = re.compile(
+    r"(?:^|[,;:]\s*)([^,;:.!?]{3,160}?)\s+(?:led to|leads to|caused|causes|prompted|"
+    r"triggered|sparked|provoked|resulted in|results in|gave rise to|drove)\b", re.I)
+# Nationalities lead a person's name ("Slovak", "French", "Iranian", "Dutch").
+_DEMONYM = re.compile(r"(?:ian|ean|an|ese|ish|ic|i|ch|ak|ot)$")
 # Runs of capitalised words, allowing short joiners inside ("Council of Resistance").
 _CAP = r"[A-ZÀ-ÖØ-ÞŠŽČ][\w’'\-.]*[\w]"
 _NAME = re.compile(rf"{_CAP}(?:\.?\s+(?:(?:of|the|de|al|for|and)\s+)?{_CAP})*")
 _QUOTE = re.compile(r"[“\"]([^”\"]{3,200})[”\"]")
 
-_NUMBER_CUES = ("how many", "how much", "how long", "how old", "how tall", "how big",
-                "how far", "how large", "how high", "what number", "what percentage",
-                "what share", "death toll", "what age", "what amount", "what proportion")
-_DATE_CUES = ("when", "what year", "which year", "what date", "what day", "which day",
-              "what month", "which month", "trial date", "what time", "what century",
-              "which century", "what decade")
-_QUOTE_CUES = ("title", "slogan", "called", "say", "said", "call")
-_PLACE_CUES = re.compile(
-    r"^\s*where\b|\b(?:which|what|in what|in which)\s+(?:\w+\s+)?(?:city|country|nation|"
-    r"place|town|village|state|region|province|continent|island|river|capital|area|"
-    r"location|county|district|port|territory)\b")
 # Months and days in full are dates, not names (an abbreviation can be one: "Jan").
 _DAY_AND_MONTH = month_names(abbreviations=False) | weekday_names(abbreviations=False)
 # Capitalised words that start sentences or are glue, never an answer on their own.
@@ -66,7 +91,6 @@ _NOT_NAMES = STOPWORDS | _DAY_AND_MONTH | {
     "he", "her", "his", "if", "she", "also", "although", "after", "before", "both",
     "during", "however", "meanwhile", "most", "some", "thus", "yet", "last", "first",
 }
-PERSON, PLACE = "person", "place"  # what a NAME question narrows to
 ORGANISATION = "organisation"  # a name that is neither (never the answer to "where")
 # A name right after one of these is a place ("in Paris", "near Vienna").
 _PLACE_BEFORE = re.compile(r"\b(?:in|at|near|from|across|throughout|outside|inside|"
@@ -90,37 +114,6 @@ _ORG_WORDS = frozenset({
     "mission", "movement", "front", "coalition", "treasury", "fund", "trust", "centre",
     "center", "order", "house",
 })
-
-
-def _has_cue(q: str, cues: tuple[str, ...]) -> bool:
-    return any(re.search(rf"\b{re.escape(cue)}\b", q) for cue in cues)
-
-
-def question_type(question: str) -> str | None:
-    """The kind of answer ``question`` asks for: number, date, name, quote or None."""
-    q = " " + " ".join(question.lower().split()) + " "
-    if _has_cue(q, _NUMBER_CUES):
-        return NUMBER
-    if _has_cue(q, _DATE_CUES):
-        return DATE
-    if re.match(r"\s*(who|whom|whose)\b", q):  # "Who said ...?" wants the speaker
-        return NAME
-    if _has_cue(q, _QUOTE_CUES):
-        return QUOTE
-    if re.search(r"\b(who|whom|whose|where|which|name)\b", q):
-        return NAME
-    return None
-
-
-def name_kind(question: str) -> str | None:
-    """For a question that wants a name: ``PERSON`` (who: a person or an organisation),
-    ``PLACE`` (where, which city/country...) or None (any name)."""
-    q = " ".join(question.lower().split())
-    if _PLACE_CUES.search(q):
-        return PLACE
-    if re.search(r"\b(who|whom|whose)\b", q):
-        return PERSON
-    return None
 
 
 def _name_class(sentence: str, span: tuple[int, int]) -> str | None:
@@ -152,22 +145,30 @@ def _candidates(sentence: str, kind: str, question: str,
     if kind == DATE:
         spans = [m.span() for m in _DATE.finditer(sentence)]
     elif kind == NUMBER:
-        # Day numbers of dates ("December 23, 2019") and years ("in 2018") are not counts.
+        # Day numbers of dates ("December 23, 2019") and years ("in 2018") are not counts,
+        # nor the parts of an identifier ("2018–23–51", "737–8").
         dates = [m.span() for m in _DATE.finditer(sentence) if not m.group().isdigit()]
         dates += [m.span(1) for m in _YEAR.finditer(sentence)]
         spans = [m.span() for m in _NUMBER.finditer(sentence)
-                 if not any(a <= m.start() < b for a, b in dates)]
+                 if not any(a <= m.start() < b for a, b in dates)
+                 and not _in_identifier(sentence, *m.span())]
     elif kind == QUOTE:
         spans = [m.span(1) for m in _QUOTE.finditer(sentence)]
+    elif kind == CAUSE:
+        spans = [m.span(1) for m in _CAUSE_AFTER.finditer(sentence)]
+        spans += [m.span(1) for m in _CAUSE_BEFORE.finditer(sentence)]
     elif kind == NAME:
         for m in _NAME.finditer(sentence):
             span = _trim_name(sentence, m.start(), m.end(), asked)
             if span is not None:
                 spans.append(span)
         wanted = name_kind(question)
-        if wanted == PERSON:  # a person or an organisation, never a place
+        if wanted in (PERSON, HUMAN):  # a person (or for "who" an organisation)
             spans = [sp for sp in spans if _name_class(sentence, sp) != PLACE
                      and sentence[sp[0]:sp[1]] not in places]
+        if wanted == HUMAN:
+            spans = [part for sp in spans for part in _person_parts(sentence, *sp)
+                     if _name_class(sentence, part) != ORGANISATION]
         elif wanted == PLACE:
             spans = [sp for sp in spans if _name_class(sentence, sp) != ORGANISATION]
     out = []
@@ -176,6 +177,34 @@ def _candidates(sentence: str, kind: str, question: str,
         if stems and not stems <= asked:  # the question already says it: not an answer
             out.append((s, e))
     return out
+
+
+def _person_parts(sentence: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The people's names in a run of capitalised words: its pieces between "of",
+    "for", "the" and "and" ("Ivan Štefanec of the European People's Party", "Minister
+    of Justice Mostafa Pourmohammadi"), each without the role, title, acronym or
+    nationality that leads it ("Slovak MEP Ivan Štefanec" -> "Ivan Štefanec")."""
+    pieces: list[list[re.Match[str]]] = [[]]
+    for word in WORD.finditer(sentence, start, end):
+        if word.group() in ("of", "for", "the", "and"):
+            pieces.append([])
+        else:
+            pieces[-1].append(word)
+    out = []
+    for words in pieces:
+        while words and (words[0].group().lower() in ROLE_WORDS
+                         or (len(words[0].group()) > 1 and words[0].group().isupper())
+                         or (len(words) > 2 and _DEMONYM.search(words[0].group()))):
+            words = words[1:]
+        if words:
+            out.append((words[0].start(), words[-1].end()))
+    return out
+
+
+def _in_identifier(sentence: str, start: int, end: int) -> bool:
+    """A figure joined by a dash or slash to more of the same ("2018–23–51")."""
+    return bool(re.match(r"[–‐\-/]\w", sentence[end:end + 2])
+                or re.search(r"\w[–‐\-/]$", sentence[max(0, start - 2):start]))
 
 
 def _trim_name(sentence: str, start: int, end: int,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from typing import Any
 
 from ..errors import UsageError
@@ -62,7 +63,8 @@ def _remote(args: argparse.Namespace, path: str, text: str) -> Any:
     return Client(args.server).request(path, {
         "query" if path == "/search" else "question": text, "k": args.k, "mode": args.mode,
         "source": args.source, "date_from": args.date_from, "date_to": args.date_to,
-        "doc_id": args.doc_id, "per_doc": getattr(args, "per_doc", None)})
+        "doc_id": args.doc_id, "per_doc": getattr(args, "per_doc", None),
+        "rerank": args.rerank, "rerank_top": args.rerank_top})
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -90,12 +92,17 @@ def cmd_search(args: argparse.Namespace) -> int:
     from ..search.hits import HitList
 
     if args.server:
+        if args.llm or args.llm_model:
+            raise UsageError("--llm is for --rerank llm here: it does not go with --server")
         hits = HitList.from_dict(_remote(args, "/search", args.query), query=args.query,
                                  mode=args.mode)
     else:
         col = _open(args, model=args.model)
         hits = col.search(args.query, k=args.k, mode=args.mode, per_doc=args.per_doc,
-                          **_filters(args, col))
+                          rerank=args.rerank, rerank_top=args.rerank_top, llm=args.llm,
+                          llm_model=args.llm_model, **_filters(args, col))
+    if hits.rerank_error:
+        print(printable(f"citeseek: note: reranking: {hits.rerank_error}"), file=sys.stderr)
     _emit(args, hits.to_dict(), str(hits))
     return 0
 
@@ -122,7 +129,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     else:
         col = _open(args, model=args.model)
         answer = col.ask(args.question, k=args.k, mode=args.mode, **_filters(args, col),
-                         **llm)
+                         rerank=args.rerank, rerank_top=args.rerank_top, **llm)
     if written:  # the answer was shown as it streamed: the checks and sources follow
         print()
         text = answer.report(answer_text=False) if answer.generated else str(answer)
@@ -154,8 +161,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     if args.engine != "ray" and (args.replicas or args.address):
         raise UsageError("--replicas and --address need --engine ray")
+    from ..answer.llm import as_llm
+
+    endpoint = as_llm(args.llm, args.llm_model) if args.llm or args.llm_model else None
     serve(_store(args), host=args.host, port=args.port, engine=args.engine,
-          replicas=args.replicas or 1, address=args.address)
+          replicas=args.replicas or 1, address=args.address, rerank=args.rerank or [],
+          llm=endpoint)
     return 0
 
 

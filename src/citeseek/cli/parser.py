@@ -70,6 +70,17 @@ def make_parser() -> argparse.ArgumentParser:
         p.add_argument("--server", metavar="URL", help="ask a running citeseek serve (e.g. "
                        "http://127.0.0.1:8000) instead of opening --store")
         p.add_argument("--model", help=argparse.SUPPRESS)
+        p.add_argument("--rerank", metavar="NAME_OR_PATH", help="rerank the top fused "
+                       "passages with a cross-encoder (its folder, or its name in the "
+                       "local Hugging Face cache), or 'llm' with --llm; off by default")
+        p.add_argument("--rerank-top", type=int, metavar="N", help="how many fused "
+                       "passages --rerank reorders (default 20)")
+
+    def llm_options(p: argparse.ArgumentParser, what: str) -> None:
+        p.add_argument("--llm", metavar="URL", help=f"an OpenAI-compatible chat endpoint "
+                       f"{what}, e.g. http://localhost:11434/v1 (API key from "
+                       "$CITESEEK_LLM_API_KEY or $OPENAI_API_KEY)")
+        p.add_argument("--llm-model", metavar="NAME", help="the model's name at --llm")
 
     p = command("index", cmd_index, "build or update a collection from articles")
     p.add_argument("sources", nargs="+", metavar="SOURCE", help="folders or files")
@@ -101,14 +112,12 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("query")
     filters(p, "how many passages")
     p.add_argument("--per-doc", type=int, help="at most N passages per document")
+    llm_options(p, "for --rerank llm")
 
     p = command("ask", cmd_ask, "answer a question with cited sentences, or decline")
     p.add_argument("question")
     filters(p, "passages to answer from")
-    p.add_argument("--llm", metavar="URL", help="an OpenAI-compatible chat endpoint writes "
-                   "the answer, e.g. http://localhost:11434/v1 (API key from "
-                   "$CITESEEK_LLM_API_KEY or $OPENAI_API_KEY)")
-    p.add_argument("--llm-model", metavar="NAME", help="the model's name at --llm")
+    llm_options(p, "writes the answer (and reranks, with --rerank llm)")
 
     p = command("show", cmd_show, "print a stored document (an id or the start of one)")
     p.add_argument("doc_id")
@@ -125,6 +134,10 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--replicas", type=int, metavar="N", help="Ray Serve replicas (default 1)")
     p.add_argument("--address", metavar="ADDR", help="Ray cluster to use (default: start "
                    "a local one)")
+    p.add_argument("--rerank", action="append", metavar="NAME_OR_PATH", help="a reranker "
+                   "requests may name in their rerank field: a cross-encoder's folder or "
+                   "cached name, or 'llm' with --llm (repeat for several)")
+    llm_options(p, "for --rerank llm")
 
     command("info", cmd_info, "describe a collection")
 

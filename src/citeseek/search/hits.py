@@ -89,13 +89,15 @@ class Hit(PassageRow):
 
 class HitList(list[Hit]):
     """A ranked list of hits that prints as text, renders as HTML in Jupyter and
-    converts with ``to_pandas()`` / ``to_dict()``."""
+    converts with ``to_pandas()`` / ``to_dict()``. ``rerank_error`` says why a reranker
+    kept some or all of the fused order (None when it did not, or none ran)."""
 
     def __init__(self, hits: list[Hit] | None = None, *, query: str = "",
                  mode: str = "") -> None:
         super().__init__(hits or [])
         self.query = query
         self.mode = mode
+        self.rerank_error: str | None = None
 
     def to_dict(self) -> list[dict[str, Any]]:
         return [h.to_dict() for h in self]

@@ -13,7 +13,7 @@ route but ``/health`` and the docs needs ``Authorization: Bearer KEY``.
 import hmac
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query, Request
@@ -23,16 +23,20 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 from starlette.exceptions import HTTPException
 
+from ..answer.llm import LLM
 from ..collection import Collection
 from ..config import MODES
 from ..embed.base import Embedder
 from ..errors import CiteseekError, DocumentNotFound, UsageError
+from ..rerank.base import Reranker
+from ..rerank.choice import resolve
 from ..search.filters import Filters
 from ..search.hits import Hit
 from ..search.retrieval import check_mode
 from .holder import CollectionHolder, Unavailable
 
 GENERATION_HEADER = "X-Citeseek-Generation"
+RERANK_HEADER = "X-Citeseek-Rerank-Error"  # why a reranker kept the fused order (search)
 STATUS = {UsageError: 400, DocumentNotFound: 404}
 
 
@@ -59,6 +63,9 @@ class QueryFields(BaseModel):
     date_to: str | None = Field(None, description="ISO date, inclusive")
     doc_id: list[str] = Field([], description="only these documents (ids or unique "
                               "prefixes)")
+    rerank: str | None = Field(None, description="rerank with one of the rerankers the "
+                               "server was started with (serve --rerank), named as there")
+    rerank_top: int | None = Field(None, ge=1, description="fused candidates to rerank")
 
     @field_validator("mode")
     @classmethod
@@ -68,13 +75,31 @@ class QueryFields(BaseModel):
         except UsageError as exc:  # pydantic reports a ValueError as naming the field
             raise ValueError(str(exc)) from None
 
-    def options(self, col: Collection) -> dict[str, Any]:
-        """k, mode and the filters as ``Collection.search`` / ``ask`` take them, document
-        ids resolved."""
+    def options(self, col: Collection,
+                rerankers: Mapping[str, Reranker] | None = None) -> dict[str, Any]:
+        """k, mode, the filters and the reranker as ``Collection.search`` / ``ask``
+        take them, document ids resolved; ``rerank`` must name one of ``rerankers``."""
         filters = Filters.from_request(source=self.source, date_from=self.date_from,
                                        date_to=self.date_to, doc_id=self.doc_id,
                                        resolve=col.resolve_doc_id)
-        return {"k": self.k, "mode": self.mode, **filters.options()}
+        chosen: dict[str, Any] = {}
+        if self.rerank is not None or self.rerank_top is not None:
+            served = rerankers or {}
+            reranker = served.get(self.rerank) if self.rerank is not None else None
+            if reranker is None:
+                have = ", ".join(repr(n) for n in served) or "none (serve --rerank)"
+                raise FieldError("rerank", f"rerank must be one of the server's "
+                                 f"rerankers: {have}; not {self.rerank!r:.80}")
+            chosen = {"rerank": reranker, "rerank_top": self.rerank_top}
+        return {"k": self.k, "mode": self.mode, **filters.options(), **chosen}
+
+
+class FieldError(UsageError):
+    """A request field's value the server cannot use; ``field`` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def _not_blank(text: str) -> str:
@@ -95,11 +120,15 @@ class AskRequest(QueryFields):
 
 
 def create_app(store: str | os.PathLike[str] | CollectionHolder, *,
-               api_key: str | None = None, model: str | Embedder | None = None) -> FastAPI:
+               api_key: str | None = None, model: str | Embedder | None = None,
+               rerank: Sequence[str] = (), llm: LLM | None = None) -> FastAPI:
     """The API over the collection at ``store`` (or held by a ``CollectionHolder``).
-    ``api_key``: when set, requests must carry it as a bearer token."""
+    ``api_key``: when set, requests must carry it as a bearer token. ``rerank``: the
+    rerankers requests may name (cross-encoders' folders or names, "llm" with ``llm``),
+    checked and made here, once."""
     holder = store if isinstance(store, CollectionHolder) else CollectionHolder(store,
                                                                                 model=model)
+    rerankers = {name: resolve(name, llm=llm) for name in rerank}
     app = FastAPI(title="citeseek", summary="Semantic search and cited answers over "
                   "an article collection. Bodies are the `--json` output of the CLI.")
     app.state.holder = holder
@@ -121,11 +150,17 @@ def create_app(store: str | os.PathLike[str] | CollectionHolder, *,
         return Body(data, headers={GENERATION_HEADER: generation})
 
     def search(params: SearchRequest) -> Body:
-        return answer(lambda col: col.search(params.query, per_doc=params.per_doc,
-                                             **params.options(col)).to_dict())
+        generation, hits = holder.run(lambda col: col.search(
+            params.query, per_doc=params.per_doc, **params.options(col, rerankers)))
+        headers = {GENERATION_HEADER: generation}
+        if hits.rerank_error:  # the body is the list of hits: the note rides beside it
+            headers[RERANK_HEADER] = hits.rerank_error.encode("ascii",
+                                                              "backslashreplace").decode()
+        return Body(hits.to_dict(), headers=headers)
 
     def ask(params: AskRequest) -> Body:
-        return answer(lambda col: col.ask(params.question, **params.options(col)).to_dict())
+        return answer(lambda col: col.ask(params.question,
+                                          **params.options(col, rerankers)).to_dict())
 
     hits: dict[int | str, dict[str, Any]] = {200: {"description": "the `citeseek search --json` list",
                   "content": {"application/json": {
@@ -197,6 +232,8 @@ def _error_handlers(app: FastAPI) -> None:
     async def refused(request: Request, exc: CiteseekError) -> Body:
         status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 500)
         extra = {"field": "doc_id"} if isinstance(exc, DocumentNotFound) else {}
+        if isinstance(exc, FieldError):
+            extra = {"field": exc.field}
         return _error(status, str(exc), type(exc).__name__, **extra)
 
     @app.exception_handler(Unavailable)

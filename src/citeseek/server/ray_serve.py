@@ -25,7 +25,8 @@ def _import_ray() -> tuple[Any, Any]:
     return ray, serve
 
 
-def app_builder(store: str, api_key: str | None) -> Callable[[], Any]:
+def app_builder(store: str, api_key: str | None, rerank: tuple[str, ...] = (),
+                llm: Any = None) -> Callable[[], Any]:
     """What each replica runs at start: open the collection, load the model, make the
     app. A plain function, so Ray sends it (and the two strings) to the replicas."""
 
@@ -37,13 +38,13 @@ def app_builder(store: str, api_key: str | None) -> Callable[[], Any]:
         # a damaged collection is answered 503 with the reason until a good one is live
         with contextlib.suppress(Unavailable):
             holder.warm()
-        return create_app(holder, api_key=api_key)
+        return create_app(holder, api_key=api_key, rerank=rerank, llm=llm)
 
     return build
 
 
 def deploy(store: str | os.PathLike[str], *, replicas: int, host: str, port: int,
-           api_key: str | None) -> None:
+           api_key: str | None, rerank: tuple[str, ...] = (), llm: Any = None) -> None:
     """Run the app on the connected Ray cluster with ``replicas`` replicas (one CPU
     each in Ray's accounting), its HTTP proxy on ``host:port``; returns once every
     replica has loaded the collection."""
@@ -51,19 +52,26 @@ def deploy(store: str | os.PathLike[str], *, replicas: int, host: str, port: int
         raise UsageError(f"--replicas must be >= 1, not {replicas}")
     _, serve = _import_ray()
     serve.start(http_options={"host": host, "port": port})
-    ingress = serve.ingress(app_builder(str(os.path.abspath(store)), api_key))
+    ingress = serve.ingress(app_builder(str(os.path.abspath(store)), api_key, rerank, llm))
     deployment = serve.deployment(ingress(), name="CiteseekAPI", num_replicas=replicas,
                                   ray_actor_options={"num_cpus": 1})
     serve.run(deployment.bind(), name=APP_NAME, route_prefix="/", blocking=False)
 
 
 def serve_on_ray(store: str | os.PathLike[str], *, replicas: int, host: str, port: int,
-                 api_key: str | None, address: str | None) -> None:
-    """Connect to (or start) a Ray cluster, deploy, and serve until interrupted."""
+                 api_key: str | None, address: str | None, rerank: list[str] | None = None,
+                 llm: Any = None) -> None:
+    """Connect to (or start) a Ray cluster, deploy, and serve until interrupted (the
+    rerankers checked here first, then made on each replica)."""
+    from ..rerank.choice import resolve
+
+    for name in rerank or ():
+        resolve(name, llm=llm)
     ray, serve = _import_ray()
     ray.init(address=address, include_dashboard=False)
     try:
-        deploy(store, replicas=replicas, host=host, port=port, api_key=api_key)
+        deploy(store, replicas=replicas, host=host, port=port, api_key=api_key,
+               rerank=tuple(rerank or ()), llm=llm)
         print(f"citeseek: serving {store} on http://{host}:{port} with {replicas} "
               "Ray Serve replica(s); Ctrl-C stops", flush=True)
         while True:

@@ -7,6 +7,8 @@ import ipaddress
 import os
 import socket
 import sys
+from collections.abc import Sequence
+from typing import Any
 
 from ..errors import UsageError
 from ..storage.layout import resolve_root
@@ -40,18 +42,20 @@ def api_key(host: str) -> str | None:
 
 def serve(store: str | os.PathLike[str], *, host: str = DEFAULT_HOST,
           port: int = DEFAULT_PORT, engine: str = "local", replicas: int = 1,
-          address: str | None = None, log_level: str = "info") -> None:
+          address: str | None = None, log_level: str = "info", rerank: Sequence[str] = (),
+          llm: Any = None) -> None:
     """Serve the collection at ``store`` until interrupted: with uvicorn in this process
     (``engine="local"``), or as ``replicas`` Ray Serve replicas (``engine="ray"``, on
     the cluster at ``address``, default a local one). The collection and its model are
-    loaded before the first request."""
+    loaded before the first request. ``rerank`` names the rerankers requests may use
+    ("llm" through the endpoint ``llm``)."""
     key = api_key(host)
     resolve_root(store)  # a mistyped path fails here; damage is answered with 503s
     if engine == "ray":
         from .ray_serve import serve_on_ray
 
         serve_on_ray(store, replicas=replicas, host=host, port=port, api_key=key,
-                     address=address)
+                     address=address, rerank=list(rerank), llm=llm)
         return
     try:
         import uvicorn
@@ -68,5 +72,5 @@ def serve(store: str | os.PathLike[str], *, host: str = DEFAULT_HOST,
     except Unavailable as exc:  # answered 503 until a good generation is published
         print(f"citeseek: warning: {exc}; answering 503 until it can be opened",
               file=sys.stderr)
-    uvicorn.run(create_app(holder, api_key=key), host=host, port=port,
-                log_level=log_level)
+    app = create_app(holder, api_key=key, rerank=rerank, llm=llm)  # rerankers checked here
+    uvicorn.run(app, host=host, port=port, log_level=log_level)

@@ -1,0 +1,110 @@
+"""What kind of answer a question asks for, read from how it is asked.
+
+"How many ...?", "What was the average age ...?" and "What was the largest movement
+...?" want a number (a statistic or a superlative of something measured); "When ...?"
+a date; "Who/Which ...?" a name; "What was the title ...?" a quotation; "Why ...?",
+"What caused/prompted/led to ...?" a cause. Names are narrowed further: "who" wants a
+person or an organisation, "which minister/official/author ...?" a person (never an
+organisation nor a place), "where" and "which city/country" a place.
+"""
+
+from __future__ import annotations
+
+import re
+
+NUMBER, DATE, NAME, QUOTE, CAUSE = "number", "date", "name", "quote", "cause"
+PERSON, PLACE = "person", "place"  # what a NAME question narrows to
+HUMAN = "human"  # "which minister ...?": a person, never an organisation or a place
+
+_NUMBER_CUES = ("how many", "how much", "how long", "how old", "how tall", "how big",
+                "how far", "how large", "how high", "how deep", "how wide", "how heavy",
+                "how fast", "how often", "what number", "what percentage", "what percent",
+                "what share", "death toll", "what age", "what amount", "what proportion",
+                "by how much", "what fraction", "what ratio")
+# A statistic or a superlative of a measured thing: "the average age", "the largest
+# movement", "the total cost", "the number of".
+_MEASURES = (r"numbers?|amounts?|totals?|rates?|shares?|percentages?|proportions?|costs?|"
+             r"prices?|values?|sizes?|lengths?|heights?|widths?|depths?|weights?|speeds?|"
+             r"distances?|durations?|ages?|temperatures?|increases?|decreases?|rises?|"
+             r"falls?|drops?|gains?|losses?|growth|movements?|changes?|differences?|"
+             r"scores?|counts?|volumes?|capacity|population|budgets?|salary|salaries|fees?|"
+             r"fines?|revenues?|income|ratios?|margins?|delays?|periods?|times?|sums?|"
+             r"levels?|doses?|accuracy|quantity|quantities|frequency|yields?")
+_STATISTIC = re.compile(
+    rf"\b(?:average|mean|median|total|overall|maximum|minimum|typical|estimated|"
+    rf"largest|biggest|smallest|highest|lowest|greatest|longest|shortest|fastest|"
+    rf"slowest|peak)\s+(?:[\w-]+\s+)?(?:{_MEASURES})\b"
+    rf"|^\s*(?:what|which)\s+(?:is|was|are|were)\s+the\s+(?:{_MEASURES})\s+of\b")
+_DATE_CUES = ("when", "what year", "which year", "what date", "what day", "which day",
+              "what month", "which month", "trial date", "what time", "what century",
+              "which century", "what decade", "since when", "until when")
+_QUOTE_CUES = ("title", "slogan", "called", "say", "said", "call")
+_CAUSE_CUES = re.compile(
+    r"^\s*why\b|\bfor what reason\b|\bwhat\s+(?:was|is|were|are)\s+(?:the\s+)?"
+    r"(?:main\s+|chief\s+|primary\s+)?(?:reasons?|causes?)\b|\bwhat\s+(?:caused|causes|"
+    r"prompted|prompts|led to|leads to|triggered|triggers|sparked|sparks|provoked|"
+    r"drove|drives|made)\b")
+_PLACE_CUES = re.compile(
+    r"^\s*where\b|\b(?:which|what|in what|in which)\s+(?:\w+\s+)?(?:city|country|nation|"
+    r"place|town|village|state|region|province|continent|island|river|capital|area|"
+    r"location|county|district|port|territory)\b")
+# "Which [former] [French] minister ...": a role only a person holds.
+_PERSON_NOUNS = (r"person|people|man|woman|men|women|official|officials|minister|"
+                 r"president|leader|politician|lawmaker|legislator|mep|senator|"
+                 r"congressman|congresswoman|spokesman|spokeswoman|spokesperson|author|"
+                 r"authors|writer|poet|player|actor|actress|singer|artist|scientist|"
+                 r"researcher|professor|student|judge|diplomat|general|commander|chief|"
+                 r"director|secretary|governor|mayor|candidate|journalist|reporter|"
+                 r"activist|lawyer|attorney|prosecutor|ambassador|king|queen|prince|"
+                 r"princess|emperor|ceo|chairman|chairwoman|founder|coach|inventor|"
+                 r"engineer|doctor|physician|architect|composer|philosopher|explorer|"
+                 r"bishop|pope|prime minister|deputy|cleric|commissioner|inspector|"
+                 r"investigator|witness|victim|suspect|member|members|economist|analyst")
+# The words of a role or title before a person's name ("Former French Minister ...").
+ROLE_WORDS = frozenset(_PERSON_NOUNS.split("|")) | {
+    "former", "deputy", "vice", "senior", "acting", "mr", "mrs", "ms", "dr", "prof",
+    "sir", "dame", "lord", "lady", "saint", "st", "new", "then", "late", "chief",
+    "defense", "defence", "foreign", "interior", "justice", "culture", "intelligence",
+    "prime", "supreme", "general", "attorney"}
+_HUMAN_CUES = re.compile(
+    r"\b(?:which|what)\s+(?:(?!(?:did|does|do|is|was|were|are|has|have|had|will|can)\b)"
+    rf"[\w’'\-]+\s+){{0,3}}?(?:{_PERSON_NOUNS})\b")
+
+
+def _has_cue(q: str, cues: tuple[str, ...]) -> bool:
+    return any(re.search(rf"\b{re.escape(cue)}\b", q) for cue in cues)
+
+
+def question_type(question: str) -> str | None:
+    """The kind of answer ``question`` asks for: number, date, name, quote, cause or
+    None (a question that names no kind: "What is ...?")."""
+    q = " " + " ".join(question.lower().split()) + " "
+    if _has_cue(q, _NUMBER_CUES):
+        return NUMBER
+    if _has_cue(q, _DATE_CUES):
+        return DATE
+    if re.match(r"\s*(who|whom|whose)\b", q):  # "Who said ...?" wants the speaker
+        return NAME
+    if _CAUSE_CUES.search(q):
+        return CAUSE
+    if _has_cue(q, _QUOTE_CUES):
+        return QUOTE
+    if re.search(r"\b(who|whom|whose|where|which|name)\b", q):
+        return NAME
+    if _STATISTIC.search(q):
+        return NUMBER
+    return None
+
+
+def name_kind(question: str) -> str | None:
+    """For a question that wants a name: ``PLACE`` (where, which city/country...),
+    ``HUMAN`` (which minister/official/author...: a person), ``PERSON`` (who: a person
+    or an organisation) or None (any name)."""
+    q = " ".join(question.lower().split())
+    if _PLACE_CUES.search(q):
+        return PLACE
+    if _HUMAN_CUES.search(q):
+        return HUMAN
+    if re.search(r"\b(who|whom|whose)\b", q):
+        return PERSON
+    return None
