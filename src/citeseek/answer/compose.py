@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import LLMError, UsageError
@@ -136,6 +136,8 @@ def compose(question: str, hits: HitList, measured: Measured,
                             "rerank_error": getattr(hits, "rerank_error", None)}
     if strength < options.min_evidence:
         return Answer(answer=None, confident=False, sentences=[], message=NO_ANSWER, **base)
+    hits = by_evidence(hits, ranked)
+    base["citations"] = hits
     strong = strength >= options.confident_evidence
     if options.generator is not None:
         return _generate(question, hits, ranked, options.generator(question, _numbered(hits)),
@@ -153,6 +155,29 @@ def compose(question: str, hits: HitList, measured: Measured,
                             "extractive answer."
         return extracted
     return _generate(question, hits, ranked, text, strong, base, corpus)
+
+
+def by_evidence(hits: HitList, ranked: Sequence[Candidate]) -> HitList:
+    """The passages in the order of their best candidate's score (a passage with none
+    last; ties by search's order), renumbered, so that citation [1] is the passage that
+    best answers; the candidates are pointed at their passage's new place."""
+    best: dict[int, float] = {}
+    for cand in ranked:
+        best.setdefault(cand.hit, cand.score)
+    order = sorted(range(len(hits)), key=lambda i: (i not in best, -best.get(i, 0.0), i))
+    if order == list(range(len(hits))):
+        return hits
+    moved = []
+    for rank, i in enumerate(order, start=1):
+        hit = replace(hits[i], rank=rank)
+        hit.page_breaks = hits[i].page_breaks  # not a field: replace() starts it empty
+        moved.append(hit)
+    place = {old: new for new, old in enumerate(order)}
+    for cand in ranked:
+        cand.hit = place[cand.hit]
+    out = HitList(moved, query=hits.query, mode=hits.mode)
+    out.rerank_error = hits.rerank_error
+    return out
 
 
 def _numbered(hits: HitList) -> dict[int, Hit]:

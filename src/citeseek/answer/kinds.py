@@ -71,6 +71,24 @@ _HUMAN_CUES = re.compile(
     rf"[\w’'\-]+\s+){{0,3}}?(?:{_PERSON_NOUNS})\b")
 
 
+TIME, LENGTH, MONEY = "time", "length", "money"  # what a number is measured in
+_MEASURED_IN = (
+    (TIME, re.compile(r"\bhow long\b(?!.*\b(?:km|miles?|metres?|meters?|feet|inches)\b)")),
+    (LENGTH, re.compile(r"\bhow (?:far|tall|high|deep|wide)\b")),
+    (MONEY, re.compile(r"\bhow much\b.*\b(?:cost|costs|price|prices|pay|paid|pays|spend|"
+                       r"spent|worth|charge|charged|earn|earned|earns|fine|fined|salary|"
+                       r"budget|fee|fees)\b|\bwhat (?:\w+ )?(?:price|cost|fee|salary)\b")),
+)
+
+
+def measured_in(question: str) -> str | None:
+    """For a question that wants a number: what it must be measured in, where the
+    question says (``TIME`` for "how long", ``LENGTH`` for "how far/tall/high/deep/
+    wide", ``MONEY`` for "how much ... cost/pay/spend ..."), else None."""
+    q = " ".join(question.lower().split())
+    return next((unit for unit, cue in _MEASURED_IN if cue.search(q)), None)
+
+
 def _has_cue(q: str, cues: tuple[str, ...]) -> bool:
     return any(re.search(rf"\b{re.escape(cue)}\b", q) for cue in cues)
 

@@ -24,7 +24,7 @@ import numpy as np
 from ..search.hits import Hit
 from ..words import WORD
 from .corpus import Corpus, EmbedTexts, question_words, weighted_share, words_held
-from .spans import find_span, known_places, question_type
+from .spans import common_words, find_span, known_places, question_type
 from .units import answer_units
 
 MIN_WORDS = 5  # shorter "sentences" are headlines, captions and bylines
@@ -116,7 +116,8 @@ def measure(question: str, hits: Sequence[Hit], corpus: Corpus) -> Measured:
     candidates = split_candidates(hits)
     weights = corpus.idf(question_words(question))
     kind = question_type(question)
-    places = known_places(" ".join(h.text for h in hits))
+    text = " ".join(h.text for h in hits)
+    places, common = known_places(text), common_words(text)
     if corpus.embed is not None and candidates:
         vecs = corpus.embed([question] + [c.text for c in candidates])
         sims = np.clip(vecs[1:] @ vecs[0], -1.0, 1.0)
@@ -126,7 +127,7 @@ def measure(question: str, hits: Sequence[Hit], corpus: Corpus) -> Measured:
         prev_sim = sims[i - 1] if i > 0 and candidates[i - 1].hit == cand.hit else sims[i]
         next_sim = (sims[i + 1] if i + 1 < len(candidates)
                     and candidates[i + 1].hit == cand.hit else sims[i])
-        local = find_span(cand.text, question, kind, places)
+        local = find_span(cand.text, question, kind, places, common)
         cand.span = (cand.start + local[0], cand.start + local[1]) if local else None
         cand.measures = {
             "similarity": float(sims[i]),

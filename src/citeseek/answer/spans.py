@@ -24,18 +24,22 @@ from .kinds import (
     CAUSE,
     DATE,
     HUMAN,
+    LENGTH,
+    MONEY,
     NAME,
     NUMBER,
     PERSON,
     PLACE,
     QUOTE,
     ROLE_WORDS,
+    TIME,
+    measured_in,
     name_kind,
     question_type,
 )
 
 __all__ = ["CAUSE", "DATE", "HUMAN", "NAME", "NUMBER", "PERSON", "PLACE", "QUOTE",
-           "find_span", "known_places", "name_kind", "question_type"]
+           "common_words", "find_span", "known_places", "name_kind", "question_type"]
 
 # Capitalised, abbreviations dotted: "may" and "march" are verbs, "Jan" is a name too.
 _MONTH = month_pattern(capitalised=True, dotted=True)
@@ -68,6 +72,16 @@ _NUMBER = re.compile(
     rf"|(?:{_CURRENCY}|(?<![\w.,]))(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d+)?(?:st|nd|rd|th)?"
     + _SCALE + _UNIT + rf"|\b(?:{_NUMBER_WORDS})\b" + r"(?:\s+(?:hundred|thousand|million|"
     r"billion|trillion)\b)?" + _UNIT, re.I)
+# What a number is measured in, by the words around it.
+_TIME_UNIT = re.compile(r"\b(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|"
+                        r"decades?|centuries|nights?)\b|-(?:year|month|week|day|hour)\b", re.I)
+_LENGTH_UNIT = re.compile(r"\b(?:km|kilomet(?:re|er)s?|miles?|met(?:re|er)s?|centimet(?:re|er)s?|"
+                          r"millimet(?:re|er)s?|cm|mm|feet|foot|ft|inch(?:es)?|yards?)\b", re.I)
+_MONEY_UNIT = re.compile(r"[$€£¥]|\b(?:dollars?|euros?|pounds|yuan|rupees|yen|francs?|"
+                         r"USD|EUR|GBP)\b", re.I)
+_IN_UNITS = {TIME: _TIME_UNIT, LENGTH: _LENGTH_UNIT, MONEY: _MONEY_UNIT}
+# A list item's number ("1. Install ...", "2) Run ...") is not a count.
+_ITEM_NUMBER = re.compile(r"(?:^|\n)\s*\(?(\d{1,2})[.)](?:\s|$)")
 # The cause a sentence gives: the clause after a causal word, or before "led to".
 _CAUSE_AFTER = re.compile(
     r"\b(?:because(?:\s+of)?|due to|owing to|thanks to|as a result of|on account of|"
@@ -138,8 +152,15 @@ def known_places(text: str) -> frozenset[str]:
     return frozenset(m.group(1) for m in _PLACED.finditer(text))
 
 
+def common_words(text: str) -> frozenset[str]:
+    """The words ``text`` writes in lower case: a capitalised "Each" or "Note" at the
+    start of a sentence is one of these, not a name ("Canada" never is)."""
+    return frozenset(w for w in WORD.findall(text) if w.islower())
+
+
 def _candidates(sentence: str, kind: str, question: str,
-                places: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
+                places: frozenset[str] = frozenset(),
+                common: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
     asked = _content_words(question)
     spans: list[tuple[int, int]] = []
     if kind == DATE:
@@ -149,9 +170,14 @@ def _candidates(sentence: str, kind: str, question: str,
         # nor the parts of an identifier ("2018–23–51", "737–8").
         dates = [m.span() for m in _DATE.finditer(sentence) if not m.group().isdigit()]
         dates += [m.span(1) for m in _YEAR.finditer(sentence)]
+        dates += [m.span(1) for m in _ITEM_NUMBER.finditer(sentence)]
         spans = [m.span() for m in _NUMBER.finditer(sentence)
                  if not any(a <= m.start() < b for a, b in dates)
-                 and not _in_identifier(sentence, *m.span())]
+                 and not _in_identifier(sentence, *m.span())
+                 and not _label(sentence, *m.span())]
+        unit = measured_in(question)
+        if unit is not None:  # "how long" wants a time, "how much ... cost" money
+            spans = [sp for sp in spans if _IN_UNITS[unit].search(sentence[sp[0]:sp[1]])]
     elif kind == QUOTE:
         spans = [m.span(1) for m in _QUOTE.finditer(sentence)]
     elif kind == CAUSE:
@@ -160,7 +186,8 @@ def _candidates(sentence: str, kind: str, question: str,
     elif kind == NAME:
         for m in _NAME.finditer(sentence):
             span = _trim_name(sentence, m.start(), m.end(), asked)
-            if span is not None:
+            word = sentence[span[0]:span[1]] if span is not None else ""
+            if span is not None and not (word.isalpha() and word.lower() in common):
                 spans.append(span)
         wanted = name_kind(question)
         if wanted in (PERSON, HUMAN):  # a person (or for "who" an organisation)
@@ -201,6 +228,18 @@ def _person_parts(sentence: str, start: int, end: int) -> list[tuple[int, int]]:
     return out
 
 
+def _label(sentence: str, start: int, end: int) -> bool:
+    """A bare number that names rather than counts: right after a capitalised word
+    inside the sentence ("Flight 302", "Table 1", "Model 737")."""
+    if not sentence[start:end].isdigit():
+        return False
+    before = re.search(r"(\S+)\s+$", sentence[:start])
+    if before is None or not before.group(1)[:1].isupper():
+        return False
+    return before.start(1) > 0 and not sentence[:before.start(1)].rstrip().endswith(
+        (".", "!", "?", ":", "\n"))
+
+
 def _in_identifier(sentence: str, start: int, end: int) -> bool:
     """A figure joined by a dash or slash to more of the same ("2018–23–51")."""
     return bool(re.match(r"[–‐\-/]\w", sentence[end:end + 2])
@@ -230,17 +269,19 @@ def _trim_name(sentence: str, start: int, end: int,
 
 
 def find_span(sentence: str, question: str, kind: str | None = None,
-              places: frozenset[str] = frozenset()) -> tuple[int, int] | None:
+              places: frozenset[str] = frozenset(),
+              common: frozenset[str] = frozenset()) -> tuple[int, int] | None:
     """Offsets (within ``sentence``) of the part that answers ``question``, or None.
 
     Among several candidates of the wanted kind, the one nearest to the question's own
     words wins ("1,500" rather than "4,000" for "How many protesters were killed?").
-    ``places`` are names known as places from the text around (``known_places``).
+    ``places`` are names known as places from the text around (``known_places``),
+    ``common`` the words it writes in lower case (``common_words``).
     """
     kind = kind if kind is not None else question_type(question)
     if kind is None:
         return None
-    found = _candidates(sentence, kind, question, places)
+    found = _candidates(sentence, kind, question, places, common)
     if not found:
         return None
     if len(found) == 1:
