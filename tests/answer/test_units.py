@@ -36,6 +36,13 @@ def test_a_quotation_is_read_to_its_end() -> None:
                            "November,” she said.", "Then the session closed."]
 
 
+def test_a_quotation_said_by_a_pronoun_is_read_with_its_speaker() -> None:
+    text = ("Czech MEP Stanislav Polčák spoke to the conference. “Both are two sides of the "
+            "same coin,” he said. Then the session closed.")
+    assert units(text) == ["Czech MEP Stanislav Polčák spoke to the conference. “Both are "
+                           "two sides of the same coin,” he said.", "Then the session closed."]
+
+
 def test_a_list_is_read_with_the_line_that_introduces_it() -> None:
     text = ("The following topics are covered in this chapter:\n- Security fundamentals\n"
             "- Current state of IBM i security\nThe chapter ends with a summary.")

@@ -8,6 +8,8 @@ Sentence ends alone cut too finely for some answers and not at all for others, s
   that start with a bullet, a number or a letter), or into the next sentence;
 - a line that breaks off mid-sentence (no closing punctuation, the next line goes on in
   lower case: a column or page break in a PDF) runs on to the next line;
+- a quotation its speaker is only a pronoun for ("..." he said; He added ...) is read
+  with the sentence before it, which names the speaker;
 - three or more short lines without punctuation in a row (a table's rows, a list of
   names) are read as one unit;
 - a heading, a short line of its own without closing punctuation (a title, "2.1
@@ -31,6 +33,8 @@ TABLE_LINE_WORDS = 8  # the short lines a table or a list of names is made of
 _CLOSED = re.compile(r"[.!?…:;\"”’)\]]$")
 _ITEM = re.compile(r"^(?:[•▪●◦‣∙·\-–—*]|\(?\d{1,2}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}\))\s")
 _SECTION_NUMBER = re.compile(r"^(?:chapter\s+)?\d+(?:\.\d+)*\.?\s", re.I)
+_SAID = r"(?:said|says|added|adds|told|tells|noted|notes|stressed|argued|explained|continued|warned|insisted|wrote)"
+_PRONOUN_SPEAKER = re.compile(rf"[”\"’],?\s+(?:he|she|they)\s+{_SAID}\b|^(?:He|She|They)\s+{_SAID}\b")
 
 
 def _opens_quote(text: str) -> bool:
@@ -102,4 +106,18 @@ def answer_units(text: str) -> list[tuple[int, int]]:
             continue
         units.append((spans[i][0], spans[j][1]))
         i = j + 1
-    return units
+    return _with_speakers(text, units)
+
+
+def _with_speakers(text: str, units: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A unit whose speaker is a pronoun joined to the unit before it, when only a
+    space or a line break lies between them."""
+    out: list[tuple[int, int]] = []
+    for start, end in units:
+        if out and _PRONOUN_SPEAKER.search(text[start:end]) and end - out[-1][0] <= \
+                MAX_UNIT_CHARS and "\n\n" not in text[out[-1][1]:start] and \
+                not text[out[-1][1]:start].strip():
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
