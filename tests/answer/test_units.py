@@ -29,6 +29,13 @@ def test_a_heading_is_never_a_unit() -> None:
     assert is_heading(text, start, text.index("\n"))
 
 
+def test_a_line_in_capitals_is_a_heading_whatever_its_figures() -> None:
+    text = ("6 STUDY 2: FIELD DEPLOYMENT\nTen participants used CiteSee for a month.\n"
+            "TABLE 3 LISTS 1,137 STONES\nNASA flew 2 missions in 1969 to the Moon.")
+    assert units(text) == ["Ten participants used CiteSee for a month.",
+                           "NASA flew 2 missions in 1969 to the Moon."]
+
+
 def test_a_quotation_is_read_to_its_end() -> None:
     text = ("“We will not be silenced. The regime killed 1,500 people in November,” she "
             "said. Then the session closed.")

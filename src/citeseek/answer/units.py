@@ -13,8 +13,9 @@ Sentence ends alone cut too finely for some answers and not at all for others, s
 - three or more short lines without punctuation in a row (a table's rows, a list of
   names) are read as one unit;
 - a heading, a short line of its own without closing punctuation (a title, "2.1
-  Related Work", the PDF's "Rebuilding the harbour wall at Port Ellen"), is never a
-  unit: it names a topic, it does not state anything.
+  Related Work", the PDF's "Rebuilding the harbour wall at Port Ellen", a line in
+  capitals such as "6 STUDY 2: FIELD DEPLOYMENT"), is never a unit: it names a topic,
+  it does not state anything.
 
 Each unit keeps exact offsets into the passage, so ``text[start:end]`` is verbatim.
 """
@@ -51,12 +52,16 @@ def _is_line(text: str, start: int, end: int) -> bool:
 
 def is_heading(text: str, start: int, end: int) -> bool:
     """A short line of its own without closing punctuation and with no figures but a
-    leading section number: a title or a section heading."""
+    leading section number (a title or a section heading), or one in capitals whatever
+    its figures ("6 STUDY 2: FIELD DEPLOYMENT")."""
     piece = text[start:end]
     if not _is_line(text, start, end) or _CLOSED.search(piece) or _ITEM.match(piece):
         return False
     if piece[:1].islower() or len(WORD.findall(piece)) > HEADING_WORDS:
         return False
+    letters = [ch for ch in piece if ch.isalpha()]
+    if len(letters) >= 4 and all(ch.isupper() for ch in letters):
+        return True
     return not any(ch.isdigit() for ch in _SECTION_NUMBER.sub("", piece))
 
 
