@@ -98,7 +98,7 @@ class Collection:
             # id is checked against every vector (a tampered name never picks the folder).
             name = arg if arg is not None else base_model_name(self._live.current.model_id,
                                                                backend)
-            self._embedder = resolve_embedder(name, backend)
+            self._embedder = resolve_embedder(name, backend, query=True)
         return self._embedder
 
     def embed_query(self, text: str) -> np.ndarray:

@@ -5,12 +5,12 @@ runs with (the previous build's, or the defaults, with what was asked for applie
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..config import Settings
-from ..embed import resolve_embedder
+from ..config import AUTO_BACKEND, Settings
+from ..embed import choose_backend, prepare_queries, resolve_embedder
 from ..embed.base import Embedder, base_model_name, check_model
 from ..errors import UsageError
 from ..storage import layout
@@ -53,10 +53,15 @@ def merge_settings(base: Settings, model: str | Embedder | None,
 def build_settings(previous: PreviousBuild | None, model: str | Embedder | None,
                    overrides: Mapping[str, Any]) -> tuple[Settings, Embedder]:
     """The settings of a build on top of ``previous``: its settings (or the defaults),
-    with ``overrides`` and ``model`` applied; and the embedder they name."""
+    with ``overrides`` and ``model`` applied, and the ``auto`` backend resolved; and the
+    embedder they name (a model run by torch gets its ONNX export made for queries)."""
     base = previous.manifest.settings if previous else Settings()
     chosen = merge_settings(base, model, overrides)
     if model is None and previous:  # the previous build's model, by the id it recorded
         model = base_model_name(previous.manifest.model.id, base.backend)
-    return chosen, resolve_embedder(model if model is not None else chosen.model,
-                                    chosen.backend)
+    name = model if model is not None else chosen.model
+    if chosen.backend == AUTO_BACKEND:  # the manifest records what it stood for
+        chosen = replace(chosen, backend=choose_backend(name))
+    embedder = resolve_embedder(name, chosen.backend)
+    prepare_queries(embedder)
+    return chosen, embedder
