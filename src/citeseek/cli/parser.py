@@ -7,7 +7,7 @@ import argparse
 from collections.abc import Callable
 from typing import NoReturn
 
-from ..config import BACKENDS, ENGINES, MODES
+from ..config import AUTO_BACKEND, BACKENDS, ENGINES, MODES
 from .commands import (
     STORE_ENV,
     cmd_ask,
@@ -73,8 +73,8 @@ def make_parser() -> argparse.ArgumentParser:
 
     p = command("index", cmd_index, "build or update a collection from articles")
     p.add_argument("sources", nargs="+", metavar="SOURCE", help="folders or files")
-    p.add_argument("--model", help="sentence-transformers name or path (default: bundled "
-                   "all-MiniLM-L6-v2)")
+    p.add_argument("--model", help="sentence-transformers name or path, or 'static' for the "
+                   "static tier (default: bundled all-MiniLM-L6-v2)")
     p.add_argument("--strict", action="store_true", help="fail if any file is skipped")
     p.add_argument("--follow-links", action="store_true", help="follow symbolic links that "
                    "lead out of a source folder (skipped with a reason otherwise)")
@@ -84,9 +84,11 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--index-type", help="FAISS factory string (e.g. HNSW32,Flat or "
                    "IVF1024,SQ8), or 'auto': exact below 10,000 passages, then HNSW, IVF "
                    "above 500,000")
-    p.add_argument("--backend", choices=BACKENDS, help="how the model runs: torch "
-                   "(default), onnx (same vectors) or onnx-int8 (other vectors, so the "
-                   "collection keeps it); onnx ones need the onnx extra")
+    p.add_argument("--backend", choices=(AUTO_BACKEND, *BACKENDS), help="how the model "
+                   "runs: auto (a new collection's default: onnx-int8-fused where the model "
+                   "exports to ONNX, which needs the onnx extra once, else torch), torch, onnx "
+                   "(torch's vectors), onnx-int8-fused or onnx-int8 (int8 weights: vectors of "
+                   "their own, so the collection keeps it)")
     p.add_argument("--batch-size", type=int, help="embedding batch size")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--engine", choices=ENGINES, default="local",
@@ -137,7 +139,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", metavar="DIR",
                    help="where to index the corpus (default embeddings/beir-NAME)")
     p.add_argument("--split", default="test", help="qrels file to use (default test)")
-    p.add_argument("--model", help="sentence-transformers name or path")
+    p.add_argument("--model", help="sentence-transformers name or path, or 'static'")
 
     p = command("eval-qa", cmd_eval_qa, "evaluate answers on a question set (SQuAD JSON, "
                 "or a folder of articles with questions.jsonl): passage hit@1/3/5, answer "
@@ -149,7 +151,7 @@ def make_parser() -> argparse.ArgumentParser:
                    "SOURCE/questions.jsonl)")
     p.add_argument("--store", metavar="DIR",
                    help="where to index the articles (default embeddings/qa-NAME)")
-    p.add_argument("--model", help="sentence-transformers name or path")
+    p.add_argument("--model", help="sentence-transformers name or path, or 'static'")
     p.add_argument("-k", type=int, default=5, help="passages to answer from (default 5)")
     p.add_argument("--mode", choices=MODES, default="hybrid")
     p.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
