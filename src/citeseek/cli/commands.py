@@ -8,6 +8,7 @@ import json
 import os
 from typing import Any
 
+from ..embed.base import STATIC_MODEL_ID
 from ..errors import UsageError
 from ..terminal import printable, printable_json
 
@@ -172,11 +173,17 @@ def _index_summary(index: dict[str, Any]) -> str:
     return f"{index['factory']} ({', '.join(how)})"
 
 
+def _tier(model_id: str) -> str:
+    """"static tier, " for the static tier's model (docs/speed.md), else nothing."""
+    return "static tier, " if model_id == STATIC_MODEL_ID else ""
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     info = _open(args).info()
     c = info["counts"]
     text = (f"{info['store']} ({info['generation']}, built {info['created']})\n"
-            f"  model {info['model']['id']} (dimension {info['model']['dimension']})\n"
+            f"  model {info['model']['id']} ({_tier(info['model']['id'])}dimension "
+            f"{info['model']['dimension']})\n"
             f"  {c['documents']} documents, {c['chunks']} passages, {c['files']} files\n"
             f"  index {_index_summary(info['index'])}")
     _emit(args, info, text)
