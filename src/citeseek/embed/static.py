@@ -38,7 +38,7 @@ import numpy as np
 from .base import DEFAULT_MODEL_ID, STATIC_MODEL_ID, LoadsLazily
 from .onnx_runtime import cache_root, export_folder, export_ready
 
-RECIPE = {"pca_dims": 256, "sif_coefficient": 1e-4, "pooling": "mean", "version": 2}
+RECIPE: dict[str, Any] = {"pca_dims": 256, "sif_coefficient": 1e-4, "pooling": "mean", "version": 2}
 _PLACEHOLDER = re.compile(r"\[(?:unused\d+|PAD|CLS|SEP|MASK|UNK)\]")
 MARKER = "citeseek.json"
 TEACHER_TOKENIZER = "teacher_tokenizer.json"
