@@ -33,7 +33,7 @@ from ..ingest.chunking import (
 )
 from ..ingest.decoding import Unreadable
 from ..ingest.discovery import UNREADABLE_FOLDER, discover, read_source
-from ..ingest.formats import READER_VERSIONS, format_of, read_file
+from ..ingest.formats import READER_VERSIONS, read_by, read_file
 from ..ingest.sources import Skipped, SourceFile
 from ..progress import progress_bar
 from ..storage import layout
@@ -174,7 +174,7 @@ class Builder:
         Unchanged files that had a document refused for its id go to ``clashed``."""
         for source, data, sha in self._read(files, report):
             if same and self.old_hashes.get(source.key) == sha and \
-                    format_of(source.path).name not in self.stale_formats:
+                    not read_by(source.path, data) & self.stale_formats:
                 assert old is not None
                 skips = old.file_skips(source.key)
                 if any(reason.startswith(CLASH) for _, reason in skips):
