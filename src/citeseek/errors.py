@@ -23,6 +23,10 @@ class CorruptCollection(CiteseekError):
     """A generation's files are missing, truncated or altered (checksum mismatch)."""
 
 
+class NoGoodGeneration(CiteseekError):
+    """A rollback found no good generation to make live."""
+
+
 class ModelMismatch(CiteseekError):
     """The collection was built with another model or dimension than the one requested."""
 

@@ -15,11 +15,13 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from ..errors import CiteseekError, UsageError
+from ..errors import CiteseekError, CorruptCollection, UsageError
 from ..terminal import printable, printable_json
 from .parser import ArgumentError, make_parser
 
 __all__ = ["main", "make_parser"]
+_WAY_BACK = ("\n(citeseek check says which generations are good; citeseek rollback makes "
+             "the previous good one live; citeseek index builds anew from it)")
 
 
 def _fail(message: str, kind: str, code: int, as_json: bool) -> int:
@@ -41,7 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except CiteseekError as exc:
         code = 2 if isinstance(exc, UsageError) else 1
-        return _fail(str(exc), type(exc).__name__, code, getattr(args, "json", False))
+        return _fail(str(exc) + (_WAY_BACK if isinstance(exc, CorruptCollection) else ""),
+                     type(exc).__name__, code, getattr(args, "json", False))
     except OSError as exc:  # the system refused (permissions, a full disk): not a bug
         return _fail(str(exc), type(exc).__name__, 1, getattr(args, "json", False))
     except KeyboardInterrupt:

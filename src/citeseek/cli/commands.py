@@ -172,6 +172,24 @@ def _index_summary(index: dict[str, Any]) -> str:
     return f"{index['factory']} ({', '.join(how)})"
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    """Exit 0 when the live generation is good, 1 when it is not (the report says which
+    generations are good, and the way back)."""
+    from ..storage.recovery import check
+
+    result = check(_store(args))
+    _emit(args, result.to_dict(), str(result))
+    return 0 if result.ok else 1
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from ..storage.recovery import rollback
+
+    done = rollback(_store(args), to=args.to)
+    _emit(args, done.to_dict(), str(done))
+    return 0
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     info = _open(args).info()
     c = info["counts"]

@@ -11,12 +11,14 @@ from ..config import BACKENDS, ENGINES, MODES
 from .commands import (
     STORE_ENV,
     cmd_ask,
+    cmd_check,
     cmd_demo,
     cmd_docs,
     cmd_eval,
     cmd_eval_qa,
     cmd_index,
     cmd_info,
+    cmd_rollback,
     cmd_search,
     cmd_serve,
     cmd_show,
@@ -127,6 +129,13 @@ def make_parser() -> argparse.ArgumentParser:
                    "a local one)")
 
     command("info", cmd_info, "describe a collection")
+
+    command("check", cmd_check, "verify every generation on disk and say which are good "
+            "(exit 1 when the live one is not)")
+
+    p = command("rollback", cmd_rollback, "make the previous good generation live again")
+    p.add_argument("--to", metavar="GEN", help="make this generation live instead (one "
+                   "citeseek check lists as good, e.g. gen-000003)")
 
     p = command("eval", cmd_eval, "evaluate retrieval on a BEIR-layout folder "
                 "(nDCG@10, recall@10, recall@100, MRR@10)", store=False)

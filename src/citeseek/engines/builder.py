@@ -118,6 +118,10 @@ class Builder:
             self.db = GenerationDB(target)
         return self.db
 
+    def start_new(self) -> None:
+        """Write a new generation even should no file have changed."""
+        self._open_new()
+
     def discover(self, sources: Iterable[str | os.PathLike[str]],
                  ) -> tuple[list[SourceFile], list[Skipped]]:
         """The article files under ``sources``, and what was skipped while looking (the

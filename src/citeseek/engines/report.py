@@ -12,11 +12,15 @@ from ..terminal import printable
 
 @dataclass
 class BuildReport:
-    """What a build did. ``generation`` is None when nothing changed."""
+    """What a build did. ``generation`` is None when nothing changed. ``damaged`` names
+    the live generation (or ``CURRENT``) found damaged, for ``damage``: the build then
+    started from ``previous``, the last good generation (None: from the sources)."""
 
     store: str
     generation: str | None
     previous: str | None
+    damaged: str | None = None
+    damage: str | None = None
     files: int = 0
     files_changed: int = 0
     files_removed: int = 0
@@ -40,6 +44,9 @@ class BuildReport:
     def __str__(self) -> str:
         head = (f"{self.store}: up to date ({self.previous})" if self.unchanged else
                 f"{self.store}: built {self.generation}")
+        if self.damaged:
+            head += (f"\n  {self.damaged} was damaged ({self.damage}): built from "
+                     + (self.previous or "the sources") + ", and it is replaced")
         lines = [
             head,
             f"  files {self.files} ({self.files_changed} changed, {self.files_removed} removed),"
