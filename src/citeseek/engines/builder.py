@@ -258,8 +258,8 @@ class Builder:
             self.harvested += self.db.embeddings.harvest(
                 self.root / name / layout.STORE_FILE, self.embedder.model_id, dim)
         if self.leftovers:
-            keep = {self.generation} | ({self.previous.name} if self.previous else set())
-            layout.remove_stale(self.root, keep={g for g in keep if g})
+            keep = set(layout.generations(self.root)) - set(self.leftovers)
+            layout.remove_stale(self.root, keep=keep)
             self.leftovers = []
 
     def _embed(self) -> int:

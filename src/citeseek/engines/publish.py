@@ -84,7 +84,11 @@ def _build(sources: Iterable[str | os.PathLike[str]], root: Path, *,
                 f"{embedder.model_id!r}; build into a new --store to change models")
         previous = live.name if live else None
         kept = {previous} if previous else set()
-        layout.remove_stale(root, keep=kept | set(leftovers))  # never the live one
+        # The generation before the live one stays until this build is published: a
+        # build that dies must not cost the way back (citeseek rollback).
+        standing = kept | set([g for g in layout.generations(root)
+                               if previous and int(g[4:]) < int(previous[4:])][-1:])
+        layout.remove_stale(root, keep=standing | set(leftovers))  # never the live one
         report = BuildReport(store=str(root), generation=None, previous=previous,
                              damaged=start.damaged, damage=start.problem)
         stays = f"{start.damaged} (damaged)" if start.damaged else previous
@@ -106,7 +110,7 @@ def _build(sources: Iterable[str | os.PathLike[str]], root: Path, *,
                 layout.publish(root, builder.generation)
                 layout.remove_stale(root, keep={builder.generation} | kept)
             else:
-                layout.remove_stale(root, keep=kept)
+                layout.remove_stale(root, keep=standing)
         except BaseException as exc:
             if builder.db is not None:
                 builder.db.close()
@@ -114,7 +118,7 @@ def _build(sources: Iterable[str | os.PathLike[str]], root: Path, *,
                 raise  # its half-written generation is harvested by the next build
             if builder.generation is not None and recovery.live_name(root)[0] != \
                     builder.generation:
-                layout.remove_stale(root, keep=kept)
+                layout.remove_stale(root, keep=standing)
             if isinstance(exc, CiteseekError):
                 raise
             if isinstance(exc, OSError | sqlite3.Error):  # a full disk, an I/O error
