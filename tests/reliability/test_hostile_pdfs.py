@@ -22,9 +22,9 @@ from tests.ingest.pdfs import column, lorem, make_pdf
 from .conftest import REPO, worker_env
 
 LABELS = 50_000
-# Peak resident memory of a child reading the page (VmHWM): measured at about 150 MiB
-# with the interpreter and PDFium; before, 4,000 labels took 393 MiB and 8,000 1.5 GiB,
-# growing with the square of the labels.
+# Peak resident memory of a child reading the page (VmHWM): measured at 167 MiB with the
+# interpreter and PDFium; before, 5,000 of these labels took 599 MiB, and 50,000 asked
+# numpy for an 18.6 GiB matrix (the square of the labels).
 PEAK_MIB = 400
 _ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
