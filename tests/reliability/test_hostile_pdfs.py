@@ -53,6 +53,7 @@ def map_page(path: Path, count: int) -> Path:
 READ_IN_CHILD = """
 import json, sys
 from pathlib import Path
+from citeseek.ingest.pdf import read_pdf
 text = read_pdf(Path(sys.argv[1]).read_bytes()).text
 peak = next(int(line.split()[1]) for line in open("/proc/self/status")
             if line.startswith("VmHWM:"))
