@@ -63,7 +63,8 @@ class SourceMap:
                      if self.pages[i] != self.pages[i - 1])
 
     def to_json(self) -> str:
-        data: dict[str, list[int]] = {"offsets": self.offsets, "lines": self.lines}
+        data: dict[str, list[int] | list[str]] = {"offsets": self.offsets,
+                                                  "lines": self.lines}
         if self.pages is not None:
             data["pages"] = self.pages
         if self.labels is not None:

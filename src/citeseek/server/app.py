@@ -132,10 +132,12 @@ def create_app(store: str | os.PathLike[str] | CollectionHolder, *,
         return answer(lambda col: col.ask(params.question, **params.options(col)).to_dict())
 
     # Each route's body described (``schemas``); the routes return it as it is.
-    hits = {"response_model": list[Hit], "responses": ERRORS, "response_class": Body,
-            "response_description": "the `citeseek search --json` list"}
-    said = {"response_model": AnswerBody, "responses": ERRORS, "response_class": Body,
-            "response_description": "the `citeseek ask --json` object"}
+    hits: dict[str, Any] = {"response_model": list[Hit], "responses": ERRORS,
+                            "response_class": Body,
+                            "response_description": "the `citeseek search --json` list"}
+    said: dict[str, Any] = {"response_model": AnswerBody, "responses": ERRORS,
+                            "response_class": Body,
+                            "response_description": "the `citeseek ask --json` object"}
 
     @app.get("/search", dependencies=guarded, **hits)
     def search_get(params: Annotated[SearchRequest, Query()]) -> Body:
