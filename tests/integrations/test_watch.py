@@ -50,7 +50,7 @@ class Running:
     def __init__(self, sources: list[Path], store: Path, **options: Any) -> None:
         self.reports: queue.Queue[BuildReport] = queue.Queue()
         self.errors: queue.Queue[CiteseekError] = queue.Queue()
-        self.watcher = Watcher(sources, store, model=HashingEmbedder(), debounce=0.3,
+        self.watcher = Watcher(sources, store, model=HashingEmbedder(), debounce=0.5,
                                on_build=self.reports.put, on_error=self.errors.put,
                                **options)
         self.failure: BaseException | None = None
