@@ -50,14 +50,15 @@ class Format:
 
 
 # Versions 3 of txt, md and html: a PDF or an HTML page under their names is read by
-# its content. PDF 2: short pages keep their text, turned text is read. (A JSONL file
-# holding a PDF never stored a document: every line of it is invalid JSON.)
+# its content. PDF 2: printed page labels; 3: short pages keep their text, turned text
+# is read. (A JSONL file holding a PDF never stored a document: every line of it is
+# invalid JSON.)
 FORMATS: dict[str, Format] = {fmt.name: fmt for fmt in (
     Format("txt", (".txt", ".text"), 3, partial(plain_documents, fmt="txt")),
     Format("md", (".md", ".markdown"), 3, partial(plain_documents, fmt="md")),
     Format("html", (".html", ".htm"), 3, html_documents),
     Format("jsonl", (".jsonl", ".ndjson"), 2, jsonl_documents, decodes_text=False),
-    Format("pdf", (".pdf",), 2, pdf_documents, decodes_text=False),
+    Format("pdf", (".pdf",), 3, pdf_documents, decodes_text=False),
 )}
 BY_EXTENSION = {ext: fmt for fmt in FORMATS.values() for ext in fmt.extensions}
 # Written into every manifest. A manifest without them was written by readers of

@@ -29,6 +29,7 @@ from typing import Any
 
 from ..dates import find_date, pdf_date
 from .decoding import Unreadable
+from .page_labels import page_labels
 from .pdf_layout import Char, Line, page_lines, placed
 from .pdf_running import without_running_lines
 
@@ -45,7 +46,8 @@ _BAD_TITLE = re.compile(r"^(untitled|microsoft (word|powerpoint)|document\d*$|sl
 @dataclass
 class PdfText:
     """A PDF's text; from ``offsets[i]`` on, it is on page ``pages[i]`` (1-based), line
-    ``lines[i]`` of that page."""
+    ``lines[i]`` of that page. ``labels[p - 1]`` is the label printed on page ``p``
+    (``page_labels``), None where the PDF defines no labels."""
 
     text: str
     offsets: list[int]
@@ -53,6 +55,7 @@ class PdfText:
     lines: list[int]
     title: str | None
     date: str | None
+    labels: list[str] | None = None
     notes: list[str] = field(default_factory=list)  # pages left out, and why
 
 
@@ -76,6 +79,7 @@ def read_pdf(data: bytes) -> PdfText:
         raise Unreadable(f"damaged PDF: PDFium cannot read it ({message})") from None
     try:
         meta = pdf.get_metadata_dict(skip_empty=True)
+        labels = page_labels(pdf)
         builder = _Builder()
         first: _Page | None = None
         notes: list[str] = []
@@ -90,7 +94,7 @@ def read_pdf(data: bytes) -> PdfText:
         raise Unreadable("; ".join(notes) if notes else
                          "no text layer (a scanned PDF?): run OCR on it first")
     return PdfText("".join(builder.parts), builder.offsets, builder.pages, builder.lines,
-                   _title(meta.get("Title"), first), _date(meta, first), notes)
+                   _title(meta.get("Title"), first), _date(meta, first), labels, notes)
 
 
 def _pages(pdf: Any, count: int, notes: list[str]) -> Iterator[_Page]:
