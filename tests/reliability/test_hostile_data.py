@@ -114,7 +114,7 @@ SQUAD_FAULTS = [
     ('{"data": [{"title": "A", "paragraphs": [{"context": "x", "qas": [\n'
      '{"id": "1", "question": "q", "answers": [7]}]}]}]}', 2, "an answer object"),
     ('{"data": [\n{"title": "A",, }]}', 2, "invalid JSON"),
-    ('{"data": {"title": "A"}}', 1, "a list of articles"),
+    ('{"data": {"title": "A"}}', 1, "no 'data' list of articles"),
 ]
 
 

@@ -142,7 +142,22 @@ def prompt(question: str, passages: Mapping[int, Hit]) -> list[dict[str, str]]:
 
 
 def _reason(exc: Exception, llm: LLM) -> str:
-    """A sentence a user can act on, for each way a call fails."""
+    """A sentence a user can act on, for each way a call fails; whatever the client's
+    own messages repeat of the URL's credentials is written ``***``."""
+    said = _said(exc, llm)
+    secrets = [llm.url]
+    try:
+        parts = urlsplit(llm.url)
+        secrets += [parts.password or "", parts.username or "",
+                    *(item.partition("=")[2] for item in parts.query.split("&"))]
+    except ValueError:
+        pass
+    for secret in sorted((s for s in secrets if len(s) >= 3), key=len, reverse=True):
+        said = said.replace(secret, llm.where if secret == llm.url else "***")
+    return said
+
+
+def _said(exc: Exception, llm: LLM) -> str:
     import openai
 
     where = llm.where

@@ -173,8 +173,10 @@ def _need(value: Any, kind: type | tuple[type, ...], place: tuple[str | int, ...
 
 
 def _squad(data: Any, path: Path) -> QAData:
-    _need(data, dict, (), "an object with a 'data' list of articles (SQuAD JSON)")
-    articles = _need(data.get("data"), list, ("data",), "a list of articles")
+    if not isinstance(data, dict) or not isinstance(data.get("data"), list):
+        raise _Malformed(("data",) if isinstance(data, dict) else (),
+                         "not SQuAD JSON (no 'data' list of articles)")
+    articles = data["data"]
     records: list[dict[str, str]] = []
     items: list[QAQuestion] = []
     for n, article in enumerate(articles, start=1):
