@@ -33,18 +33,19 @@ from .corpus import FIGURE, Corpus, EmbedTexts, question_words, weighted_share, 
 MIN_SIMILARITY = 0.45  # best cosine of the claim with a sentence of a cited passage
 MIN_SHARED = 0.6  # IDF share of the claim's rare words the passage holds
 MIN_CLAIM_WORDS = 4  # shorter pieces ("See [2].") are not claims of their own
-# A sentence of a passage that speaks to the model rather than about the world.
+# A sentence of a passage that speaks to the model rather than about the world: it
+# addresses the model ("Assistant:", "note to AI models"), tells it to set its task
+# aside, dictates the answer word for word, or asks to be cited.
+_MODEL = r"(?:ai|assistants?|language\s+models?|llms?|chatbots?|models?)"
 INSTRUCTION = re.compile(
-    r"\b(?:ignore|disregard|forget)\b[^.]{0,60}\b(?:instructions?|prompt|question|"
-    r"passages?|context|above|previous)\b"
-    r"|\b(?:answer|respond|reply|say|write|state|output)\s+(?:only\s+)?(?:exactly|verbatim|"
-    r"with\s+the\s+(?:following|sentence|words)|the\s+following)\b"
-    r"|\bcite\s+(?:only\s+)?(?:this|the\s+following)\s+(?:passage|source|document|"
-    r"article|text)\b"
-    r"|\b(?:ai|language\s+models?|llms?|chatbots?|assistants?)\b[^.]{0,60}\b(?:must|should|"
-    r"always|never|are\s+to)\b"
-    r"|\byou\s+(?:must|should|are\s+to|have\s+to)\s+(?:always\s+|now\s+)?(?:answer|"
-    r"respond|reply|say|state|cite|tell|write)\b"
+    rf"(?:^|[\s\"'(])(?:ai|assistant|language\s+model|llm|chatbot)s?\s*:"
+    rf"|\b(?:note|message|instructions?)\s+(?:to|for)\s+(?:the\s+|all\s+|any\s+)?{_MODEL}\b"
+    r"|\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+|the\s+|your\s+)?(?:previous\s+|"
+    r"prior\s+|above\s+|earlier\s+|other\s+)?(?:instructions?|prompts?|question|context|"
+    r"passages)\b"
+    r"|\b(?:answer|respond|reply|say|write|state|output)\s+(?:only\s+)?(?:exactly|verbatim)\b"
+    r"|\bcite\s+(?:only\s+)?this\s+(?:passage|source|document|article|text|page)\b"
+    r"|\byou\s+(?:must|should)\s+(?:always\s+)?(?:answer|respond|reply|say|cite)\b"
     r"|\bsystem\s+prompt\b", re.I)
 
 
