@@ -24,7 +24,9 @@ class AnswerSentence:
 
     ``citation`` is its number in ``Answer.citations`` (1-based). ``span_start`` /
     ``span_end`` mark the part that answers the question (document offsets), or None.
-    ``page_start`` / ``page_end`` are the PDF pages it is on (None for other files).
+    ``page_start`` / ``page_end`` are the PDF pages it is on (None for other files),
+    ``page_label`` / ``page_label_end`` the numbers printed on them where the PDF
+    defines page labels.
     """
 
     text: str
@@ -37,6 +39,8 @@ class AnswerSentence:
     span_end: int | None = None
     page_start: int | None = None
     page_end: int | None = None
+    page_label: str | None = None
+    page_label_end: str | None = None
 
     @property
     def span(self) -> str | None:
@@ -49,7 +53,8 @@ class AnswerSentence:
         return {"text": self.text, "citation": self.citation, "doc_id": self.doc_id,
                 "start": self.start, "end": self.end, "score": self.score,
                 "span": self.span, "span_start": self.span_start, "span_end": self.span_end,
-                "page_start": self.page_start, "page_end": self.page_end}
+                "page_start": self.page_start, "page_end": self.page_end,
+                "page_label": self.page_label, "page_label_end": self.page_label_end}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AnswerSentence:
@@ -135,7 +140,8 @@ class Answer:
             rows.append({**{c: getattr(hit, c) for c in CITATION_FIELDS},
                          "citation": s.citation, "text": s.text, "span": s.span,
                          "score": s.score, "start": s.start, "end": s.end,
-                         "page_start": s.page_start, "page_end": s.page_end})
+                         "page_start": s.page_start, "page_end": s.page_end,
+                         "page_label": s.page_label, "page_label_end": s.page_label_end})
         return pd.DataFrame(rows, columns=columns)
 
     def unsupported(self) -> list[Claim]:

@@ -163,6 +163,36 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _extra(name: str, module: str) -> None:
+    """A ``UsageError`` naming the extra to install when ``module`` is missing."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise UsageError(f"this command needs the {name} extra: pip install "
+                         f"'citeseek[{name}]'")
+
+
+def cmd_mcp(args: argparse.Namespace) -> int:
+    _extra("mcp", "mcp")
+    from ..integrations.mcp_server import serve_mcp
+
+    if not args.http and (args.host or args.port):
+        raise UsageError("--host and --port go with --http")
+    serve_mcp(_store(args), transport="http" if args.http else "stdio",
+              host=args.host or "127.0.0.1", port=args.port or 8765)
+    return 0
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    _extra("watch", "watchfiles")
+    from ..integrations.watch import watch
+
+    watch(args.sources, args.store or os.environ.get(STORE_ENV), model=args.model,
+          debounce=args.debounce, strict=args.strict, follow_links=args.follow_links,
+          as_json=args.json)
+    return 0
+
+
 def _index_summary(index: dict[str, Any]) -> str:
     """``HNSW32,Flat (auto; efSearch=48, recall@10 0.969 on 200 own vectors)``."""
     how = [index.get("chosen", "auto")]

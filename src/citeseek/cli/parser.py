@@ -17,9 +17,11 @@ from .commands import (
     cmd_eval_qa,
     cmd_index,
     cmd_info,
+    cmd_mcp,
     cmd_search,
     cmd_serve,
     cmd_show,
+    cmd_watch,
 )
 
 
@@ -133,6 +135,26 @@ def make_parser() -> argparse.ArgumentParser:
                    "has to send its whole body (default 30; later is a 408)")
 
     command("info", cmd_info, "describe a collection")
+
+    p = command("mcp", cmd_mcp, "serve the collection to AI agents over the Model Context "
+                "Protocol (the mcp extra): tools search, ask, show, docs")
+    p.add_argument("--http", action="store_true", help="streamable HTTP at "
+                   "http://HOST:PORT/mcp instead of stdio")
+    p.add_argument("--host", help="with --http, the address to bind (default 127.0.0.1; "
+                   "any other needs CITESEEK_API_KEY)")
+    p.add_argument("--port", type=int, help="with --http, the port (default 8765)")
+
+    p = command("watch", cmd_watch, "build a collection, then re-index it as its sources "
+                "change (the watch extra); Ctrl-C stops")
+    p.add_argument("sources", nargs="+", metavar="SOURCE", help="folders or files")
+    p.add_argument("--model", help="sentence-transformers name or path (default: bundled "
+                   "all-MiniLM-L6-v2)")
+    p.add_argument("--debounce", type=float, default=1.0, metavar="SECONDS",
+                   help="quiet time after a change before re-indexing (default 1.0)")
+    p.add_argument("--strict", action="store_true", help="report a build with skipped "
+                   "files as failed (the last good generation stays live)")
+    p.add_argument("--follow-links", action="store_true", help="follow symbolic links that "
+                   "lead out of a source folder")
 
     p = command("eval", cmd_eval, "evaluate retrieval on a BEIR-layout folder "
                 "(nDCG@10, recall@10, recall@100, MRR@10)", store=False)

@@ -47,7 +47,7 @@ FORMATS: dict[str, Format] = {fmt.name: fmt for fmt in (
     Format("md", (".md", ".markdown"), 2, partial(plain_documents, fmt="md")),
     Format("html", (".html", ".htm"), 2, html_documents),
     Format("jsonl", (".jsonl", ".ndjson"), 2, jsonl_documents, decodes_text=False),
-    Format("pdf", (".pdf",), 1, pdf_documents, decodes_text=False),
+    Format("pdf", (".pdf",), 2, pdf_documents, decodes_text=False),
 )}
 BY_EXTENSION = {ext: fmt for fmt in FORMATS.values() for ext in fmt.extensions}
 # Written into every manifest. A manifest without them was written by readers of

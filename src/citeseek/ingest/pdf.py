@@ -27,6 +27,7 @@ from typing import Any
 
 from ..dates import find_date, pdf_date
 from .decoding import Unreadable
+from .page_labels import page_labels
 from .pdf_layout import Char, Line, page_lines
 
 _TILTED = 0.1  # radians: a character turned further is not running text
@@ -44,7 +45,8 @@ _BAD_TITLE = re.compile(r"^(untitled|microsoft (word|powerpoint)|document\d*$|sl
 @dataclass
 class PdfText:
     """A PDF's text; from ``offsets[i]`` on, it is on page ``pages[i]`` (1-based), line
-    ``lines[i]`` of that page."""
+    ``lines[i]`` of that page. ``labels[p - 1]`` is the label printed on page ``p``
+    (``page_labels``), None where the PDF defines no labels."""
 
     text: str
     offsets: list[int]
@@ -52,6 +54,7 @@ class PdfText:
     lines: list[int]
     title: str | None
     date: str | None
+    labels: list[str] | None = None
 
 
 @dataclass
@@ -74,6 +77,7 @@ def read_pdf(data: bytes) -> PdfText:
         raise Unreadable(f"damaged PDF: PDFium cannot read it ({message})") from None
     try:
         meta = pdf.get_metadata_dict(skip_empty=True)
+        labels = page_labels(pdf)
         builder = _Builder()
         first: _Page | None = None
         for page in _without_running_lines(_pages(pdf, len(pdf))):
@@ -86,7 +90,7 @@ def read_pdf(data: bytes) -> PdfText:
     if not builder.length:
         raise Unreadable("no text layer (a scanned PDF?): run OCR on it first")
     return PdfText("".join(builder.parts), builder.offsets, builder.pages, builder.lines,
-                   _title(meta.get("Title"), first), _date(meta, first))
+                   _title(meta.get("Title"), first), _date(meta, first), labels)
 
 
 def _pages(pdf: Any, count: int) -> Iterator[_Page]:

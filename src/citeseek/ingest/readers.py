@@ -95,7 +95,7 @@ def _read_pdf(source: SourceFile, data: bytes) -> Document:
     return Document(
         doc_id=source.doc_id, source=source.key, text=pdf.text, title=pdf.title,
         date=pdf.date, format="pdf", file_key=source.key,
-        source_map=SourceMap(pdf.offsets, pdf.lines, pdf.pages),
+        source_map=SourceMap(pdf.offsets, pdf.lines, pdf.pages, pdf.labels),
     )
 
 

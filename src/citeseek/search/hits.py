@@ -33,7 +33,8 @@ class Hit(PassageRow):
     and its document's title, date, source and url), its ``rank`` and ``score``, and
     ``scores`` per retriever. ``page_start`` / ``page_end`` are the PDF pages (1-based)
     it spans, and then ``line_start`` / ``line_end`` count lines within those pages; None
-    for other files. ``page_breaks`` says where each later page begins inside a passage
+    for other files; ``page_label`` / ``page_label_end`` the numbers printed on them
+    where the PDF defines page labels. ``page_breaks`` says where each later page begins inside a passage
     over a page break, as (offset, page); search fills it in, ``pages_for`` reads it. It
     is not part of ``to_dict()``: a hit rebuilt from one has none."""
 
@@ -64,9 +65,22 @@ class Hit(PassageRow):
 
         return page(start), page(max(start, end - 1))
 
+    def labels_for(self, start: int, end: int) -> tuple[str | None, str | None]:
+        """The printed labels of ``pages_for(start, end)``: this passage's own labels
+        for its first and last page; None for a page wholly inside it, whose label the
+        passage does not hold."""
+        labels = {self.page_start: self.page_label, self.page_end: self.page_label_end}
+        first, last = self.pages_for(start, end)
+        return labels.get(first), labels.get(last)
+
+    def where(self, dash: str = "-") -> str:
+        """Its pages and lines: "lines 4-7", "p. iv (PDF p. 4), lines 4-7" (``places``)."""
+        return place(self.page_start, self.page_end, self.line_start, self.line_end, dash,
+                     label=self.page_label, label_end=self.page_label_end)
+
     def citation(self) -> str:
         """A short human-readable pointer to where the passage is."""
-        lines = place(self.page_start, self.page_end, self.line_start, self.line_end)
+        lines = self.where()
         title = f"{self.title!r} " if self.title else ""
         date = f"({self.date}) " if self.date else ""
         return f"{title}{date}{self.source}, {lines}, chars {self.start}-{self.end}"
@@ -208,8 +222,7 @@ def render_hit(hit: Hit, *, top_score: float, terms: Sequence[str],
     source is shown relative to ``source_root`` when given (in full on hover)."""
     score = float(hit.score)  # a number, whatever a caller put there
     width = 100.0 * max(0.0, score) / top_score if top_score > 0 else 0.0
-    lines = html.escape(place(hit.page_start, hit.page_end, hit.line_start, hit.line_end,
-                              dash="–"))
+    lines = html.escape(hit.where(dash="–"))
     title = html.escape(hit.title or hit.doc_id)
     date = f" · {html.escape(hit.date)}" if hit.date else ""
     local = [(a - hit.start, b - hit.start, c) for a, b, c in spans]

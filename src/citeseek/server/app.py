@@ -20,7 +20,8 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+from fastapi_offline import FastAPIOffline
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException
 
 from ..collection import Collection
@@ -32,6 +33,7 @@ from ..search.hits import Hit
 from ..search.retrieval import check_mode
 from .holder import CollectionHolder, Unavailable
 from .limits import Guard, ServerLimits, check_api_key
+from .schemas import ERRORS, AnswerBody, DocumentBody, DocumentListing, HealthBody, InfoBody
 
 GENERATION_HEADER = "X-Citeseek-Generation"
 STATUS = {UsageError: 400, DocumentNotFound: 404}
@@ -110,8 +112,10 @@ def create_app(store: str | os.PathLike[str] | CollectionHolder, *,
     check_api_key(api_key)
     holder = store if isinstance(store, CollectionHolder) else CollectionHolder(store,
                                                                                 model=model)
-    app = FastAPI(title="citeseek", summary="Semantic search and cited answers over "
-                  "an article collection. Bodies are the `--json` output of the CLI.")
+    # /docs and /redoc with their scripts from the fastapi-offline package, not a CDN.
+    app = FastAPIOffline(title="citeseek", summary="Semantic search and cited answers "
+                         "over an article collection. Bodies are the `--json` output of "
+                         "the CLI.")
     app.state.holder = holder
     bearer = HTTPBearer(auto_error=False, description="the server's CITESEEK_API_KEY")
 
@@ -137,48 +141,54 @@ def create_app(store: str | os.PathLike[str] | CollectionHolder, *,
     def ask(params: AskRequest) -> Body:
         return answer(lambda col: col.ask(params.question, **params.options(col)).to_dict())
 
-    hits: dict[int | str, dict[str, Any]] = {200: {"description": "the `citeseek search --json` list",
-                  "content": {"application/json": {
-                      "schema": TypeAdapter(list[Hit]).json_schema()}}}}
-    said: dict[int | str, dict[str, Any]] = {200: {"description": "the `citeseek ask --json` object: question, answer "
-                  "(null when declined), confident, sentences, citations (hits), message"}}
+    # Each route's body described (``schemas``); the routes return it as it is.
+    hits: dict[str, Any] = {"response_model": list[Hit], "responses": ERRORS,
+                            "response_class": Body,
+                            "response_description": "the `citeseek search --json` list"}
+    said: dict[str, Any] = {"response_model": AnswerBody, "responses": ERRORS,
+                            "response_class": Body,
+                            "response_description": "the `citeseek ask --json` object"}
 
-    @app.get("/search", dependencies=guarded, responses=hits, response_class=Body)
+    @app.get("/search", dependencies=guarded, **hits)
     def search_get(params: Annotated[SearchRequest, Query()]) -> Body:
         """Rank passages for `query` (`source` and `doc_id` may repeat)."""
         return search(params)
 
-    @app.post("/search", dependencies=guarded, responses=hits, response_class=Body)
+    @app.post("/search", dependencies=guarded, **hits)
     def search_post(params: SearchRequest) -> Body:
         """Rank passages for `query`, the request as a JSON object."""
         return search(params)
 
-    @app.get("/ask", dependencies=guarded, responses=said, response_class=Body)
+    @app.get("/ask", dependencies=guarded, **said)
     def ask_get(params: Annotated[AskRequest, Query()]) -> Body:
         """Answer `question` with cited sentences, or decline."""
         return ask(params)
 
-    @app.post("/ask", dependencies=guarded, responses=said, response_class=Body)
+    @app.post("/ask", dependencies=guarded, **said)
     def ask_post(params: AskRequest) -> Body:
         """Answer `question`, the request as a JSON object."""
         return ask(params)
 
-    @app.get("/documents", dependencies=guarded, response_class=Body)
+    @app.get("/documents", dependencies=guarded, response_class=Body,
+             response_model=list[DocumentListing], responses=ERRORS)
     def documents() -> Body:
         """Every document (the `citeseek docs --json` list)."""
         return answer(lambda col: col.documents())
 
-    @app.get("/documents/{doc_id:path}", dependencies=guarded, response_class=Body)
+    @app.get("/documents/{doc_id:path}", dependencies=guarded, response_class=Body,
+             response_model=DocumentBody, responses=ERRORS)
     def document(doc_id: str) -> Body:
         """One document with its text (`citeseek show --json`); a unique prefix will do."""
         return answer(lambda col: col.document(col.resolve_doc_id(doc_id)).to_dict())
 
-    @app.get("/info", dependencies=guarded, response_class=Body)
+    @app.get("/info", dependencies=guarded, response_class=Body, response_model=InfoBody,
+             responses=ERRORS)
     def info() -> Body:
         """The collection's manifest (`citeseek info --json`)."""
         return answer(lambda col: col.info())
 
-    @app.get("/health", response_class=Body)
+    @app.get("/health", response_class=Body, response_model=HealthBody,
+             responses={503: {"model": HealthBody, "description": "unavailable"}})
     def health() -> Body:
         """200 with the live generation, or 503 with why the collection cannot answer."""
         try:

@@ -36,8 +36,10 @@ Send = Callable[[Message], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 KEY_NEEDED = "a valid API key is required (Authorization: Bearer KEY)"
-# Open without the key: the health check and the API's own description.
+# Open without the key: the health check and the API's own description (its pages and,
+# served offline, their scripts and styles).
 PUBLIC = ("/health", "/openapi.json", "/redoc", "/docs")
+PUBLIC_UNDER = ("/docs/", "/static-offline-docs/")
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,7 @@ class Guard:
             await self.app(scope, _replay(body, receive), send)
 
     def _public(self, path: str) -> bool:
-        return path in PUBLIC or path.startswith("/docs/")
+        return path in PUBLIC or path.startswith(PUBLIC_UNDER)
 
     def _authorized(self, header: str) -> bool:
         scheme, _, given = header.partition(" ")

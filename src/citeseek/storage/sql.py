@@ -31,7 +31,8 @@ CHUNK_COLUMNS = (
     Column("end", "INTEGER NOT NULL"), Column("line_start", "INTEGER NOT NULL"),
     Column("line_end", "INTEGER NOT NULL"), Column("text", "TEXT NOT NULL"),
     Column("embed_hash", "TEXT NOT NULL"),
-    Column("page_start", "INTEGER", added=True), Column("page_end", "INTEGER", added=True))
+    Column("page_start", "INTEGER", added=True), Column("page_end", "INTEGER", added=True),
+    Column("page_label", "TEXT", added=True), Column("page_label_end", "TEXT", added=True))
 _CHUNKS = ",\n    ".join(c.sql for c in CHUNK_COLUMNS)
 
 SCHEMA = f"""
