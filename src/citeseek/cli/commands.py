@@ -150,12 +150,16 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from ..server.limits import ServerLimits
     from ..server.run import serve
 
     if args.engine != "ray" and (args.replicas or args.address):
         raise UsageError("--replicas and --address need --engine ray")
+    given = {"max_body": args.max_body, "header_timeout": args.header_timeout,
+             "body_timeout": args.body_timeout}
+    limits = ServerLimits(**{k: v for k, v in given.items() if v is not None})
     serve(_store(args), host=args.host, port=args.port, engine=args.engine,
-          replicas=args.replicas or 1, address=args.address)
+          replicas=args.replicas or 1, address=args.address, limits=limits)
     return 0
 
 

@@ -129,6 +129,12 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--replicas", type=int, metavar="N", help="Ray Serve replicas (default 1)")
     p.add_argument("--address", metavar="ADDR", help="Ray cluster to use (default: start "
                    "a local one)")
+    p.add_argument("--max-body", type=int, metavar="BYTES", help="largest request body "
+                   "taken (default 1048576; larger is a 413)")
+    p.add_argument("--header-timeout", type=float, metavar="S", help="seconds a "
+                   "connection has to send a request's headers (default 10)")
+    p.add_argument("--body-timeout", type=float, metavar="S", help="seconds a request "
+                   "has to send its whole body (default 30; later is a 408)")
 
     command("info", cmd_info, "describe a collection")
 

@@ -104,7 +104,9 @@ def _build(sources: Iterable[str | os.PathLike[str]], root: Path, *,
             empty = report.documents == 0 if builder.generation else previous is None
             if empty:  # a mistyped path must not empty a collection
                 raise BuildError("nothing to index: no readable articles found"
-                                 + (f"; {stays} stays live" if stays else ""))
+                                 + (f"; {stays} stays live" if stays else "")
+                                 + (f"; skipped {len(report.skipped)}:" if report.skipped
+                                    else "") + report.skipped_lines())
             if builder.generation is not None:
                 published = Manifest.read(root / builder.generation, verify=True)
                 layout.publish(root, builder.generation)

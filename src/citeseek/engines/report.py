@@ -35,6 +35,14 @@ class BuildReport:
     def unchanged(self) -> bool:
         return self.generation is None
 
+    def skipped_lines(self, shown: int = 10) -> str:
+        """The skipped files with their reasons, one a line (the first ``shown``, the
+        rest counted), or "" when none was skipped."""
+        lines = [f"\n  {s}" for s in self.skipped[:shown]]
+        if len(self.skipped) > shown:
+            lines.append(f"\n  ... and {len(self.skipped) - shown:,} more")
+        return printable("".join(lines))
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["skipped"] = [{"source": s.source, "reason": s.reason} for s in self.skipped]

@@ -32,6 +32,7 @@ from ..search.filters import Filters
 from ..search.hits import Hit
 from ..search.retrieval import check_mode
 from .holder import CollectionHolder, Unavailable
+from .limits import Guard, ServerLimits, check_api_key
 from .schemas import ERRORS, AnswerBody, DocumentBody, DocumentListing, HealthBody, InfoBody
 
 GENERATION_HEADER = "X-Citeseek-Generation"
@@ -42,7 +43,11 @@ class Body(JSONResponse):
     """JSON as the command line prints it (``ensure_ascii=False``, ``default=str``)."""
 
     def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=False, default=str).encode("utf-8")
+        text = json.dumps(content, ensure_ascii=False, default=str)
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: as JSON's own \ud800 escape
+            return json.dumps(content, default=str).encode("ascii")
 
 
 def _error(status: int, message: str, kind: str, **extra: Any) -> Body:
@@ -97,9 +102,14 @@ class AskRequest(QueryFields):
 
 
 def create_app(store: str | os.PathLike[str] | CollectionHolder, *,
-               api_key: str | None = None, model: str | Embedder | None = None) -> FastAPI:
+               api_key: str | None = None, model: str | Embedder | None = None,
+               limits: ServerLimits | None = None,
+               loopback_port: int | None = None) -> FastAPI:
     """The API over the collection at ``store`` (or held by a ``CollectionHolder``).
-    ``api_key``: when set, requests must carry it as a bearer token."""
+    ``api_key``: when set, requests must carry it as a bearer token (checked before the
+    body is read). ``limits``: the body's size and time (``ServerLimits``' defaults).
+    ``loopback_port``: answer only ``Host`` headers naming loopback and this port."""
+    check_api_key(api_key)
     holder = store if isinstance(store, CollectionHolder) else CollectionHolder(store,
                                                                                 model=model)
     # /docs and /redoc with their scripts from the fastapi-offline package, not a CDN.
@@ -189,7 +199,19 @@ def create_app(store: str | os.PathLike[str] | CollectionHolder, *,
                     headers={GENERATION_HEADER: generation})
 
     _error_handlers(app)
+    app.add_middleware(Guard, limits=limits or ServerLimits(), api_key=api_key,
+                       port=loopback_port)
     return app
+
+
+def _problem(error: Any) -> tuple[str, str]:
+    """The field a validation error is about, and what is wrong: a body that is not
+    JSON is about the body (pydantic's location is a byte offset there)."""
+    loc: tuple[Any, ...] = tuple(error.get("loc") or ())
+    if error.get("type") == "json_invalid":
+        at = f" at byte {loc[-1]}" if len(loc) > 1 else ""
+        return "body", f"not valid JSON{at} ({error.get('ctx', {}).get('error', 'invalid')})"
+    return (str(loc[-1]) if len(loc) > 1 else "body"), str(error.get("msg"))
 
 
 def _error_handlers(app: FastAPI) -> None:
@@ -197,8 +219,7 @@ def _error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Body:
-        problems = [(str(e["loc"][-1]) if len(e["loc"]) > 1 else "body", str(e["msg"]))
-                    for e in exc.errors()]
+        problems = [_problem(e) for e in exc.errors()]
         field, message = problems[0]
         return _error(422, "; ".join(f"{f}: {m}" for f, m in problems), "UsageError",
                       field=field)
@@ -206,8 +227,10 @@ def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CiteseekError)
     async def refused(request: Request, exc: CiteseekError) -> Body:
         status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 500)
-        extra = {"field": "doc_id"} if isinstance(exc, DocumentNotFound) else {}
-        return _error(status, str(exc), type(exc).__name__, **extra)
+        field = "doc_id" if isinstance(exc, DocumentNotFound) else getattr(exc, "field",
+                                                                           None)
+        return _error(status, str(exc), type(exc).__name__,
+                      **({"field": field} if field else {}))
 
     @app.exception_handler(Unavailable)
     async def unavailable(request: Request, exc: Unavailable) -> Body:
