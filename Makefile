@@ -19,7 +19,7 @@ $(VENV)/.torch: | $(PY)
 	touch $@
 
 $(VENV)/.installed: pyproject.toml $(VENV)/.torch
-	$(PIP) install -e ".[test,notebook,bench,ray,onnx,serve,llm,docs]"
+	$(PIP) install -e ".[test,notebook,bench,ray,onnx,serve,llm,docs,mcp,langchain,llama-index,watch]"
 	touch $@
 
 install: $(VENV)/.installed
