@@ -30,6 +30,7 @@ LAYERS: list[set[str]] = [
     {"rerank"},  # reordering search's candidates; the LLM reranker uses answer's client
     {"collection"},  # the facade users hold
     {"evaluation", "server"},  # measuring retrieval; serving it over HTTP
+    {"integrations"},  # MCP, LangChain, LlamaIndex, a watched folder (server's parts too)
     {"plots"},
     {"cli"},
     {"__init__", "__main__"},

@@ -8,5 +8,6 @@ documents, passages, transactions), with its parts ``keyword_index`` (FTS5 BM25)
 and prefixes choose), over ``sql`` (the schema, shared pieces); ``doc_ids`` resolves typed
 document ids; ``vector_index`` the FAISS index (choice by size, verified save and load,
 filtered search) and ``tuning`` its recall-tuned search setting; ``generation`` opens one
-generation whole and follows the live one through rebuilds.
+generation whole and follows the live one through rebuilds; ``recovery`` checks every
+generation and rolls back to a good one.
 """

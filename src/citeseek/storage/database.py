@@ -53,6 +53,9 @@ class GenerationDB:
         self.path = Path(path)
         self.readonly = readonly
         self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []  # every thread's, for close_all
+        self._closed = False
+        self._opening = threading.Lock()
         self._identity: tuple[int, ...] | None = None  # of the file first read
         self._columns: dict[str, set[str]] | None = None
         self.keywords = KeywordIndex(self)
@@ -97,6 +100,8 @@ class GenerationDB:
     def conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
+            if self._closed:
+                raise CorruptCollection(f"{self.path} is closed: a newer generation is live")
             if self.readonly:
                 # A URI, so the path's own "?", "#" and "%" must be escaped (as_uri does).
                 uri = f"{self.path.absolute().as_uri()}?mode=ro&immutable=1"
@@ -109,6 +114,10 @@ class GenerationDB:
                 if not same:  # a thread opening the file late finds another build's
                     conn.close()
                     raise CorruptCollection(f"{self.path} was replaced by another build")
+                if not self._register(conn):  # closed while it was opening
+                    conn.close()
+                    raise CorruptCollection(f"{self.path} is closed: a newer generation "
+                                            "is live")
             else:
                 conn = sqlite3.connect(self.path, isolation_level=None)
                 conn.execute("PRAGMA journal_mode=DELETE")
@@ -154,6 +163,22 @@ class GenerationDB:
         if conn is not None:
             conn.close()
             self._local.conn = None
+
+    def _register(self, conn: sqlite3.Connection) -> bool:
+        """Keep ``conn`` for ``close_all``; False once the database is closed."""
+        with self._opening:
+            if not self._closed:
+                self._opened.append(conn)
+            return not self._closed
+
+    def close_all(self) -> None:
+        """Close every thread's connection to a read-only database no reader uses any
+        more (its file's descriptors go with them); opening it again is an error."""
+        with self._opening:
+            self._closed = True
+            opened, self._opened = self._opened, []
+        for conn in opened:
+            conn.close()
 
     def copy_to(self, dest: Path) -> None:
         """Copy the whole database into a new file (SQLite's online backup)."""

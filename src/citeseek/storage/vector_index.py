@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import BuildError, CorruptCollection, UsageError
+from ..errors import BuildError, CorruptCollection, ModelMismatch, UsageError
 from .layout import create_new, sha256_file
 
 EXACT_LIMIT = 10_000  # exact (Flat) below this many passages: a scan of a few ms here
@@ -270,6 +270,10 @@ class VectorIndex:
                allowed: Sequence[int] | None = None) -> list[tuple[int, float]]:
         """Top ``k`` (chunk id, score) for one query vector, restricted to ``allowed`` ids
         before ranking when given (so a filter never starves the top k)."""
+        if query.size != self.dimension:  # FAISS would only assert
+            raise ModelMismatch(f"a query vector of dimension {query.size} cannot search "
+                                f"vectors of dimension {self.dimension}: the collection "
+                                "was built with another model")
         if k <= 0 or self.ntotal == 0:
             return []
         faiss = _faiss()
