@@ -203,7 +203,8 @@ def test_openapi_docs_describe_every_endpoint_and_the_hit_shape(url: str) -> Non
             "/health"} <= set(spec["paths"])
     search = spec["paths"]["/search"]["get"]
     assert {p["name"] for p in search["parameters"]} == {
-        "query", "k", "mode", "source", "date_from", "date_to", "doc_id", "per_doc"}
+        "query", "k", "mode", "source", "date_from", "date_to", "doc_id", "per_doc",
+        "rerank", "rerank_top"}
     hit_schema = spec["components"]["schemas"]["Hit"] if "Hit" in \
         spec["components"]["schemas"] else \
         search["responses"]["200"]["content"]["application/json"]["schema"]["$defs"]["Hit"]
