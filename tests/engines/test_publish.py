@@ -62,6 +62,11 @@ def test_a_build_reads_the_live_manifest_once_and_verified(
     assert Manifest.read(store / "gen-000002", verify=False).settings.chunk_tokens == 40
 
 
+def every_file(store: Path, generation: str) -> list[str]:
+    """The data files of ``generation`` as its manifest names them (``gen/file``)."""
+    return [f"{generation}/{name}" for name in layout.generation_files(store / generation)]
+
+
 @pytest.fixture
 def hashed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every data file hashed to check it against its manifest (``generation/file``),
@@ -70,7 +75,8 @@ def hashed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     sha256_file, publish = layout.sha256_file, layout.publish
 
     def hashing(path: Path) -> str:
-        seen.append(f"{path.parent.name}/{path.name}")
+        gen = next(p for p in path.parents if layout.GENERATION.match(p.name))
+        seen.append(path.relative_to(gen.parent).as_posix())
         return sha256_file(path)
 
     def publishing(root: Path, generation: str) -> None:
@@ -87,7 +93,9 @@ def test_a_build_hashes_its_new_generation_once(sample_dir: Path, tmp_path: Path
                                                  hashed: list[str]) -> None:
     store = tmp_path / "store"
     col = build(sample_dir, store)
-    files = [f"gen-000001/{name}" for name in layout.DATA_FILES]
+    files = every_file(store, "gen-000001")
+    assert files[:2] == ["gen-000001/store.sqlite", "gen-000001/index.faiss"]
+    assert "gen-000001/keywords/meta.json" in files
     # measured for the manifest, verified before publishing, not again to open it
     assert hashed == [*files, *files, "published"]
     assert col.search("protesters", k=1, mode="keyword") and len(col) > 0
@@ -97,10 +105,10 @@ def test_a_build_hashes_its_new_generation_once(sample_dir: Path, tmp_path: Path
     assert other.report.generation == "gen-000002"
     hashed.clear()
     assert col.refresh()  # a generation it did not see built is verified as it loads
-    assert hashed == [f"gen-000002/{name}" for name in layout.DATA_FILES]
+    assert hashed == every_file(store, "gen-000002")
     hashed.clear()
     citeseek.open(store, model=fake)
-    assert hashed == [f"gen-000002/{name}" for name in layout.DATA_FILES]
+    assert hashed == every_file(store, "gen-000002")
 
 
 def test_a_build_with_nothing_changed_hashes_the_live_generation_once(
@@ -110,4 +118,4 @@ def test_a_build_with_nothing_changed_hashes_the_live_generation_once(
     hashed.clear()
     col = build(sample_dir, store)
     assert col.last_build.unchanged
-    assert hashed == [f"gen-000001/{name}" for name in layout.DATA_FILES]
+    assert hashed == every_file(store, "gen-000001")

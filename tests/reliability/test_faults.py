@@ -83,7 +83,8 @@ def test_kill_9_at_every_step_of_a_build_loses_nothing(tmp_path: Path) -> None:
         assert col.document(hit.doc_id).text[hit.start:hit.end] == hit.text
     assert len(killed_at) >= 20
     # The kills landed in every phase: copying, ingesting, embedding, index, publishing.
-    for step in ("GenerationDB.copy_to", "Builder._record_file", "encode", "VectorIndex.save",
+    for step in ("GenerationDB.copy_to", "TantivyWriter.link_from", "Builder._record_file",
+                 "TantivyWriter.remove", "encode", "TantivyWriter._commit", "VectorIndex.save",
                  "Manifest.write", "layout.publish", "remove_stale"):
         assert any(step in k for k in killed_at), step
 
@@ -120,6 +121,11 @@ def _truncate(path: Path) -> None:
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
 
 
+def _largest(folder: Path) -> Path:
+    """The biggest file of a keyword index: one of its segments' postings."""
+    return max((p for p in folder.iterdir() if p.is_file()), key=lambda p: p.stat().st_size)
+
+
 def _edit_manifest(gen: Path, edit: Any) -> None:
     manifest = json.loads((gen / "manifest.json").read_text())
     (gen / "manifest.json").write_text(json.dumps(edit(manifest)))
@@ -132,6 +138,12 @@ DAMAGE = {  # name -> (damage the live generation folder, file the error must na
     "index altered": (lambda g: _flip(g / "index.faiss", 0.6), "index.faiss"),
     "store missing": (lambda g: (g / "store.sqlite").unlink(), "store.sqlite"),
     "index missing": (lambda g: (g / "index.faiss").unlink(), "index.faiss"),
+    "keyword segment altered": (lambda g: _flip(_largest(g / "keywords")), "keywords/"),
+    "keyword segment missing": (lambda g: _largest(g / "keywords").unlink(), "keywords/"),
+    "keyword meta truncated": (lambda g: _truncate(g / "keywords" / "meta.json"),
+                               "meta.json"),
+    "keyword file planted": (lambda g: (g / "keywords" / "0123.idx").write_bytes(b"x"),
+                             "0123.idx"),
     "manifest missing": (lambda g: (g / "manifest.json").unlink(), "manifest.json"),
     "manifest not JSON": (lambda g: (g / "manifest.json").write_text("{\"files\": "),
                           "manifest.json"),

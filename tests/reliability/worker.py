@@ -70,7 +70,14 @@ def _instrument(owner: Any, attr: str, label: str) -> None:
 def install_checkpoints() -> None:
     """Every step of a build that writes or moves data becomes a place to die."""
     from citeseek.engines import builder
-    from citeseek.storage import database, embedding_cache, layout, manifest, vector_index
+    from citeseek.storage import (
+        database,
+        embedding_cache,
+        layout,
+        manifest,
+        tantivy_index,
+        vector_index,
+    )
 
     for owner, attr in [
         (layout, "write_atomic"), (layout, "fsync_file"), (layout, "fsync_dir"),
@@ -80,6 +87,9 @@ def install_checkpoints() -> None:
         (embedding_cache.EmbeddingCache, "put"), (embedding_cache.EmbeddingCache, "prune"),
         (builder.Builder, "_record_file"), (builder.Builder, "_embed"),
         (vector_index.VectorIndex, "build"), (vector_index.VectorIndex, "save"),
+        (tantivy_index.TantivyWriter, "link_from"), (tantivy_index.TantivyWriter, "add"),
+        (tantivy_index.TantivyWriter, "remove"), (tantivy_index.TantivyWriter, "_commit"),
+        (tantivy_index, "link_or_copy"),
         (HashingEmbedder, "encode"), (os, "replace"), (shutil, "rmtree"),
     ]:
         _instrument(owner, attr, f"{getattr(owner, '__name__', owner)}.{attr}")

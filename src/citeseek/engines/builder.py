@@ -39,6 +39,7 @@ from ..progress import progress_bar
 from ..storage import layout
 from ..storage.database import GenerationDB
 from ..storage.manifest import Counts, IndexInfo, Manifest, ModelInfo
+from ..storage.tantivy_index import TantivyWriter
 from ..storage.tuning import tune
 from ..storage.vector_index import VectorIndex
 from .report import BuildReport, versions
@@ -109,13 +110,21 @@ class Builder:
         return self.root / self.generation
 
     def _open_new(self) -> GenerationDB:
-        """Start the new generation as a copy of the live one (made on first change)."""
+        """Start the new generation from the live one (made on first change): a copy of
+        its store, and its keyword index's files linked (a store of schema 1, without
+        them, has its passages indexed anew)."""
         if self.db is None:
-            target = self._reserve() / layout.STORE_FILE
+            gen_dir = self._reserve()
+            target, linked = gen_dir / layout.STORE_FILE, None
             if self.previous:
-                live = self.root / self.previous.name / layout.STORE_FILE
-                GenerationDB(live, readonly=True).copy_to(target)
-            self.db = GenerationDB(target)
+                live = self.root / self.previous.name
+                GenerationDB(live / layout.STORE_FILE, readonly=True).copy_to(target)
+                if self.previous.manifest.keyword_dir:
+                    linked = live / self.previous.manifest.keyword_dir
+            writer = TantivyWriter(gen_dir / layout.KEYWORD_DIR, start_from=linked)
+            self.db = GenerationDB(target, keyword_writer=writer)
+            if self.previous and linked is None:
+                writer.add(self.db.keyword_rows())
         return self.db
 
     def discover(self, sources: Iterable[str | os.PathLike[str]],
@@ -300,6 +309,8 @@ class Builder:
         if index.ntotal != counts["chunks"]:
             raise BuildError(f"{counts['chunks']} passages but {index.ntotal} vectors")
         measured = tune(index, lambda: db.embeddings.blocks(model, dim))
+        assert db.keyword_writer is not None
+        db.keyword_writer.commit(db.keyword_rows)
         db.vacuum()
         db.close()
         index.save(gen_dir / layout.INDEX_FILE, release=True)

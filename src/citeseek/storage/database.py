@@ -1,7 +1,8 @@
 """A generation's SQLite database (``store.sqlite``): files, documents and passages, with
-three parts: ``keywords`` (the FTS5 index), ``embeddings`` (the vector cache) and
-``selection`` (ids chosen by filters and prefixes). Every SQL statement of citeseek lives
-in this subpackage; other stages call the methods here."""
+three parts: ``keywords`` (the keyword index: Tantivy's in the generation's
+``keywords/`` folder, or the FTS5 table of a schema-1 store), ``embeddings`` (the vector
+cache) and ``selection`` (ids chosen by filters and prefixes). Every SQL statement of
+citeseek lives in this subpackage; other stages call the methods here."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ from ..errors import CorruptCollection, UsageError
 from .embedding_cache import EmbeddingCache
 from .keyword_index import KeywordIndex
 from .selection import Selection
-from .sql import ADDED_COLUMNS, CHUNK_COLUMNS, SCHEMA, in_batches
+from .sql import ADDED_COLUMNS, CHUNK_COLUMNS, LEGACY_FTS, SCHEMA, in_batches
+from .tantivy_index import TantivyIndex, TantivyWriter
 
 if TYPE_CHECKING:
     import numpy as np
@@ -46,16 +48,22 @@ class GenerationDB:
     """One generation's ``store.sqlite``. A read-only database may be shared across
     threads (each thread gets its own connection); a writable one belongs to one builder.
 
-    Its parts: ``keywords`` (BM25 search, word frequencies), ``embeddings`` (cached
-    vectors by model and text hash) and ``selection`` (ids that filters leave)."""
+    Its parts: ``keywords`` (BM25 search, word frequencies: ``keywords`` given, a
+    generation's Tantivy index, or else the FTS5 table a schema-1 store holds),
+    ``embeddings`` (cached vectors by model and text hash) and ``selection`` (ids that
+    filters leave). A builder's database is given the ``TantivyWriter`` of its
+    generation as ``keyword_writer``: passages added and removed go to it as well."""
 
-    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
+    def __init__(self, path: str | Path, *, readonly: bool = False,
+                 keywords: TantivyIndex | None = None,
+                 keyword_writer: TantivyWriter | None = None) -> None:
         self.path = Path(path)
         self.readonly = readonly
         self._local = threading.local()
         self._identity: tuple[int, ...] | None = None  # of the file first read
         self._columns: dict[str, set[str]] | None = None
-        self.keywords = KeywordIndex(self)
+        self.keywords: TantivyIndex | KeywordIndex = keywords or KeywordIndex(self)
+        self.keyword_writer = keyword_writer
         self.embeddings = EmbeddingCache(self)
         self.selection = Selection(self)
         if not readonly:
@@ -63,7 +71,9 @@ class GenerationDB:
             self._upgrade()
 
     def _upgrade(self) -> None:
-        """Add the columns a database built by an earlier citeseek lacks."""
+        """Add the columns a database built by an earlier citeseek lacks, and drop the
+        FTS5 keyword table of a schema-1 store (its keywords are now Tantivy's)."""
+        self.conn.execute(f"DROP TABLE IF EXISTS {LEGACY_FTS}")
         for table, columns in ADDED_COLUMNS.items():
             have = self.columns(table)
             for column in columns:
@@ -149,7 +159,20 @@ class GenerationDB:
         """Rewrite the file without free pages (after a build removed documents)."""
         self.conn.execute("VACUUM")
 
+    def keyword_rows(self, batch: int = 5000) -> Iterator[tuple[int, str | None, str]]:
+        """(chunk id, title, text) of every passage, in id order: what a keyword index
+        made anew from this database reads (a store of schema 1 gains its Tantivy index
+        this way)."""
+        cur = self.conn.execute("SELECT c.chunk_id, d.title, c.text FROM chunks c "
+                                "JOIN documents d USING(doc_id) ORDER BY c.chunk_id")
+        while rows := cur.fetchmany(batch):
+            yield from rows
+
     def close(self) -> None:
+        """Close this thread's connection (and give up a keyword writer's uncommitted
+        work: a build that fails throws its generation away)."""
+        if self.keyword_writer is not None:
+            self.keyword_writer.close()
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
@@ -207,20 +230,17 @@ class GenerationDB:
             ids = range(next_id, next_id + len(batch))
             c.executemany(_INSERT_CHUNK, [(cid, h, *stored(ch)) for cid, (ch, h) in
                                           zip(ids, batch, strict=True)])
-            c.executemany("INSERT INTO chunks_fts(rowid, title, body) VALUES (?,?,?)",
-                          [(cid, doc.title or "", ch.text)
-                           for cid, (ch, _) in zip(ids, batch, strict=True)])
+            if self.keyword_writer is not None:
+                self.keyword_writer.add((cid, doc.title, ch.text)
+                                        for cid, (ch, _) in zip(ids, batch, strict=True))
             next_id += len(batch)
         return next_id - first
 
     def remove_document(self, doc_id: str) -> None:
         c = self.conn
-        rows = c.execute(
-            "SELECT c.chunk_id, coalesce(d.title, ''), c.text FROM chunks c "
-            "JOIN documents d USING(doc_id) WHERE c.doc_id=?", (doc_id,)
-        ).fetchall()
-        c.executemany("INSERT INTO chunks_fts(chunks_fts, rowid, title, body) "
-                      "VALUES ('delete', ?, ?, ?)", rows)
+        if self.keyword_writer is not None:
+            self.keyword_writer.remove(cid for (cid,) in c.execute(
+                "SELECT chunk_id FROM chunks WHERE doc_id=?", (doc_id,)).fetchall())
         c.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
         c.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
 

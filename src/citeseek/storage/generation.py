@@ -19,6 +19,7 @@ from ..errors import CorruptCollection, ModelMismatch
 from . import layout
 from .database import GenerationDB
 from .manifest import Manifest
+from .tantivy_index import TantivyIndex
 from .vector_index import VectorIndex
 
 _LOAD_ATTEMPTS = 5  # a build publishing (and cleaning up) while a reader loads
@@ -61,7 +62,8 @@ def open_generation(gen_dir: Path, *, verify: bool = True,
         if wanted != built_with:
             raise ModelMismatch(f"{gen_dir.parent} was built with model {built_with!r}, "
                                 f"not {wanted!r}")
-    db = GenerationDB(gen_dir / layout.STORE_FILE, readonly=True)
+    keywords = TantivyIndex(gen_dir / manifest.keyword_dir) if manifest.keyword_dir else None
+    db = GenerationDB(gen_dir / layout.STORE_FILE, readonly=True, keywords=keywords)
     db.check_readable()
     index = VectorIndex.load(gen_dir / layout.INDEX_FILE,
                              dimension=manifest.model.dimension,

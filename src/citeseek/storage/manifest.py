@@ -9,7 +9,7 @@ index      factory, ntotal; how it was chosen and tuned: chosen, search, recall_
            recall_queries, exact (all five, or none in a store built before tuning)
 readers    the reader version of each format (absent in stores built before them)
 versions   citeseek's and its libraries' versions
-files      sha256 and bytes of store.sqlite and index.faiss
+files      sha256 and bytes of store.sqlite, index.faiss and (schema 2) keywords/*
 ```
 
 ``Manifest.read`` parses the JSON once into these records. A field that is missing,
@@ -32,7 +32,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..config import SCHEMA_VERSION, Settings
+from ..config import READ_SCHEMAS, SCHEMA_VERSION, Settings
 from ..errors import CorruptCollection, UsageError
 from . import layout
 
@@ -257,11 +257,11 @@ class Manifest:
         top.object()
         version = top.find("schema_version")
         if version is None or type(version.value) is not int or \
-                version.value != SCHEMA_VERSION:
+                version.value not in READ_SCHEMAS:
             found = "lacks schema_version" if version is None else \
                 f"has schema_version {_SHOWN.repr(version.value)}"
-            raise CorruptCollection(
-                f"{path} {found}; this citeseek reads version {SCHEMA_VERSION}")
+            raise CorruptCollection(f"{path} {found}; this citeseek reads versions "
+                                    f"{' and '.join(map(str, READ_SCHEMAS))}")
         generation = top.get("generation")
         if not layout.GENERATION.fullmatch(generation.text()):
             raise generation._wrong("a generation's name (gen-000001)")
@@ -276,9 +276,13 @@ class Manifest:
                 f"{path} has counts.chunks {counts.chunks} but index.ntotal {index.ntotal}: "
                 "one of them was altered")
         files = top.get("files")
-        unknown = set(files.object()) - set(layout.DATA_FILES)
-        if unknown:
-            raise files.get(min(unknown)).error("is not a file of a generation")
+        keyword_files = {name for name in files.object() if layout.KEYWORD_FILE.match(name)}
+        unknown = set(files.object()) - set(layout.DATA_FILES) - keyword_files
+        if unknown or (version.value == 1 and keyword_files):
+            raise files.get(min(unknown | keyword_files)).error(
+                "is not a file of a generation" + (" of schema 1" if not unknown else ""))
+        if version.value >= 2 and f"{layout.KEYWORD_DIR}/meta.json" not in keyword_files:
+            raise files.error(f"lacks {layout.KEYWORD_DIR}/meta.json, the keyword index")
         readers = top.find("readers")
         return cls(
             generation=generation.value, created=created.value,
@@ -287,7 +291,8 @@ class Manifest:
             readers=None if readers is None else {
                 key: item.whole(1, C_INT) for key, item in readers.entries()},
             versions={key: item.text() for key, item in top.get("versions").entries()},
-            files={name: FileSum.parse(files.get(name)) for name in layout.DATA_FILES},
+            files={name: FileSum.parse(files.get(name))
+                   for name in [*layout.DATA_FILES, *sorted(keyword_files)]},
             schema_version=version.value)
 
     def to_dict(self) -> dict[str, Any]:
@@ -303,34 +308,37 @@ class Manifest:
             data["readers"] = dict(self.readers)
         return _sorted(data)
 
+    @property
+    def keyword_dir(self) -> str | None:
+        """The folder of the keyword index, from schema 2 on (schema 1: None, FTS5)."""
+        return layout.KEYWORD_DIR if self.schema_version >= 2 else None
+
     def check_files(self, gen_dir: Path, *, hashes: bool) -> None:
         """Each data file is there with the size recorded (and, with ``hashes``, the
-        SHA-256); a ``CorruptCollection`` naming the file otherwise."""
-        for name in layout.DATA_FILES:
-            expected, target = self.files[name], gen_dir / name
-            try:
-                size = target.stat().st_size if target.is_file() else None
-                if size is None:
-                    raise CorruptCollection(f"missing {target}")
-                if size != expected.bytes:
-                    raise CorruptCollection(
-                        f"{target} has {size} bytes, the manifest says "
-                        f"{expected.bytes} (truncated or altered)")
-                if hashes and layout.sha256_file(target) != expected.sha256:
-                    raise CorruptCollection(
-                        f"{target} does not match its checksum (altered or damaged)")
-            except OSError as exc:  # unreadable, or removed while being checked
-                raise CorruptCollection(f"cannot read {target}: {exc.strerror or exc}") \
-                    from None
+        SHA-256); a ``CorruptCollection`` naming the file otherwise. A file in
+        ``keywords/`` that the manifest does not name is an error too: the index would
+        read it."""
+        if self.keyword_dir is not None:
+            found = set(layout.generation_files(gen_dir)) - set(layout.DATA_FILES)
+            extra = found - set(self.files)
+            if extra:
+                raise CorruptCollection(f"{gen_dir / min(extra)} is not named in the manifest "
+                                        "(planted or left by another build)")
+        for name, expected in self.files.items():
+            layout.check_file(gen_dir / name, expected.bytes,
+                              expected.sha256 if hashes else None)
 
     def write(self, gen_dir: Path) -> Manifest:
         """Seal the generation in ``gen_dir``: its data files synced to disk and measured,
         then this manifest, with their sums, written atomically. Returns what was written."""
-        for name in layout.DATA_FILES:
+        names = layout.generation_files(gen_dir)
+        for name in names:
             layout.fsync_file(gen_dir / name)
+        if (gen_dir / layout.KEYWORD_DIR).is_dir():
+            layout.fsync_dir(gen_dir / layout.KEYWORD_DIR)
         sealed = dataclasses.replace(self, schema_version=SCHEMA_VERSION, files={
             name: FileSum(layout.sha256_file(gen_dir / name), (gen_dir / name).stat().st_size)
-            for name in layout.DATA_FILES})
+            for name in names})
         layout.write_atomic(gen_dir / layout.MANIFEST,
                             json.dumps(sealed.to_dict(), indent=2, sort_keys=True).encode())
         return sealed

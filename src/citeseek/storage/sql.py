@@ -1,5 +1,6 @@
 """The schema of a generation's database, with the passages' table declared column by
-column (``CHUNK_COLUMNS``) and the columns added since the first databases; and small
+column (``CHUNK_COLUMNS``) and the columns added since the first databases (stores of
+schema 1 also hold ``LEGACY_FTS``, their FTS5 keyword index); and small
 pieces every table shares: a part that reads and writes through the database's
 connection, and ids in batches short enough for one ``IN (...)`` statement."""
 
@@ -46,12 +47,14 @@ CREATE INDEX IF NOT EXISTS documents_date ON documents(date);
 CREATE TABLE IF NOT EXISTS chunks(
     {_CHUNKS});
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-    title, body, content='', tokenize='porter unicode61 remove_diacritics 2');
 CREATE TABLE IF NOT EXISTS embeddings(
     model TEXT NOT NULL, hash TEXT NOT NULL, vector BLOB NOT NULL,
     PRIMARY KEY(model, hash)) WITHOUT ROWID;
 """
+
+# The FTS5 keyword table of schema-1 stores (read by ``keyword_index``); a build on top of
+# such a store drops it from its copy, the new generation's keywords being Tantivy's.
+LEGACY_FTS = "chunks_fts"
 
 # Columns added after the first databases were written: one built before has none of
 # them; opened read-only it reads NULL in their place, built on it gains them.
