@@ -59,7 +59,12 @@ def test_kill_9_at_every_step_of_a_build_loses_nothing(tmp_path: Path) -> None:
     assert counted.returncode == 0, counted.stderr
     steps = json.loads(count_file.read_text())
     assert len(steps) >= 20 and "before citeseek.storage.layout.publish" in steps
-    points = sorted({round(1 + i * (len(steps) - 1) / 29) for i in range(30)})
+    phases = ("GenerationDB.copy_to", "Builder._record_file", "encode", "VectorIndex.save",
+              "Manifest.write", "layout.publish", "remove_stale")
+    # 30 points spread over the build, and the first step of each phase among them
+    points = sorted({round(1 + i * (len(steps) - 1) / 29) for i in range(30)} |
+                    {1 + next(i for i, name in enumerate(steps) if phase in name)
+                     for phase in phases})
     killed_at = []
     for version, point in enumerate(points, start=2):
         if len(layout.generations(store)) == 1:  # as before the counted build: two
@@ -83,10 +88,45 @@ def test_kill_9_at_every_step_of_a_build_loses_nothing(tmp_path: Path) -> None:
         assert col.document(hit.doc_id).text[hit.start:hit.end] == hit.text
     assert len(killed_at) >= 20
     # The kills landed in every phase: copying, ingesting, embedding, index, publishing.
-    for step in ("GenerationDB.copy_to", "TantivyWriter.link_from", "Builder._record_file",
-                 "TantivyWriter.remove", "encode", "TantivyWriter._commit", "VectorIndex.save",
-                 "Manifest.write", "layout.publish", "remove_stale"):
+    for step in phases:
         assert any(step in k for k in killed_at), step
+
+
+def test_kill_9_at_every_step_of_the_keyword_index_loses_nothing(tmp_path: Path) -> None:
+    """Every step that links, adds to, removes from or commits the new generation's
+    keyword index, killed in turn: the live generation and its linked files stay as
+    they were, and the next build indexes the change."""
+    corpus, store = write_articles(tmp_path / "corpus", 5), tmp_path / "store"
+    fake = HashingEmbedder()
+    citeseek.build(corpus, store, model=fake, progress=False)
+    count_file = tmp_path / "checkpoints.json"
+    change(corpus, 1)
+    counted = run_worker("cli", "index", str(corpus), "--store", str(store), "--json",
+                         RELIABILITY_COUNT_FILE=str(count_file))
+    assert counted.returncode == 0, counted.stderr
+    steps = json.loads(count_file.read_text())
+    points = [i + 1 for i, name in enumerate(steps)
+              if "TantivyWriter" in name or "link_or_copy" in name]
+    for step in ("link_or_copy", "TantivyWriter.link_from", "TantivyWriter.add",
+                 "TantivyWriter.remove", "TantivyWriter._commit"):
+        assert any(step in steps[p - 1] for p in points), step
+    for version, point in enumerate(points[::max(1, len(points) // 12)], start=2):
+        live = layout.current_generation(store)
+        sums = {name: layout.sha256_file(store / str(live) / name)
+                for name in layout.generation_files(store / str(live))}
+        before = documents(store, fake)
+        change(corpus, version)
+        proc = run_worker("cli", "index", str(corpus), "--store", str(store), "--json",
+                          RELIABILITY_KILL_AT=str(point))
+        assert proc.returncode == -signal.SIGKILL, (point, proc.returncode, proc.stderr)
+        assert layout.current_generation(store) == live, steps[point - 1]
+        assert documents(store, fake) == before
+        assert {name: layout.sha256_file(store / str(live) / name) for name in sums} == sums
+        col = citeseek.build(corpus, store, model=fake, progress=False)
+        assert f"edition {version}" in documents(store, fake)["article01.txt"]
+        hit = col.search(f"edition {version}", k=1, mode="keyword")[0]
+        assert f"edition {version}" in hit.text
+        assert_clean(store)
 
 
 def test_kill_9_from_outside_while_embedding(tmp_path: Path) -> None:
@@ -153,8 +193,7 @@ DAMAGE = {  # name -> (damage the live generation folder, file the error must na
     "manifest bad size": (lambda g: _edit_manifest(
         g, lambda m: {**m, "files": {**m["files"], "index.faiss": {"sha256": "0"}}}),
         "manifest.json"),
-    "generation folder gone": (lambda g: [p.unlink() for p in g.iterdir()] and g.rmdir(),
-                               "manifest.json"),
+    "generation folder gone": (lambda g: shutil.rmtree(g), "manifest.json"),
     "CURRENT garbage": (lambda g: (g.parent / "CURRENT").write_text("../../etc\n"),
                         "CURRENT"),
 }

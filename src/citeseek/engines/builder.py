@@ -49,6 +49,7 @@ COMMIT_EVERY = 200  # files per transaction while recording
 CLASH = "document id already used by"  # the reason a document was left out of its file
 EMBED_BLOCK = 4096  # passages embedded per committed block: what an interruption can lose
 PARSE_BAR_FILES = 16  # fewer files than this are read without a bar
+VACUUM_SHARE = 0.1  # free pages past this share of the store: rewritten without them
 
 
 @dataclass
@@ -311,7 +312,7 @@ class Builder:
         measured = tune(index, lambda: db.embeddings.blocks(model, dim))
         assert db.keyword_writer is not None
         db.keyword_writer.commit(db.keyword_rows)
-        db.vacuum()
+        db.vacuum(free_share=VACUUM_SHARE)
         db.close()
         index.save(gen_dir / layout.INDEX_FILE, release=True)
         Manifest(

@@ -155,9 +155,16 @@ class GenerationDB:
         except (sqlite3.Error, OSError) as exc:
             raise CorruptCollection(f"cannot read {self.path}: {exc}") from None
 
-    def vacuum(self) -> None:
-        """Rewrite the file without free pages (after a build removed documents)."""
+    def vacuum(self, *, free_share: float = 0.0) -> bool:
+        """Rewrite the file without its free pages when they are more than ``free_share``
+        of it (VACUUM writes the whole file again: an update that freed a few pages keeps
+        them for the next one); True when it did."""
+        free, pages = (int(self.conn.execute(f"PRAGMA {name}").fetchone()[0])
+                       for name in ("freelist_count", "page_count"))
+        if not free or free <= free_share * pages:
+            return False
         self.conn.execute("VACUUM")
+        return True
 
     def keyword_rows(self, batch: int = 5000) -> Iterator[tuple[int, str | None, str]]:
         """(chunk id, title, text) of every passage, in id order: what a keyword index
