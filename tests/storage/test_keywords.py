@@ -49,6 +49,17 @@ def test_stems_folded_accents_and_title_words(index: TantivyIndex) -> None:
     assert set(ids(top)) == {1, 4} and top[0][1] >= top[1][1] > 0
 
 
+def test_text_with_decomposed_accents_is_found_by_either_form(tmp_path: Path) -> None:
+    writer = TantivyWriter(tmp_path / "kw")
+    writer.add([(1, "Montre\u0301al", "Une cre\u0300me bru\u0302le\u0301e au Que\u0301bec."),
+                (2, None, "Montreal harbour")])
+    writer.commit(list)
+    found = TantivyIndex(tmp_path / "kw")
+    for query in ("crème brûlée", "cre\u0300me bru\u0302le\u0301e", "Québec", "Que\u0301bec"):
+        assert ids(found.search(query, 5)) == [1], query
+    assert set(ids(found.search("Montre\u0301al", 5))) == {1, 2}
+
+
 @pytest.mark.parametrize("text", ['"unbalanced', "AND OR NOT", "title:harbour", "a*",
                                   "(((", "harbour^10", "\\", "-ferry +", "NEAR(a b)"])
 def test_any_text_is_a_valid_query(index: TantivyIndex, text: str) -> None:

@@ -59,8 +59,11 @@ def _schema() -> Any:
 
 
 def indexed_text(title: str | None, body: str) -> str:
-    """What the index reads of a passage: its title twice, then its body."""
-    return f"{title}\n{title}\n{body}" if title else body
+    """What the index reads of a passage: its title twice, then its body, composed (NFC)
+    as queries are: the tokenizer splits a word at a combining accent, so text written
+    with decomposed accents ("Montre\u0301al") would otherwise never match."""
+    text = f"{title}\n{title}\n{body}" if title else body
+    return unicodedata.normalize("NFC", text)
 
 
 def query_words(text: str) -> list[str]:
