@@ -38,10 +38,12 @@ from ..ingest.sources import Skipped, SourceFile
 from ..progress import progress_bar
 from ..storage import layout
 from ..storage.database import GenerationDB
+from ..storage.generation import store_of
 from ..storage.manifest import Counts, IndexInfo, Manifest, ModelInfo
 from ..storage.tantivy_index import TantivyWriter
 from ..storage.tuning import tune
 from ..storage.vector_index import VectorIndex
+from . import stacking
 from .report import BuildReport, versions
 from .settings import PreviousBuild
 
@@ -111,19 +113,25 @@ class Builder:
         return self.root / self.generation
 
     def _open_new(self) -> GenerationDB:
-        """Start the new generation from the live one (made on first change): a copy of
-        its store, and its keyword index's files linked (a store of schema 1, without
-        them, has its passages indexed anew)."""
+        """Start the new generation from the live one (made on first change): a level
+        stacked on its store's, or one store holding all of it (``stacking``); its
+        keyword index's files linked (a store of schema 1, without them, has its
+        passages indexed anew)."""
         if self.db is None:
             gen_dir = self._reserve()
-            target, linked = gen_dir / layout.STORE_FILE, None
-            if self.previous:
-                live = self.root / self.previous.name
-                GenerationDB(live / layout.STORE_FILE, readonly=True).copy_to(target)
-                if self.previous.manifest.keyword_dir:
-                    linked = live / self.previous.manifest.keyword_dir
+            linked: Path | None = None
+            below: list[Path] = []
+            before = self.previous.manifest.settings if self.previous else None
+            same = before is not None and before.index == self.settings.index and \
+                before.chunking_key() == self.settings.chunking_key()
+            if self.previous and stacking.stacks(self.previous, same):
+                target, below = stacking.start_stacked(self.root, gen_dir, self.previous)
+            else:
+                target = stacking.start_flat(self.root, gen_dir, self.previous)
+            if self.previous and self.previous.manifest.keyword_dir:
+                linked = self.root / self.previous.name / self.previous.manifest.keyword_dir
             writer = TantivyWriter(gen_dir / layout.KEYWORD_DIR, start_from=linked)
-            self.db = GenerationDB(target, keyword_writer=writer)
+            self.db = GenerationDB(target, below=below, keyword_writer=writer)
             if self.previous and linked is None:
                 writer.add(self.db.keyword_rows())
         return self.db
@@ -138,8 +146,8 @@ class Builder:
         files, skipped = self.discover(sources)
         report.skipped.extend(skipped)
         report.files = len(files)
-        old = GenerationDB(self.root / self.previous.name / layout.STORE_FILE,
-                           readonly=True) if self.previous else None
+        old = store_of(self.root / self.previous.name, self.previous.manifest) \
+            if self.previous else None
         self.old_hashes = old.file_hashes() if old else {}
         prev_settings = self.previous.manifest.settings if self.previous else None
         same = prev_settings is not None and \
@@ -260,9 +268,11 @@ class Builder:
         """Take the vectors that interrupted builds had computed, then remove their
         folders: a build killed while embedding resumes where it stopped."""
         assert self.db is not None
+        live = self.root / self.previous.name if self.previous else None
         for name in self.leftovers:
-            self.harvested += self.db.embeddings.harvest(
-                self.root / name / layout.STORE_FILE, self.embedder.model_id, dim)
+            own = stacking.own_store(self.root, name, live)
+            if own is not None:
+                self.harvested += self.db.embeddings.harvest(own, self.embedder.model_id, dim)
         if self.leftovers:
             keep = {self.generation} | ({self.previous.name} if self.previous else set())
             layout.remove_stale(self.root, keep={g for g in keep if g})
@@ -302,29 +312,36 @@ class Builder:
 
     def _finish(self, report: BuildReport) -> None:
         assert self.db is not None and self.generation is not None
-        db, gen_dir = self.db, self.root / self.generation
-        model, dim = self.embedder.model_id, self.embedder.dimension
-        db.embeddings.prune(model)
+        gen_dir, model = self.root / self.generation, self.embedder.model_id
+        self.db.embeddings.prune(model)
+        if stacking.flatten_needed(self.db):
+            self.db = stacking.flatten(self.db, gen_dir)
+            self.db.embeddings.prune(model)
+        db, dim = self.db, self.embedder.dimension
         counts = db.counts()
-        index = self.build_index(db, dim, counts["chunks"])
-        if index.ntotal != counts["chunks"]:
-            raise BuildError(f"{counts['chunks']} passages but {index.ntotal} vectors")
-        measured = tune(index, lambda: db.embeddings.blocks(model, dim))
+        if db.below:
+            assert self.previous is not None
+            index, info = stacking.top_index(db, gen_dir, self.previous.manifest, model, dim,
+                                             counts["chunks"])
+        else:
+            index = self.build_index(db, dim, counts["chunks"])
+            if index.ntotal != counts["chunks"]:
+                raise BuildError(f"{counts['chunks']} passages but {index.ntotal} vectors")
+            measured = tune(index, lambda: db.embeddings.blocks(model, dim))
+            info = IndexInfo(index.factory, counts["chunks"],
+                             chosen="auto" if self.settings.index == "auto" else "setting",
+                             search=dict(index.search_params), **measured)
         assert db.keyword_writer is not None
         db.keyword_writer.commit(db.keyword_rows)
         db.vacuum(free_share=VACUUM_SHARE)
         db.close()
-        index.save(gen_dir / layout.INDEX_FILE, release=True)
+        index.save(gen_dir / (layout.delta_name(self.generation, "faiss") if db.below
+                              else layout.INDEX_FILE), release=True)
         Manifest(
             generation=self.generation,
             created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             model=ModelInfo(model, dim, self.embedder.max_seq_length),
-            settings=self.settings,
-            counts=Counts(**counts),
-            index=IndexInfo(index.factory, counts["chunks"],
-                            chosen="auto" if self.settings.index == "auto" else "setting",
-                            search=dict(index.search_params), **measured),
-            readers=dict(READER_VERSIONS),
-            versions=versions(),
-        ).write(gen_dir)
+            settings=self.settings, counts=Counts(**counts), index=info,
+            readers=dict(READER_VERSIONS), versions=versions(),
+        ).write(gen_dir, trusted=self.previous.manifest.files if self.previous else None)
         report.documents, report.chunks = counts["documents"], counts["chunks"]

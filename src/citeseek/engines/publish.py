@@ -96,7 +96,11 @@ def _build(sources: Iterable[str | os.PathLike[str]], root: Path, *,
                 raise BuildError("nothing to index: no readable articles found"
                                  + (f"; {previous} stays live" if previous else ""))
             if builder.generation is not None:
-                published = Manifest.read(root / builder.generation, verify=True)
+                # Its own files hashed again; those it shares with the live generation
+                # (verified as the build started) only checked to be the same files.
+                published = Manifest.load(root / builder.generation)
+                published.check_files(root / builder.generation, hashes=True, trusted=set(
+                    live.manifest.files.values()) if live else ())
                 layout.publish(root, builder.generation)
                 layout.remove_stale(root, keep={builder.generation} | kept)
             else:

@@ -2,13 +2,17 @@
 column (``CHUNK_COLUMNS``) and the columns added since the first databases (stores of
 schema 1 also hold ``LEGACY_FTS``, their FTS5 keyword index); and small
 pieces every table shares: a part that reads and writes through the database's
-connection, and ids in batches short enough for one ``IN (...)`` statement."""
+connection, and ids in batches short enough for one ``IN (...)`` statement. A delta
+level's ``hidden_documents`` and ``hidden_files`` name rows of the levels below it that
+its build removed (``levels``); a base's are empty."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
-from typing import NamedTuple, Protocol
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, NamedTuple, Protocol
+
+from .levels import Level
 
 
 class Column(NamedTuple):
@@ -50,6 +54,8 @@ CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE TABLE IF NOT EXISTS embeddings(
     model TEXT NOT NULL, hash TEXT NOT NULL, vector BLOB NOT NULL,
     PRIMARY KEY(model, hash)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS hidden_documents(doc_id TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS hidden_files(key TEXT PRIMARY KEY) WITHOUT ROWID;
 """
 
 # The FTS5 keyword table of schema-1 stores (read by ``keyword_index``); a build on top of
@@ -65,8 +71,19 @@ BATCH = 500  # ids per IN (...): well under SQLite's limit on bound parameters
 
 
 class HasConnection(Protocol):
+    """What a part reads through: a connection, the store's levels, and one statement
+    over them (``GenerationDB``)."""
+
+    levels: list[Level]
+
     @property
     def conn(self) -> sqlite3.Connection: ...
+
+    def union(self, part: Callable[[Level], str],
+              levels: Sequence[Level] | None = None) -> str: ...
+
+    def params(self, values: Sequence[Any],
+               levels: Sequence[Level] | None = None) -> list[Any]: ...
 
 
 class Part:

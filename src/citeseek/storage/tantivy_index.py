@@ -17,10 +17,7 @@ files stay exactly as they were.
 
 from __future__ import annotations
 
-import errno
 import json
-import os
-import shutil
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -28,6 +25,7 @@ from typing import Any
 
 from ..errors import CorruptCollection
 from ..words import STOPWORDS, WORD
+from . import layout
 
 ANALYZER = "citeseek"
 TEXT, CHUNK_ID = "text", "chunk_id"
@@ -140,18 +138,6 @@ class TantivyIndex:
         """Nothing to release: the memory maps go with the object."""
 
 
-def link_or_copy(source: Path, target: Path) -> None:
-    """``target`` as a hard link to ``source`` (one copy on disk, shared), or a copy where
-    the file system has no hard links."""
-    try:
-        os.link(source, target)
-    except OSError as exc:
-        if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP,
-                             errno.EOPNOTSUPP):
-            raise
-        shutil.copyfile(source, target)
-
-
 class TantivyWriter:
     """The keyword index of a generation being built: started empty or from links to the
     live generation's files, written by one builder, committed once when the build
@@ -175,7 +161,7 @@ class TantivyWriter:
     def link_from(self, source: Path) -> None:
         """Start from the files of the index in ``source``: linked, never copied."""
         for name in index_files(source):
-            link_or_copy(source / name, self.folder / name)
+            layout.link_or_copy(source / name, self.folder / name)
 
     def add(self, passages: Iterable[tuple[int, str | None, str]]) -> None:
         """Index (chunk id, title, body) of each passage."""
