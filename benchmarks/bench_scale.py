@@ -19,7 +19,8 @@ next stage; ``--again`` runs the named stages anew):
 - ``cold``     ``citeseek search`` from a fresh process, keyword and hybrid
 - ``update``   three builds, each in a child: one new file added, one file changed (20
                of its 500 articles), one file removed: wall time against the full
-               build's, and bytes written against the store's
+               build's, bytes written against the store's, and the store's levels
+               after it (each update stacks a delta on the full build's base)
 
     .venv/bin/python benchmarks/bench_scale.py [--passages 1000000]
         [--work benchmarks/.cache/scale] [--model hashing-384-256]
@@ -101,6 +102,8 @@ def child_build(store: str, corpus: str, model: str) -> None:
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "written_bytes": int(io["wchar"]), "generation": col.generation,
         "factory": col.manifest["index"]["factory"],
+        "levels": len(col.manifest["index"].get("parts") or {"index.faiss": 0}),
+        "hidden": col.manifest["index"].get("hidden", 0),
         "report": {k: getattr(report, k) for k in ("files_changed", "files_removed",
                                                      "embedded", "documents", "chunks")}}))
 

@@ -227,3 +227,39 @@ def test_a_manifest_that_miscounts_hidden_passages_is_refused(
     path.write_text(json.dumps(data))
     with pytest.raises(CorruptCollection, match="delta-000002.faiss"):
         citeseek.open(store, model=fake)
+
+
+def test_a_base_with_the_earlier_embeddings_table_takes_deltas(
+        sample_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stores built before ``embeddings`` became a rowid table hold it WITHOUT ROWID;
+    deltas stacked on such a base (and their merge) read as a fresh build."""
+    from citeseek.storage import database, sql
+
+    earlier = sql.SCHEMA.replace("vector BLOB NOT NULL, UNIQUE(model, hash));",
+                                 "vector BLOB NOT NULL,\n    PRIMARY KEY(model, hash)) "
+                                 "WITHOUT ROWID;")
+    assert earlier != sql.SCHEMA
+    store, fake = tmp_path / "store", HashingEmbedder()
+    with monkeypatch.context() as patch:
+        patch.setattr(database, "SCHEMA", earlier)
+        citeseek.build(sample_dir, store, model=fake, progress=False)
+
+    def declared(path: Path) -> str:
+        with sqlite3.connect(path) as conn:
+            return str(conn.execute("SELECT sql FROM sqlite_master WHERE "
+                                    "name='embeddings'").fetchone()[0])
+
+    base = store / "gen-000001" / layout.STORE_FILE
+    assert "WITHOUT ROWID" in declared(base)
+    base_inode = base.stat().st_ino
+    for step in range(5):
+        _edit(sample_dir, step)
+        col = citeseek.build(sample_dir, store, model=fake, progress=False)
+        gen = store / str(layout.current_generation(store))
+        assert (gen / layout.STORE_FILE).stat().st_ino == base_inode  # the old base
+        assert "WITHOUT ROWID" not in declared(gen / _levels(store)[-1][0])
+        fresh = citeseek.build(sample_dir, tmp_path / f"fresh{step}", model=fake,
+                               progress=False)
+        _same_collection(citeseek.open(store, model=fake), fresh)
+        assert col.info()["counts"] == fresh.info()["counts"]
+        shutil.rmtree(tmp_path / f"fresh{step}")
