@@ -164,6 +164,7 @@ class KeepAllBut:
 
     def __init__(self, ids: Sequence[int] | np.ndarray) -> None:
         self.count = len(ids)
+        self.ids = frozenset(int(i) for i in ids)
         self._inner = id_selector(ids) if self.count else None  # the selector refers to it
         self.selector = _faiss().IDSelectorNot(self._inner) if self.count else None
 
