@@ -19,7 +19,7 @@ $(VENV)/.torch: | $(PY)
 	touch $@
 
 $(VENV)/.installed: pyproject.toml $(VENV)/.torch
-	$(PIP) install -e ".[test,notebook,bench,ray,onnx,serve,llm,docs]"
+	$(PIP) install -e ".[test,notebook,bench,ray,onnx,serve,llm,docs,mcp,langchain,llama-index,watch]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -63,9 +63,11 @@ cli-reference: install
 notebook: install
 	$(VENV)/bin/jupyter lab notebooks/
 
-# Speed and scale figures (docs/performance.md); about 30-40 minutes on 2 cores.
+# Speed and scale figures (docs/speed.md, docs/performance.md); about an hour on 2 cores.
 bench: install
+	$(PY) benchmarks/bench_cold.py
 	$(PY) benchmarks/bench_build.py
+	$(PY) benchmarks/bench_static.py
 	$(PY) benchmarks/bench_search.py
 	$(PY) benchmarks/bench_encoders.py
 	$(PY) benchmarks/bench_memory.py

@@ -1,14 +1,15 @@
 """Encoding backends side by side: speed against torch fp32, and Cranfield nDCG@10.
 
 Speed: the same sample of Cranfield passages is encoded by every backend in turn, for
-several rounds (torch, onnx, onnx-int8, openvino, openvino-int8, torch, ...), so a
+several rounds (torch, onnx, onnx-int8-fused, onnx-int8, openvino, openvino-int8,
+torch, ...), so a
 change in the machine's load touches all of them alike; each backend's passages/s is
 its total over the rounds. Quality: the whole corpus is built with torch and with each
 int8 backend (fp32 ONNX and OpenVINO give torch's vectors to within float rounding,
 which the speed runs check) and evaluated with ``citeseek.evaluation.evaluate``.
 
     .venv/bin/python benchmarks/bench_encoders.py [BEIR_DIR] [--sample N] [--rounds R]
-        [--quality-backends onnx-int8,openvino-int8] [--store-dir DIR]
+        [--quality-backends onnx-int8-fused,onnx-int8] [--store-dir DIR]
 
 BEIR_DIR defaults to ../shared/eval/cranfield. Needs the onnx extra (ONNX Runtime) and,
 for OpenVINO, the bench extra (``make install`` installs both). ``--store-dir`` keeps the built collections, so a second run only
@@ -37,16 +38,17 @@ from bench_build import passage_texts  # noqa: E402
 import citeseek  # noqa: E402
 from citeseek.config import BACKENDS as ADOPTED  # noqa: E402
 from citeseek.config import Settings  # noqa: E402
+from citeseek.embed.onnx_export import ensure_export  # noqa: E402
 from citeseek.embed.onnx_runtime import OnnxEmbedder  # noqa: E402
 from citeseek.embed.sentence_transformer import SentenceTransformerEmbedder  # noqa: E402
 from citeseek.evaluation import evaluate, load_beir  # noqa: E402
 
-BACKENDS = ("torch", "onnx", "onnx-int8", "openvino", "openvino-int8")
+BACKENDS = ("torch", "onnx", "onnx-int8-fused", "onnx-int8", "openvino", "openvino-int8")
 
 
 def embedder_for(backend: str) -> object:
     return SentenceTransformerEmbedder() if backend == "torch" else \
-        OnnxEmbedder("all-MiniLM-L6-v2", backend)
+        OnnxEmbedder("all-MiniLM-L6-v2", backend, exporter=ensure_export)
 
 
 def main() -> None:
@@ -55,7 +57,7 @@ def main() -> None:
                         default=ROOT.parent / "shared" / "eval" / "cranfield")
     parser.add_argument("--sample", type=int, default=300, help="passages timed per round")
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--quality-backends", default="onnx-int8",
+    parser.add_argument("--quality-backends", default="onnx-int8-fused,onnx-int8",
                         help="int8 backends to build and evaluate, comma-separated "
                         "(empty: speed only)")
     parser.add_argument("--store-dir", type=Path)

@@ -12,6 +12,10 @@ are read (``read_pdf``) and indexed (hashing embedder, so that the model's own m
 does not hide the reader's) each in a fresh process; the peak resident memory of each
 is reported beside the size of the text, so that growth with the page count can be seen.
 
+Crowded pages: one page of 5,000 and of 50,000 separate three-letter labels (a map, a
+scatter chart) is read in a fresh process; its peak memory and time show the reader's
+cost growing with the labels, not with their square.
+
     PYTHONPATH=src python benchmarks/bench_pdf.py [--model hashing] [--modes hybrid keyword]
 """
 
@@ -82,6 +86,40 @@ def memory(pages_list: list[int]) -> list[dict[str, object]]:
     return rows
 
 
+def make_map_page(path: Path, count: int) -> Path:
+    """One A4 page of ``count`` tiny labels spread over it, as a map's are."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    c = canvas.Canvas(str(path), pagesize=A4, pageCompression=1)
+    c.setFont("Helvetica", 3)
+    width, height = A4
+    for i in range(count):
+        a, rest = divmod(i, 62 * 62)
+        c.drawString(10 + (i * 7919 % 9973) / 9973 * (width - 30),
+                     10 + (i * 104729 % 9967) / 9967 * (height - 20),
+                     letters[a] + letters[rest // 62] + letters[rest % 62])
+    c.showPage()
+    c.save()
+    return path
+
+
+def crowded(counts: list[int]) -> list[dict[str, object]]:
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for count in counts:
+            pdf = make_map_page(Path(tmp) / f"map{count}.pdf", count)
+            code = CHILD.format(src=src, build=False, pdf=str(pdf), store="")
+            out = subprocess.run([sys.executable, "-c", code], check=True,
+                                 capture_output=True, text=True).stdout.split()
+            rows.append({"labels": count, "file_kib": pdf.stat().st_size // 1024,
+                         "text_kib": int(out[0]) // 1024, "peak_rss_mib": int(out[1]),
+                         "seconds": round(float(out[2]), 1)})
+    return rows
+
+
 def questions(model: str, modes: list[str]) -> dict[str, dict[str, float]]:
     import citeseek
 
@@ -117,6 +155,8 @@ def main() -> int:
     parser.add_argument("--model", default=None, help="default: the bundled model")
     parser.add_argument("--modes", nargs="+", default=["hybrid", "dense", "keyword"])
     parser.add_argument("--pages", nargs="+", type=int, default=[50, 500])
+    parser.add_argument("--labels", nargs="+", type=int, default=[5000, 50000],
+                        help="labels on the crowded page(s) read")
     parser.add_argument("--skip-questions", action="store_true")
     args = parser.parse_args()
     report: dict[str, object] = {}
@@ -133,6 +173,11 @@ def main() -> int:
           f"{'seconds':>8}")
     for row in report["memory"]:  # type: ignore[union-attr]
         print(f"{row['pages']:>6} {row['step']:>6} {row['file_mib']:>9} {row['text_mib']:>9} "
+              f"{row['peak_rss_mib']:>13} {row['seconds']:>8}")
+    report["crowded"] = crowded(args.labels)
+    print(f"{'labels':>7} {'file KiB':>9} {'text KiB':>9} {'peak RSS MiB':>13} {'seconds':>8}")
+    for row in report["crowded"]:  # type: ignore[union-attr]
+        print(f"{row['labels']:>7} {row['file_kib']:>9} {row['text_kib']:>9} "
               f"{row['peak_rss_mib']:>13} {row['seconds']:>8}")
     return 0
 

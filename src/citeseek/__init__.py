@@ -25,16 +25,17 @@ if TYPE_CHECKING:
     from .config import Settings
     from .document import Document
     from .search.hits import Hit, HitList
+    from .storage.recovery import check, rollback
 
 __all__ = ["LLM", "Answer", "AnswerSentence", "CiteseekError", "Collection", "Document", "Hit",
-           "HitList", "Settings", "build", "open"]
+           "HitList", "Settings", "build", "check", "open", "rollback"]
 __version__ = "0.1.0"
 
 _LAZY = {
     "Answer": "answer.result", "AnswerSentence": "answer.result", "LLM": "answer.llm",
     "Collection": "collection", "build": "collection", "open": "collection",
     "Settings": "config", "Document": "document", "Hit": "search.hits",
-    "HitList": "search.hits",
+    "HitList": "search.hits", "check": "storage.recovery", "rollback": "storage.recovery",
 }
 
 

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 class Citation:
     """A place in a document: ``text[start:end]`` of document ``doc_id``, on source lines
     ``line_start``-``line_end`` and, in a PDF, pages ``page_start``-``page_end`` (lines
-    then count within the page; None elsewhere). Keyword-only: its fields are mostly
+    then count within the page; None elsewhere). ``page_label`` / ``page_label_end`` are
+    the numbers printed on those pages ("iv", "231") where the PDF defines page labels,
+    else None. Keyword-only: its fields are mostly
     numbers, too easily given in the wrong order.
 
     ``Chunk``, the stored ``PassageRow`` and ``Hit`` extend it; the database and the Ray
@@ -27,6 +29,8 @@ class Citation:
     line_end: int
     page_start: int | None = None
     page_end: int | None = None
+    page_label: str | None = None
+    page_label_end: str | None = None
 
 
 @dataclass(kw_only=True)

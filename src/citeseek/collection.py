@@ -26,7 +26,7 @@ from .embed.base import Embedder, base_model_name
 from .embed.sentence_cache import SentenceVectorCache
 from .engines.dispatch import check_engine, run_build
 from .engines.report import BuildReport
-from .errors import BuildError, DocumentNotFound, UsageError
+from .errors import BuildError, DocumentNotFound, UsageError, unicode_text
 from .listing import collection_card, document_lines
 from .search.compare import ModeComparison
 from .search.filters import Filters
@@ -76,6 +76,12 @@ class Collection:
         held._live = self._live.pinned()
         return held
 
+    def close(self) -> None:
+        """Let go of the generation this collection holds open: its database connections
+        close once no other reader (a pinned copy) still holds it. A pinned copy lets go
+        when it is dropped too; a server closes each request's copy as it ends."""
+        self._live.close()
+
     @property
     def generation(self) -> str:
         return self._live.current.name
@@ -98,7 +104,7 @@ class Collection:
             # id is checked against every vector (a tampered name never picks the folder).
             name = arg if arg is not None else base_model_name(self._live.current.model_id,
                                                                backend)
-            self._embedder = resolve_embedder(name, backend)
+            self._embedder = resolve_embedder(name, backend, query=True)
         return self._embedder
 
     def embed_query(self, text: str) -> np.ndarray:
@@ -212,6 +218,8 @@ class Collection:
     # -- documents and info -----------------------------------------------------------
     def document(self, doc_id: str) -> Document:
         """The stored document (its ``text`` is what citations' offsets index into)."""
+        unicode_text(doc_id, "doc_id")
+
         def find(gen: Generation) -> Document:
             doc = gen.db.get_document(doc_id)
             if doc is None:

@@ -14,9 +14,14 @@ from typing import Any
 from .errors import UsageError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
-# How the model runs. OpenVINO (fp32 and int8) can run the exported model for the encoder
-# benchmark but is not offered: it was slower than torch here (docs/performance.md).
-BACKENDS = ("torch", "onnx", "onnx-int8")
+# How the model runs. "auto" (the default) is resolved when a collection is first built:
+# onnx-int8-fused where the model exports to ONNX, else torch; the manifest records the
+# result. OpenVINO (fp32 and int8) can run the exported model for the encoder benchmark
+# but is not offered: it was slower than torch here (docs/performance.md).
+AUTO_BACKEND = "auto"
+DEFAULT_BACKEND = "onnx-int8-fused"
+BACKENDS = ("torch", "onnx", "onnx-int8", DEFAULT_BACKEND)
+INT8_BACKENDS = ("onnx-int8", DEFAULT_BACKEND, "openvino-int8")
 MEASURED_BACKENDS = (*BACKENDS, "openvino", "openvino-int8")
 # How a query is ranked: dense and BM25 fused (the default), dense only, or BM25 only.
 MODES = ("hybrid", "dense", "keyword")
@@ -49,9 +54,11 @@ class Settings:
     passage for embedding only; citations still point at the passage's own characters.
     ``index`` is ``"auto"`` (chosen by size) or a FAISS factory string such as
     ``"HNSW32,Flat"``. The overlap actually used is at most half a passage.
-    ``backend`` runs the model with ``"torch"`` (default) or, with the ``onnx`` extra,
-    ONNX Runtime: ``"onnx"`` (torch's vectors) or ``"onnx-int8"`` (int8 weights, vectors
-    of their own; see ``citeseek.embed.onnx_runtime``).
+    ``backend`` runs the model: ``"auto"`` (default; at the first build it becomes
+    ``"onnx-int8-fused"`` where the model exports to ONNX, else ``"torch"``), ``"torch"``,
+    or ONNX Runtime: ``"onnx"`` (torch's vectors), ``"onnx-int8-fused"`` or
+    ``"onnx-int8"`` (int8 weights, vectors of their own; see
+    ``citeseek.embed.onnx_runtime``).
     """
 
     model: str = DEFAULT_MODEL
@@ -60,7 +67,7 @@ class Settings:
     embed_title: bool = True
     batch_size: int = 32
     index: str = "auto"
-    backend: str = "torch"
+    backend: str = AUTO_BACKEND
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -73,8 +80,8 @@ class Settings:
             raise UsageError("overlap_tokens must be >= 0")
         if self.batch_size <= 0:
             raise UsageError("batch_size must be > 0")
-        if self.backend not in BACKENDS:
-            raise UsageError(f"backend must be one of {', '.join(BACKENDS)}, "
+        if self.backend not in (AUTO_BACKEND, *BACKENDS):
+            raise UsageError(f"backend must be one of {', '.join((AUTO_BACKEND, *BACKENDS))}, "
                              f"not {self.backend!r}")
 
     def to_dict(self) -> dict[str, Any]:

@@ -188,4 +188,4 @@ def date_bound(value: object, name: str, *, last: bool = False) -> str | None:
         return date(year, month or 1, day or 1).isoformat()
     except ValueError:
         raise UsageError(f"{name} must be an ISO 8601 date (YYYY, YYYY-MM or YYYY-MM-DD), "
-                         f"not {value!r:.80}") from None
+                         f"not {value!r:.80}", field=name) from None

@@ -46,7 +46,12 @@ VIEW_STYLE = """<style>
 .cs-col h4{margin:.2em 0}
 .cs-gap{height:.6em}
 .cs-table{border-collapse:collapse;font-size:.9em}
-.cs-table td,.cs-table th{padding:.2em .6em;border-bottom:1px solid #eee;text-align:left}
+.cs-table td,.cs-table th{padding:.2em .6em;border-bottom:1px solid #eee;text-align:left;
+  overflow-wrap:normal;vertical-align:top}
+.cs-table th,.cs-table .cs-num,.cs-table .cs-date{white-space:nowrap}
+.cs-table .cs-num{text-align:right}
+.cs-table .cs-id{display:inline-block;max-width:16em;white-space:nowrap;overflow:hidden;
+  text-overflow:ellipsis;vertical-align:top}
 </style>"""
 
 

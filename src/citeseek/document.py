@@ -27,12 +27,14 @@ class SourceMap:
     """Where each character of a document's text lies in its source file, finer than a
     line of text: the characters from ``offsets[i]`` up to the next offset are on source
     line ``lines[i]`` and, for a PDF, on page ``pages[i]`` (``lines`` then count within
-    the page). An HTML paragraph whose words run over several source lines, or a PDF
+    the page). ``labels[p - 1]``, where the PDF defines page labels, is the number
+    printed on page ``p`` ("iv", "231"; "" where the labels leave a page out). An HTML paragraph whose words run over several source lines, or a PDF
     paragraph over two pages, is cited where each of its words is."""
 
     offsets: list[int]
     lines: list[int]
     pages: list[int] | None = None
+    labels: list[str] | None = None
 
     @classmethod
     def from_characters(cls, lines: Sequence[int],
@@ -61,9 +63,12 @@ class SourceMap:
                      if self.pages[i] != self.pages[i - 1])
 
     def to_json(self) -> str:
-        data: dict[str, list[int]] = {"offsets": self.offsets, "lines": self.lines}
+        data: dict[str, list[int] | list[str]] = {"offsets": self.offsets,
+                                                  "lines": self.lines}
         if self.pages is not None:
             data["pages"] = self.pages
+        if self.labels is not None:
+            data["labels"] = self.labels
         return json.dumps(data, separators=(",", ":"))
 
     @classmethod
@@ -71,7 +76,13 @@ class SourceMap:
         if not text:
             return None
         data = json.loads(text)
-        return cls(data["offsets"], data["lines"], data.get("pages"))
+        return cls(data["offsets"], data["lines"], data.get("pages"), data.get("labels"))
+
+    def label(self, page: int | None) -> str | None:
+        """The label printed on ``page`` (1-based), None where there is none."""
+        if page is None or not self.labels or not 0 < page <= len(self.labels):
+            return None
+        return self.labels[page - 1] or None
 
 
 @dataclass(repr=False)
@@ -149,6 +160,14 @@ class Document:
             return None, None
         return smap.pages[smap.index(start)], smap.pages[smap.index(max(start, end - 1))]
 
+    def labels_for(self, start: int, end: int) -> tuple[str | None, str | None]:
+        """The printed labels of the first and last page holding ``text[start:end]``
+        (None, None where the PDF defines none; see ``SourceMap``)."""
+        if self.source_map is None:
+            return None, None
+        first, last = self.pages_for(start, end)
+        return self.source_map.label(first), self.source_map.label(last)
+
     def lines(self) -> list[tuple[int, int, int, str]]:
         """Each line of ``text`` as (source line, start, end, text), ``end`` before "\\n"."""
         starts = self._starts()
@@ -210,7 +229,9 @@ def _page_marks(doc: Document, rows: list[tuple[int, int, int, str]]) -> list[st
     out, last = [], None
     for _, a, _, _ in rows:
         page = doc.pages_for(a, a + 1)[0]
-        out.append(page_range(page, page) if page is not None and page != last else "")
+        label = doc.labels_for(a, a + 1)[0]
+        out.append(page_range(page, page, label=label, label_end=label)
+                   if page is not None and page != last else "")
         last = page
     return out
 
@@ -311,7 +332,9 @@ class DocumentView:
             else None
         where = ""
         if mark:
-            lines = place(*doc.pages_for(*mark), *doc.lines_for(*mark), dash="–")
+            label, label_end = doc.labels_for(*mark)
+            lines = place(*doc.pages_for(*mark), *doc.lines_for(*mark), dash="–",
+                          label=label, label_end=label_end)
             where = (f"<div class='cs-meta'>{lines}, characters {mark[0]}–{mark[1]} "
                      f"of the stored text</div>")
         return (f"{STYLE}{VIEW_STYLE}<div class='cs-doc' data-doc-id="

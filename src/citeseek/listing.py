@@ -25,12 +25,15 @@ def document_lines(docs: Sequence[dict[str, Any]]) -> list[str]:
 def collection_card(root: str, generation: str, *, documents: int, passages: int,
                     model: str, docs: Sequence[dict[str, Any]]) -> str:
     """The HTML card of a collection: its folder, counts, model and generation, then a
-    table of its first documents."""
+    table of its first documents. Headers, numbers and ids stay on one line; an id too
+    long for its column is cut with "…", the whole id on hover."""
     rows = "".join(
         f"<tr data-doc-id='{html.escape(d['doc_id'], quote=True)}'>"
-        f"<td>{html.escape(d['title'] or '')}</td><td>{html.escape(d['date'] or '')}</td>"
-        f"<td>{d['chunks']}</td><td>{d['chars']:,}</td><td>{html.escape(d['doc_id'])}"
-        f"</td></tr>" for d in docs[:SHOWN])
+        f"<td>{html.escape(d['title'] or '')}</td>"
+        f"<td class='cs-date'>{html.escape(d['date'] or '')}</td>"
+        f"<td class='cs-num'>{d['chunks']}</td><td class='cs-num'>{d['chars']:,}</td>"
+        f"<td><span class='cs-id' title='{html.escape(d['doc_id'], quote=True)}'>"
+        f"{html.escape(d['doc_id'])}</span></td></tr>" for d in docs[:SHOWN])
     more = (f"<div class='cs-meta'>… and {len(docs) - SHOWN:,} more documents "
             f"(<code>collection.to_pandas()</code> lists them all)</div>"
             if len(docs) > SHOWN else "")

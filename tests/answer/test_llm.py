@@ -5,7 +5,9 @@ up), a malformed reply and an empty one. The extractive answer is never lost."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,7 +24,8 @@ from citeseek.errors import UsageError
 from tests.helpers import free_port
 
 QUESTION = "Which foundation did the US Treasury sanction?"
-Reply = Callable[[dict[str, Any], int], tuple[int, dict[str, str], bytes | list[bytes]]]
+Reply = Callable[[dict[str, Any], int],
+                 tuple[int, dict[str, str], bytes | list[bytes] | Iterator[bytes]]]
 
 
 def chat(text: str) -> bytes:
@@ -61,12 +64,13 @@ class Server:
                 self.send_response(status)
                 for key, value in headers.items():
                     self.send_header(key, value)
-                if isinstance(payload, list):  # server-sent events, flushed one by one
+                if not isinstance(payload, bytes):  # server-sent events, one by one
                     self.send_header("Content-Type", "text/event-stream")
                     self.end_headers()
-                    for event in payload:
-                        self.wfile.write(event)
-                        self.wfile.flush()
+                    with contextlib.suppress(OSError):  # the client may hang up
+                        for event in payload:
+                            self.wfile.write(event)
+                            self.wfile.flush()
                     return
                 self.send_header("Content-Type", headers.get("Content-Type",
                                                              "application/json"))
@@ -118,13 +122,10 @@ def answer_text(passages: dict[int, str]) -> str:
 
 
 def passages_in(request: dict[str, Any]) -> dict[int, str]:
+    """The passages of a prompt by number (each fenced as ``<passage n="N" ...>``)."""
     user = request["messages"][-1]["content"]
-    out = {}
-    for block in user.split("\n\n["):
-        head, _, rest = block.partition("]")
-        if head.strip("[").isdigit():
-            out[int(head.strip("["))] = rest
-    return out
+    return {int(n): text for n, text in
+            re.findall(r'<passage n="(\d+)"[^>]*>\n(.*?)\n</passage>', user, re.S)}
 
 
 def test_streamed_answer_is_cited_checked_and_flagged(col, serve) -> None:

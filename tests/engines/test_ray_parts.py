@@ -141,13 +141,15 @@ def test_embedder_travels_without_its_weights() -> None:
     assert copy._model is None and copy.model_id == emb.model_id
     with copy._lock:
         pass
-    from citeseek.embed.onnx_runtime import OnnxEmbedder
+    from citeseek.embed import resolve_embedder
+    from citeseek.embed.onnx_export import ensure_export
 
-    onnx = OnnxEmbedder("default", "onnx-int8")
+    onnx = resolve_embedder("default", "onnx-int8-fused")
     onnx._state = {"run": lambda feeds: feeds}  # as if its session were open
     copy = pickle.loads(pickle.dumps(onnx))
     assert copy._state is None and copy.model_id == onnx.model_id
-    assert copy.model_id.endswith("@onnx-int8")
+    assert copy.model_id.endswith("@onnx-int8-fused")
+    assert copy._exporter is ensure_export  # a worker can make a missing export
     with copy._lock:
         pass
 

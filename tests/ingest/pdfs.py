@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
@@ -27,9 +28,13 @@ def lorem(n: int, seed: str) -> list[str]:
 def make_pdf(path: Path, pages: Sequence[Sequence[tuple[float, float, str]]], *,
              title: str | None = None, header: str | None = None,
              footer_numbers: bool = False, size: float = 11, encrypt: str | None = None,
-             font_sizes: dict[str, float] | None = None) -> Path:
+             font_sizes: dict[str, float] | None = None,
+             labels: Sequence[tuple[int, dict[str, Any]]] = ()) -> Path:
     """A PDF whose page ``i`` holds ``pages[i]``: (x, y from the top, text) each; with
-    a running ``header`` and a page number at the foot of every page when asked."""
+    a running ``header`` and a page number at the foot of every page when asked, and
+    page labels (``/PageLabels``): from page index ``i`` on, labels as ``options`` say
+    (reportlab's ``addPageLabel``: ``style`` "ROMAN_LOWER", "ARABIC"..., ``start``,
+    ``prefix``)."""
     kwargs = {}
     if encrypt:
         from reportlab.lib.pdfencrypt import StandardEncryption
@@ -49,6 +54,8 @@ def make_pdf(path: Path, pages: Sequence[Sequence[tuple[float, float, str]]], *,
             c.setFont("Helvetica", 9)
             c.drawCentredString(WIDTH / 2, 30, str(number))
         c.showPage()
+    for index, options in labels:
+        c.addPageLabel(index, **options)
     c.save()
     return path
 

@@ -29,6 +29,7 @@ LAYERS: list[set[str]] = [
     {"answer"},
     {"collection"},  # the facade users hold
     {"evaluation", "server"},  # measuring retrieval; serving it over HTTP
+    {"integrations"},  # MCP, LangChain, LlamaIndex, a watched folder (server's parts too)
     {"plots"},
     {"cli"},
     {"__init__", "__main__"},

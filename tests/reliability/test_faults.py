@@ -254,10 +254,11 @@ DAMAGE = {  # name -> (damage the live generation folder, file the error must na
 
 
 @pytest.mark.parametrize("name", sorted(DAMAGE))
-def test_damaged_generation_is_a_clear_error_never_a_reset(built: Path, articles: Path,
-                                                           name: str) -> None:
+def test_damaged_generation_is_a_clear_error_and_the_next_build_replaces_it(
+        built: Path, articles: Path, name: str) -> None:
     damage, culprit = DAMAGE[name]
-    gen = built / layout.current_generation(built)
+    live = layout.current_generation(built)
+    gen = built / live
     damage(gen)
     left = {p.relative_to(built): p.read_bytes() for p in built.rglob("*") if p.is_file()}
     fake = HashingEmbedder()
@@ -266,13 +267,28 @@ def test_damaged_generation_is_a_clear_error_never_a_reset(built: Path, articles
     code, error, err = cli("search", "harbour", "--store", str(built), "--mode", "keyword",
                            "--json")
     assert code == 1 and culprit in error["error"] and "Traceback" not in err
-    (articles / "new.txt").write_text("A new article about ferries and their timetables.\n")
-    with pytest.raises(citeseek.CiteseekError, match=culprit.replace(".", r"\.")):
-        citeseek.build(articles, built, model=fake, progress=False)
-    # Nothing was reset, repaired or deleted behind the user's back.
+    assert "citeseek rollback" in error["error"]  # the way back is named
+    code, checked, err = cli("check", "--store", str(built), "--json")
+    assert code == 1 and not checked["ok"] and "Traceback" not in err
+    assert any(culprit in (g["problem"] or "") or culprit in (checked["pointer_problem"] or "")
+               for g in checked["generations"] if g["live"] or checked["live"] is None)
+    # Reading and checking reset, repair and delete nothing behind the user's back.
     assert {p.relative_to(built): p.read_bytes() for p in built.rglob("*")
             if p.is_file() and p.name != ".lock"} == {k: v for k, v in left.items()
                                                       if k.name != ".lock"}
+    (articles / "new.txt").write_text("A new article about ferries and their timetables.\n")
+    col = citeseek.build(articles, built, model=fake, progress=False)
+    report = col.last_build
+    # The build says what it found and what it did: built from the good generation
+    # check named (the one CURRENT no longer named), else anew from the sources; the
+    # new generation replaced the damaged one.
+    assert report.damaged in (live, layout.CURRENT) and culprit in report.damage
+    assert report.previous == checked["rollback_to"] and f"{report.damaged} was damaged" \
+        in str(report)
+    assert report.generation == layout.current_generation(built) != live
+    assert len(col.documents()) == 7 and "new.txt" in {d["doc_id"] for d in col.documents()}
+    assert_clean(built)
+    assert documents(built, fake)["new.txt"].startswith("A new article about ferries")
 
 
 @pytest.mark.parametrize("target", ["store.sqlite", "index.faiss"])

@@ -39,6 +39,22 @@ def wait_until_up(url: str, proc: subprocess.Popen[bytes] | None = None,
 def running_server(store: Path, *args: str, env: dict[str, str] | None = None,
                    host: str = "127.0.0.1") -> Iterator[str]:
     """``citeseek serve --store STORE`` on a free port; yields its base URL."""
+    with server_process(store, *args, env=env, host=host) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def server_process(store: Path, *args: str, env: dict[str, str] | None = None,
+                   host: str = "127.0.0.1", open_files: int | None = None
+                   ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``running_server`` that yields the process too; ``open_files`` caps the file
+    descriptors it may hold (``RLIMIT_NOFILE``)."""
+    import resource
+
+    def limit() -> None:
+        if open_files is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
+
     port = free_port()
     full_env = {**os.environ, "HF_HUB_OFFLINE": "1",
                 "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]), **(env or {})}
@@ -47,11 +63,11 @@ def running_server(store: Path, *args: str, env: dict[str, str] | None = None,
         proc = subprocess.Popen(
             [sys.executable, "-m", "citeseek", "serve", "--store", str(store), "--host",
              host, "--port", str(port), *args], env=full_env, stdout=log,
-            stderr=subprocess.STDOUT)
+            stderr=subprocess.STDOUT, preexec_fn=limit)
         url = f"http://127.0.0.1:{port}"
         try:
             wait_until_up(url, proc, Path(log.name))
-            yield url
+            yield url, proc
         finally:
             proc.send_signal(signal.SIGINT)
             try:

@@ -113,10 +113,11 @@ def _sentence(cand: Candidate, hits: HitList) -> AnswerSentence:
     """The sentence of ``cand``, on the pages its passage places it on."""
     span = cand.span or (None, None)
     page_start, page_end = hits[cand.hit].pages_for(cand.start, cand.end)
+    label, label_end = hits[cand.hit].labels_for(cand.start, cand.end)
     return AnswerSentence(text=cand.text, citation=cand.hit + 1, doc_id=cand.doc_id,
                           start=cand.start, end=cand.end, score=round(cand.score, 4),
                           span_start=span[0], span_end=span[1], page_start=page_start,
-                          page_end=page_end)
+                          page_end=page_end, page_label=label, page_label_end=label_end)
 
 
 def compose(question: str, hits: HitList, measured: Measured,

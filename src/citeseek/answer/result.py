@@ -1,15 +1,18 @@
 """``Answer`` and ``AnswerSentence``: what ``Collection.ask`` returns, as text, dicts,
-DataFrames and HTML (the answer with its span marked, then the cited passages' cards)."""
+DataFrames and HTML (the answer with its span marked, then the cited passages' cards).
+``from_dict`` holds JSON from anywhere to the declared types; the cards escape every
+field."""
 
 from __future__ import annotations
 
 import html
 import textwrap
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..display import STYLE
-from ..search.hits import CITATION_FIELDS, HitList, render_hit
+from ..errors import CiteseekError
+from ..search.hits import CITATION_FIELDS, HitList, render_hit, typed_fields
 from ..terminal import printable
 from ..words import topic_words
 from .support import Claim
@@ -21,7 +24,9 @@ class AnswerSentence:
 
     ``citation`` is its number in ``Answer.citations`` (1-based). ``span_start`` /
     ``span_end`` mark the part that answers the question (document offsets), or None.
-    ``page_start`` / ``page_end`` are the PDF pages it is on (None for other files).
+    ``page_start`` / ``page_end`` are the PDF pages it is on (None for other files),
+    ``page_label`` / ``page_label_end`` the numbers printed on them where the PDF
+    defines page labels.
     """
 
     text: str
@@ -34,6 +39,8 @@ class AnswerSentence:
     span_end: int | None = None
     page_start: int | None = None
     page_end: int | None = None
+    page_label: str | None = None
+    page_label_end: str | None = None
 
     @property
     def span(self) -> str | None:
@@ -46,13 +53,14 @@ class AnswerSentence:
         return {"text": self.text, "citation": self.citation, "doc_id": self.doc_id,
                 "start": self.start, "end": self.end, "score": self.score,
                 "span": self.span, "span_start": self.span_start, "span_end": self.span_end,
-                "page_start": self.page_start, "page_end": self.page_end}
+                "page_start": self.page_start, "page_end": self.page_end,
+                "page_label": self.page_label, "page_label_end": self.page_label_end}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AnswerSentence:
-        """The sentence ``to_dict`` gave (``span`` follows from the offsets)."""
-        names = {f.name for f in fields(cls)}
-        return cls(**{key: value for key, value in data.items() if key in names})
+        """The sentence ``to_dict`` gave (``span`` follows from the offsets); a field of
+        the wrong JSON type is a ``CiteseekError`` naming it."""
+        return cls(**typed_fields(cls, data, "an answer sentence"))
 
 
 @dataclass
@@ -103,12 +111,23 @@ class Answer:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Answer:
-        """The answer ``to_dict`` gave (from a server's JSON, say)."""
-        plain = {f.name for f in fields(cls)} - {"sentences", "citations", "claims"}
-        return cls(**{key: value for key, value in data.items() if key in plain},
-                   sentences=[AnswerSentence.from_dict(s) for s in data["sentences"]],
-                   citations=HitList.from_dict(data["citations"], query=data["question"]),
-                   claims=[Claim.from_dict(c) for c in data.get("claims") or []])
+        """The answer ``to_dict`` gave (from a server's JSON, say); a field of the wrong
+        JSON type, or a citation number with no citation, is a ``CiteseekError``."""
+        nested = ("sentences", "citations", "claims")
+        plain = typed_fields(cls, data, "an answer", skip=nested)
+        for name in nested:
+            if not isinstance(data.get(name, []), list):
+                raise CiteseekError(f"an answer's {name!r} must be a list")
+        answer = cls(**plain,
+                     sentences=[AnswerSentence.from_dict(s) for s in data.get("sentences", [])],
+                     citations=HitList.from_dict(data.get("citations", []),
+                                                 query=plain["question"]),
+                     claims=[Claim.from_dict(c) for c in data.get("claims") or []])
+        numbers = [s.citation for s in answer.sentences]
+        if any(not 1 <= n <= len(answer.citations) for n in numbers):
+            raise CiteseekError(f"an answer sentence cites a passage it does not hold "
+                                f"(of {len(answer.citations)}): {numbers}")
+        return answer
 
     def to_pandas(self) -> Any:
         """One row per answer sentence, with its citation's fields."""
@@ -121,7 +140,8 @@ class Answer:
             rows.append({**{c: getattr(hit, c) for c in CITATION_FIELDS},
                          "citation": s.citation, "text": s.text, "span": s.span,
                          "score": s.score, "start": s.start, "end": s.end,
-                         "page_start": s.page_start, "page_end": s.page_end})
+                         "page_start": s.page_start, "page_end": s.page_end,
+                         "page_label": s.page_label, "page_label_end": s.page_label_end})
         return pd.DataFrame(rows, columns=columns)
 
     def unsupported(self) -> list[Claim]:
@@ -153,8 +173,7 @@ class Answer:
         if spans:
             lines.append("   other spans: " + "; ".join(spans))
         for claim in self.unsupported():
-            why = (f"not supported by {', '.join(f'[{n}]' for n in claim.citations)}"
-                   if claim.citations else "cites no passage")
+            why = _why(claim)
             missing = f" (missing: {', '.join(claim.missing)})" if claim.missing else ""
             lines.append(textwrap.fill(f"! {why}{missing}: {claim.text}", width=96,
                                        initial_indent="   ", subsequent_indent="     "))
@@ -181,16 +200,16 @@ class Answer:
 
 
 def _sentence_html(sentence: AnswerSentence, anchor: str) -> str:
-    text, start = sentence.text, sentence.start
+    text, start = sentence.text, int(sentence.start)
     if sentence.span_start is not None and sentence.span_end is not None:
         a, b = sentence.span_start - start, sentence.span_end - start
         body = (f"{html.escape(text[:a])}<mark>{html.escape(text[a:b])}</mark>"
                 f"{html.escape(text[b:])}")
     else:
         body = html.escape(text)
-    n = sentence.citation
+    n = int(sentence.citation)
     return (f'<span data-doc-id="{html.escape(sentence.doc_id, quote=True)}" '
-            f'data-start="{sentence.start}" data-end="{sentence.end}">{body}</span>'
+            f'data-start="{int(sentence.start)}" data-end="{int(sentence.end)}">{body}</span>'
             f'<sup><a href="#{anchor}-{n}">[{n}]</a></sup>')
 
 
@@ -209,7 +228,7 @@ def render_answer(answer: Answer) -> str:
     else:
         body = " ".join(_sentence_html(s, anchor) for s in answer.sentences)
         if answer.short_answer and answer.sentences:
-            n = answer.sentences[0].citation
+            n = int(answer.sentences[0].citation)
             body = (f"<div class='cs-short'><b>{html.escape(answer.short_answer)}</b>"
                     f"<sup><a href=\"#{anchor}-{n}\">[{n}]</a></sup></div>"
                     f"<div class='cs-meta'>Evidence: {body}</div>")
@@ -217,7 +236,8 @@ def render_answer(answer: Answer) -> str:
     dropped = ""
     if answer.dropped_citations:
         dropped = ("<div class='cs-meta'>Removed citations to no passage: "
-                   + ", ".join(f"[{n}]" for n in answer.dropped_citations) + "</div>")
+                   + ", ".join(f"[{html.escape(str(n))}]" for n in answer.dropped_citations)
+                   + "</div>")
     if answer.llm_error and answer.message:
         dropped += f"<div class='cs-meta cs-note'>{html.escape(answer.message)}</div>"
     terms = topic_words(answer.question)
@@ -234,6 +254,17 @@ def render_answer(answer: Answer) -> str:
             f"</div>{dropped}<div class='cs-meta'>Sources</div>{''.join(cards)}</div>")
 
 
+def _why(claim: Claim) -> str:
+    """Why a claim is flagged, as the report and the card say it."""
+    if not claim.citations:
+        return "cites no passage"
+    why = f"not supported by {', '.join(f'[{n}]' for n in claim.citations)}"
+    if claim.instructions:
+        told = ", ".join(f"[{n}]" for n in claim.instructions)
+        why += (f"; {told} tells the model what to answer, which is not evidence")
+    return why
+
+
 def _claims_html(answer: Answer) -> str:
     """A written answer sentence by sentence; the ones its citations do not support are
     marked, with the reason in their tooltip and after the text."""
@@ -242,8 +273,7 @@ def _claims_html(answer: Answer) -> str:
         if claim.supported:
             parts.append(html.escape(claim.text))
             continue
-        why = (f"not supported by {', '.join(f'[{n}]' for n in claim.citations)}"
-               if claim.citations else "cites no passage")
+        why = _why(claim)
         parts.append(f"<span class='cs-unsupported' title='{html.escape(why, quote=True)}' "
                      f"style='text-decoration: underline wavy #c0392b'>"
                      f"{html.escape(claim.text)}</span>")

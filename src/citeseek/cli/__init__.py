@@ -5,21 +5,25 @@ Exit codes: 0 ok, 1 runtime or data error, 2 usage error. With ``--json`` every 
 prints one JSON document on stdout, errors included (``{"error": ...}``). ``--store``
 defaults to ``CITESEEK_STORE``, else to where ``citeseek.build`` puts collections.
 Nothing read from articles or file names reaches the terminal raw: control characters
-and escape sequences are printed as escapes.
+and escape sequences are printed as escapes. Output cut short by its reader (``citeseek
+docs | head -1``) ends the command quietly with exit 141, as a program killed by SIGPIPE.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 from collections.abc import Sequence
 
-from ..errors import CiteseekError, UsageError
+from ..errors import CiteseekError, CorruptCollection, UsageError
 from ..terminal import printable, printable_json
 from .parser import ArgumentError, make_parser
 
 __all__ = ["main", "make_parser"]
+_WAY_BACK = ("\n(citeseek check says which generations are good; citeseek rollback makes "
+             "the previous good one live; citeseek index builds anew from it)")
 
 
 def _fail(message: str, kind: str, code: int, as_json: bool) -> int:
@@ -29,7 +33,29 @@ def _fail(message: str, kind: str, code: int, as_json: bool) -> int:
     return code
 
 
+CLOSED_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a reader that went away
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # the reader of stdout went away: nothing left to say
+        _quiet_stdout()
+        return CLOSED_PIPE
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush of what the closed pipe
+    did not take raises nothing at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout is no file (a test's capture)
+        pass
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = make_parser()
     try:
@@ -39,9 +65,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc), "UsageError", 2, "--json" in argv)
     try:
         return int(args.func(args))
+    except BrokenPipeError:
+        raise  # main's to end quietly
     except CiteseekError as exc:
         code = 2 if isinstance(exc, UsageError) else 1
-        return _fail(str(exc), type(exc).__name__, code, getattr(args, "json", False))
+        return _fail(str(exc) + (_WAY_BACK if isinstance(exc, CorruptCollection) else ""),
+                     type(exc).__name__, code, getattr(args, "json", False))
     except OSError as exc:  # the system refused (permissions, a full disk): not a bug
         return _fail(str(exc), type(exc).__name__, 1, getattr(args, "json", False))
     except KeyboardInterrupt:

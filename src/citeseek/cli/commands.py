@@ -8,6 +8,7 @@ import json
 import os
 from typing import Any
 
+from ..embed.base import STATIC_MODEL_ID
 from ..errors import UsageError
 from ..terminal import printable, printable_json
 
@@ -150,12 +151,46 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from ..server.limits import ServerLimits
     from ..server.run import serve
 
     if args.engine != "ray" and (args.replicas or args.address):
         raise UsageError("--replicas and --address need --engine ray")
+    given = {"max_body": args.max_body, "header_timeout": args.header_timeout,
+             "body_timeout": args.body_timeout}
+    limits = ServerLimits(**{k: v for k, v in given.items() if v is not None})
     serve(_store(args), host=args.host, port=args.port, engine=args.engine,
-          replicas=args.replicas or 1, address=args.address)
+          replicas=args.replicas or 1, address=args.address, limits=limits)
+    return 0
+
+
+def _extra(name: str, module: str) -> None:
+    """A ``UsageError`` naming the extra to install when ``module`` is missing."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise UsageError(f"this command needs the {name} extra: pip install "
+                         f"'citeseek[{name}]'")
+
+
+def cmd_mcp(args: argparse.Namespace) -> int:
+    _extra("mcp", "mcp")
+    from ..integrations.mcp_server import serve_mcp
+
+    if not args.http and (args.host or args.port):
+        raise UsageError("--host and --port go with --http")
+    serve_mcp(_store(args), transport="http" if args.http else "stdio",
+              host=args.host or "127.0.0.1", port=args.port or 8765)
+    return 0
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    _extra("watch", "watchfiles")
+    from ..integrations.watch import watch
+
+    watch(args.sources, args.store or os.environ.get(STORE_ENV), model=args.model,
+          debounce=args.debounce, strict=args.strict, follow_links=args.follow_links,
+          as_json=args.json)
     return 0
 
 
@@ -172,11 +207,35 @@ def _index_summary(index: dict[str, Any]) -> str:
     return f"{index['factory']} ({', '.join(how)})"
 
 
+def _tier(model_id: str) -> str:
+    """"static tier, " for the static tier's model (docs/speed.md), else nothing."""
+    return "static tier, " if model_id == STATIC_MODEL_ID else ""
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Exit 0 when the live generation is good, 1 when it is not (the report says which
+    generations are good, and the way back)."""
+    from ..storage.recovery import check
+
+    result = check(_store(args))
+    _emit(args, result.to_dict(), str(result))
+    return 0 if result.ok else 1
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from ..storage.recovery import rollback
+
+    done = rollback(_store(args), to=args.to)
+    _emit(args, done.to_dict(), str(done))
+    return 0
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     info = _open(args).info()
     c = info["counts"]
     text = (f"{info['store']} ({info['generation']}, built {info['created']})\n"
-            f"  model {info['model']['id']} (dimension {info['model']['dimension']})\n"
+            f"  model {info['model']['id']} ({_tier(info['model']['id'])}dimension "
+            f"{info['model']['dimension']})\n"
             f"  {c['documents']} documents, {c['chunks']} passages, {c['files']} files\n"
             f"  index {_index_summary(info['index'])}")
     _emit(args, info, text)

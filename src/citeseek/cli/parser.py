@@ -7,19 +7,23 @@ import argparse
 from collections.abc import Callable
 from typing import NoReturn
 
-from ..config import BACKENDS, ENGINES, MODES
+from ..config import AUTO_BACKEND, BACKENDS, ENGINES, MODES
 from .commands import (
     STORE_ENV,
     cmd_ask,
+    cmd_check,
     cmd_demo,
     cmd_docs,
     cmd_eval,
     cmd_eval_qa,
     cmd_index,
     cmd_info,
+    cmd_mcp,
+    cmd_rollback,
     cmd_search,
     cmd_serve,
     cmd_show,
+    cmd_watch,
 )
 
 
@@ -73,8 +77,8 @@ def make_parser() -> argparse.ArgumentParser:
 
     p = command("index", cmd_index, "build or update a collection from articles")
     p.add_argument("sources", nargs="+", metavar="SOURCE", help="folders or files")
-    p.add_argument("--model", help="sentence-transformers name or path (default: bundled "
-                   "all-MiniLM-L6-v2)")
+    p.add_argument("--model", help="sentence-transformers name or path, or 'static' for the "
+                   "static tier (default: bundled all-MiniLM-L6-v2)")
     p.add_argument("--strict", action="store_true", help="fail if any file is skipped")
     p.add_argument("--follow-links", action="store_true", help="follow symbolic links that "
                    "lead out of a source folder (skipped with a reason otherwise)")
@@ -84,9 +88,11 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--index-type", help="FAISS factory string (e.g. HNSW32,Flat or "
                    "IVF1024,SQ8), or 'auto': exact below 10,000 passages, then HNSW, IVF "
                    "above 500,000")
-    p.add_argument("--backend", choices=BACKENDS, help="how the model runs: torch "
-                   "(default), onnx (same vectors) or onnx-int8 (other vectors, so the "
-                   "collection keeps it); onnx ones need the onnx extra")
+    p.add_argument("--backend", choices=(AUTO_BACKEND, *BACKENDS), help="how the model "
+                   "runs: auto (a new collection's default: onnx-int8-fused where the model "
+                   "exports to ONNX, which needs the onnx extra once, else torch), torch, onnx "
+                   "(torch's vectors), onnx-int8-fused or onnx-int8 (int8 weights: vectors of "
+                   "their own, so the collection keeps it)")
     p.add_argument("--batch-size", type=int, help="embedding batch size")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--engine", choices=ENGINES, default="local",
@@ -125,8 +131,41 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--replicas", type=int, metavar="N", help="Ray Serve replicas (default 1)")
     p.add_argument("--address", metavar="ADDR", help="Ray cluster to use (default: start "
                    "a local one)")
+    p.add_argument("--max-body", type=int, metavar="BYTES", help="largest request body "
+                   "taken (default 1048576; larger is a 413)")
+    p.add_argument("--header-timeout", type=float, metavar="S", help="seconds a "
+                   "connection has to send a request's headers (default 10)")
+    p.add_argument("--body-timeout", type=float, metavar="S", help="seconds a request "
+                   "has to send its whole body (default 30; later is a 408)")
 
     command("info", cmd_info, "describe a collection")
+
+    command("check", cmd_check, "verify every generation on disk and say which are good "
+            "(exit 1 when the live one is not)")
+
+    p = command("rollback", cmd_rollback, "make the previous good generation live again")
+    p.add_argument("--to", metavar="GEN", help="make this generation live instead (one "
+                   "citeseek check lists as good, e.g. gen-000003)")
+
+    p = command("mcp", cmd_mcp, "serve the collection to AI agents over the Model Context "
+                "Protocol (the mcp extra): tools search, ask, show, docs")
+    p.add_argument("--http", action="store_true", help="streamable HTTP at "
+                   "http://HOST:PORT/mcp instead of stdio")
+    p.add_argument("--host", help="with --http, the address to bind (default 127.0.0.1; "
+                   "any other needs CITESEEK_API_KEY)")
+    p.add_argument("--port", type=int, help="with --http, the port (default 8765)")
+
+    p = command("watch", cmd_watch, "build a collection, then re-index it as its sources "
+                "change (the watch extra); Ctrl-C stops")
+    p.add_argument("sources", nargs="+", metavar="SOURCE", help="folders or files")
+    p.add_argument("--model", help="sentence-transformers name or path (default: bundled "
+                   "all-MiniLM-L6-v2)")
+    p.add_argument("--debounce", type=float, default=1.0, metavar="SECONDS",
+                   help="quiet time after a change before re-indexing (default 1.0)")
+    p.add_argument("--strict", action="store_true", help="report a build with skipped "
+                   "files as failed (the last good generation stays live)")
+    p.add_argument("--follow-links", action="store_true", help="follow symbolic links that "
+                   "lead out of a source folder")
 
     p = command("eval", cmd_eval, "evaluate retrieval on a BEIR-layout folder "
                 "(nDCG@10, recall@10, recall@100, MRR@10)", store=False)
@@ -137,7 +176,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", metavar="DIR",
                    help="where to index the corpus (default embeddings/beir-NAME)")
     p.add_argument("--split", default="test", help="qrels file to use (default test)")
-    p.add_argument("--model", help="sentence-transformers name or path")
+    p.add_argument("--model", help="sentence-transformers name or path, or 'static'")
 
     p = command("eval-qa", cmd_eval_qa, "evaluate answers on a question set (SQuAD JSON, "
                 "or a folder of articles with questions.jsonl): passage hit@1/3/5, answer "
@@ -149,7 +188,7 @@ def make_parser() -> argparse.ArgumentParser:
                    "SOURCE/questions.jsonl)")
     p.add_argument("--store", metavar="DIR",
                    help="where to index the articles (default embeddings/qa-NAME)")
-    p.add_argument("--model", help="sentence-transformers name or path")
+    p.add_argument("--model", help="sentence-transformers name or path, or 'static'")
     p.add_argument("-k", type=int, default=5, help="passages to answer from (default 5)")
     p.add_argument("--mode", choices=MODES, default="hybrid")
     p.add_argument("--limit", type=int, metavar="N", help="only the first N questions")

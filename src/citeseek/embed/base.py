@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..config import DEFAULT_MODEL
+from ..config import DEFAULT_MODEL, INT8_BACKENDS
 from ..errors import CiteseekError, UsageError
 
 if TYPE_CHECKING:
@@ -22,6 +22,13 @@ _DEFAULT_ALIASES = {DEFAULT_MODEL, DEFAULT_MODEL_ID, "default"}
 # "hashing-DIMENSION-MAX_TOKENS".
 HASHING_NAME = re.compile(r"hashing(?:-(\d{1,5})-(\d{1,6}))?")
 HASHING_DEFAULT = (64, 64)
+# The static tier: vectors distilled from the bundled model, one per token (model2vec),
+# averaged. Its id names the tier, so its vectors never mix with the transformer's.
+STATIC_MODEL_ID = "static:all-MiniLM-L6-v2-256d"
+STATIC_ALIASES = {"static", "static-minilm", "model2vec", STATIC_MODEL_ID}
+# Set to "torch" to run queries on collections built with torch through torch, not
+# through their ONNX export (what the cold-start benchmark compares with).
+QUERY_BACKEND_ENV = "CITESEEK_QUERY_BACKEND"
 
 
 class Embedder(Protocol):
@@ -52,8 +59,8 @@ def text_hash(text: str) -> str:
 
 def backend_model_id(model_id: str, backend: str) -> str:
     """The id written to manifests. int8 backends give other vectors than fp32 ones, so
-    their id says so (``MODEL@onnx-int8``); fp32 backends give the same vectors."""
-    return f"{model_id}@{backend}" if backend.endswith("-int8") else model_id
+    their id says so (``MODEL@onnx-int8-fused``); fp32 backends give the same vectors."""
+    return f"{model_id}@{backend}" if backend in INT8_BACKENDS else model_id
 
 
 def default_model_path() -> Path:
@@ -77,10 +84,17 @@ def hashing_shape(name: str) -> tuple[int, int] | None:
     return int(match.group(1)), int(match.group(2))
 
 
+def is_static(name: str) -> bool:
+    """Whether ``name`` names the static tier (a folder of that name wins)."""
+    return name in STATIC_ALIASES and not Path(name).expanduser().exists()
+
+
 def model_id_for(name: str) -> str:
     """A stable id for a model name or path, as written to the manifest."""
     if name in _DEFAULT_ALIASES:
         return DEFAULT_MODEL_ID
+    if is_static(name):
+        return STATIC_MODEL_ID
     shape = hashing_shape(name)
     if shape is not None:
         return f"hashing-{shape[0]}-{shape[1]}"

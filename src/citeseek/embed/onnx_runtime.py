@@ -1,16 +1,17 @@
-"""Embedding with ONNX Runtime (the ``onnx`` extra) or OpenVINO instead of torch.
+"""Embedding with ONNX Runtime (a core dependency) instead of torch.
 
-The sentence-transformers model is exported once (with torch) into a folder of
-citeseek's own cache, never into the installed model package: ``model.onnx``, an int8
-copy with dynamically quantized weights, the tokenizer and the pooling settings. After
-that, encoding needs neither torch nor sentence-transformers. Supported models: a
-transformer followed by mean or CLS pooling (and optionally normalization), as
-all-MiniLM-L6-v2 and most sentence-transformers models are.
+A sentence-transformers model is exported once (``onnx_export``, with torch and the
+``onnx`` extra) into a folder of citeseek's cache; after that, encoding needs neither
+torch nor sentence-transformers, which is what lets a query start in well under a
+second. Supported models: a transformer followed by mean or CLS pooling (and optionally
+normalization), as all-MiniLM-L6-v2 and most sentence-transformers models are.
 
-int8 vectors differ from fp32 ones, so an int8 backend has a model id of its own
-(``MODEL@onnx-int8``) and a collection built with it is never queried with fp32 vectors
-or the other way round. fp32 ONNX gives torch's vectors to within float rounding and
-keeps the model id.
+Backends, by the graph they run: ``onnx`` the fused fp32 graph (torch's vectors to
+within float rounding, so the model id is torch's: queries on a collection built with
+torch use it); ``onnx-int8-fused`` the fused graph with int8 weights (the default for
+new collections); ``onnx-int8`` the earlier int8 recipe. int8 vectors differ from fp32
+ones, so each int8 backend has a model id of its own (``MODEL@onnx-int8-fused``) and a
+collection built with one is never queried or extended with other vectors.
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +30,17 @@ from ..config import MEASURED_BACKENDS
 from ..errors import UsageError
 from .base import LoadsLazily, backend_model_id, model_id_for
 
-_EXPORT_VERSION = "1"
+_EXPORT_VERSION = "2"  # 2: eager attention, a fused graph and the fused int8 copy
+MARKER = "citeseek.json"  # written last: a folder without it is no export
+# The graph each backend runs (onnx-plain: the unfused fp32 graph, for checks only).
+FILES = {"onnx": "model_fused.onnx", "onnx-int8-fused": "model_fused_int8.onnx",
+         "onnx-int8": "model_int8.onnx", "onnx-plain": "model.onnx",
+         "openvino": "model.onnx", "openvino-int8": "model_int8.onnx"}
 
 
 def cache_root() -> Path:
-    """Where exported models live: ``$CITESEEK_CACHE`` or ``~/.cache/citeseek``."""
+    """Where exported and distilled models live: ``$CITESEEK_CACHE`` or
+    ``~/.cache/citeseek``."""
     return Path(os.environ.get("CITESEEK_CACHE") or Path.home() / ".cache" / "citeseek")
 
 
@@ -43,86 +49,20 @@ def export_folder(model_id: str) -> Path:
     return cache_root() / "onnx" / key
 
 
-def export_model(st_model: Any, model_id: str) -> Path:
-    """Export a loaded SentenceTransformer to ONNX (fp32 and int8) once; return the folder.
-
-    Written into a temporary folder and renamed into place, so a crash never leaves a
-    half-exported model behind."""
-    target = export_folder(model_id)
-    if (target / "citeseek.json").is_file():
-        return target
-    modules = [type(m).__name__ for m in st_model]
-    pooling = getattr(st_model[1], "pooling_mode", None) if len(st_model) > 1 else None
-    if pooling is None and len(st_model) > 1:
-        config = st_model[1].get_config_dict()
-        pooling = "mean" if config.get("pooling_mode_mean_tokens") else (
-            "cls" if config.get("pooling_mode_cls_token") else None)
-    if modules[:2] != ["Transformer", "Pooling"] or pooling not in ("mean", "cls") or \
-            any(m != "Normalize" for m in modules[2:]):
-        raise UsageError(f"the ONNX backends support transformer + mean/CLS pooling "
-                         f"models; {model_id} is {' + '.join(modules)}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".export-", dir=target.parent))
-    try:
-        names = _export_onnx(st_model, work / "model.onnx")
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        # Matrix products only, per output channel, 7-bit range (no overflow in AVX2's
-        # u8*s8 kernels): cosine to fp32 vectors 0.993 on Cranfield, against 0.977 for
-        # the defaults, which also quantize the embedding table.
-        quantize_dynamic(str(work / "model.onnx"), str(work / "model_int8.onnx"),
-                         weight_type=QuantType.QUInt8, per_channel=True, reduce_range=True,
-                         op_types_to_quantize=["MatMul"])
-        st_model.tokenizer.backend_tokenizer.save(str(work / "tokenizer.json"))
-        (work / "citeseek.json").write_text(json.dumps({
-            "model_id": model_id, "pooling": pooling, "inputs": names,
-            "max_seq_length": int(st_model.max_seq_length),
-            "dimension": int((getattr(st_model, "get_embedding_dimension", None)
-                              or st_model.get_sentence_embedding_dimension)()),
-        }, indent=2))
-        try:
-            os.replace(work, target)
-        except OSError:  # another process exported it meanwhile
-            if not (target / "citeseek.json").is_file():
-                raise
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return target
-
-
-def _export_onnx(st_model: Any, path: Path) -> list[str]:
-    import warnings
-
-    import torch
-
-    hf = st_model[0].auto_model.eval()
-    sample = st_model.tokenizer(["an example sentence", "and a second, longer one here"],
-                                return_tensors="pt", padding=True)
-    names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in sample]
-
-    class Hidden(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.hf = hf
-
-        def forward(self, *args: Any) -> Any:
-            return self.hf(**dict(zip(names, args, strict=True))).last_hidden_state
-
-    axes = {n: {0: "batch", 1: "tokens"} for n in [*names, "last_hidden_state"]}
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(Hidden(), tuple(sample[n] for n in names), str(path),
-                          input_names=names, output_names=["last_hidden_state"],
-                          dynamic_axes=axes, opset_version=17, dynamo=False)
-    return names
+def export_ready(model_id: str) -> bool:
+    """Whether the model's export is in the cache (a file's existence: cheap)."""
+    return (export_folder(model_id) / MARKER).is_file()
 
 
 class OnnxEmbedder(LoadsLazily):
-    """An exported model run by ONNX Runtime (``onnx``) or OpenVINO (``openvino``)."""
+    """An exported model run by ONNX Runtime (or, for the encoder benchmark, OpenVINO)."""
 
     _LOADED = "_state"
 
-    def __init__(self, model: str, backend: str) -> None:
+    def __init__(self, model: str, backend: str, *,
+                 exporter: Callable[[str, str], object] | None = None) -> None:
+        """``exporter(name, model_id)`` makes the export when the cache lacks it (a
+        module-level function, so the embedder pickles); without one that is an error."""
         if backend not in MEASURED_BACKENDS[1:]:
             raise UsageError(f"backend must be one of {', '.join(MEASURED_BACKENDS)}, "
                              f"not {backend!r}")
@@ -132,16 +72,27 @@ class OnnxEmbedder(LoadsLazily):
         self.model_id = backend_model_id(self.base_id, backend)
         self._lock = threading.Lock()
         self._state: dict[str, Any] | None = None
+        self._folder: Path | None = None
+        self._exporter = exporter
+
+    @classmethod
+    def at(cls, folder: Path, backend: str, config: dict[str, Any]) -> OnnxEmbedder:
+        """The export in ``folder`` (one being written: ``config`` is its settings)."""
+        emb = cls(str(config["model_id"]), "onnx")
+        emb.backend, emb._folder = backend, folder
+        emb._state = _open_runtime(folder, backend, config)
+        return emb
 
     def _load(self) -> dict[str, Any]:
         with self._lock:
             if self._state is None:
-                folder = export_folder(self.base_id)
-                if not (folder / "citeseek.json").is_file():
-                    from .sentence_transformer import SentenceTransformerEmbedder
-
-                    export_model(SentenceTransformerEmbedder(self.name).model, self.base_id)
-                self._state = _open_runtime(folder, self.backend)
+                folder = self._folder or export_folder(self.base_id)
+                if not (folder / MARKER).is_file():
+                    if self._exporter is None:
+                        raise UsageError(f"{self.name!r} has no ONNX export in {folder}")
+                    self._exporter(self.name, self.base_id)
+                config = json.loads((folder / MARKER).read_text())
+                self._state = _open_runtime(folder, self.backend, config)
         return self._state
 
     @property
@@ -162,20 +113,28 @@ class OnnxEmbedder(LoadsLazily):
 
     def encode(self, texts: list[str], *, batch_size: int = 32,
                progress: bool = False) -> np.ndarray:
-        """Normalized float32 vectors, one row per text (longest texts batched together)."""
+        """Normalized float32 vectors, one row per text. Texts are tokenized together,
+        then run in batches of similar length (each batch is padded to its longest)."""
         state = self._load()
         out = np.zeros((len(texts), int(state["config"]["dimension"])), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        if not texts:
+            return out
+        encs = state["batch"].encode_batch(texts)
+        order = sorted(range(len(texts)), key=lambda i: -len(encs[i].ids))
+        inputs = state["config"]["inputs"]
         for i in range(0, len(order), batch_size):
             rows = order[i:i + batch_size]
-            encs = state["batch"].encode_batch([texts[r] for r in rows])
-            feeds = {
-                "input_ids": np.array([e.ids for e in encs], dtype=np.int64),
-                "attention_mask": np.array([e.attention_mask for e in encs], dtype=np.int64),
-                "token_type_ids": np.array([e.type_ids for e in encs], dtype=np.int64),
-            }
-            hidden = state["run"]({n: feeds[n] for n in state["config"]["inputs"]})
-            out[rows] = _pool(hidden, feeds["attention_mask"], state["config"]["pooling"])
+            width = len(encs[rows[0]].ids)
+            ids = np.zeros((len(rows), width), dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for j, r in enumerate(rows):
+                n = len(encs[r].ids)
+                ids[j, :n] = encs[r].ids
+                mask[j, :n] = 1
+            feeds = {"input_ids": ids, "attention_mask": mask,
+                     "token_type_ids": np.zeros_like(ids)}
+            hidden = state["run"]({n: feeds[n] for n in inputs})
+            out[rows] = _pool(hidden, mask, state["config"]["pooling"])
         return out
 
 
@@ -189,17 +148,16 @@ def _pool(hidden: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
     return np.asarray(vecs / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
-def _open_runtime(folder: Path, backend: str) -> dict[str, Any]:
+def _open_runtime(folder: Path, backend: str, config: dict[str, Any]) -> dict[str, Any]:
     from tokenizers import Tokenizer
 
-    config = json.loads((folder / "citeseek.json").read_text())
     plain = Tokenizer.from_file(str(folder / "tokenizer.json"))
     plain.no_truncation()
     plain.no_padding()
     batch = Tokenizer.from_file(str(folder / "tokenizer.json"))
     batch.enable_truncation(int(config["max_seq_length"]))
-    batch.enable_padding()
-    path = folder / ("model_int8.onnx" if backend.endswith("-int8") else "model.onnx")
+    batch.no_padding()  # each batch is padded to its own longest text, here
+    path = folder / FILES[backend]
     try:
         if backend.startswith("onnx"):
             import onnxruntime as ort
@@ -219,7 +177,6 @@ def _open_runtime(folder: Path, backend: str) -> dict[str, Any]:
             def run(feeds: dict[str, np.ndarray]) -> np.ndarray:
                 return np.asarray(compiled(feeds)[0])
     except ImportError as exc:
-        extra = "onnx" if backend.startswith("onnx") else "bench"
-        raise UsageError(f"backend {backend!r} needs the {extra} extra: "
-                         f"pip install 'citeseek[{extra}]' ({exc})") from None
+        extra = "onnxruntime" if backend.startswith("onnx") else "openvino (the bench extra)"
+        raise UsageError(f"backend {backend!r} needs {extra}: {exc}") from None
     return {"config": config, "plain": plain, "batch": batch, "run": run}

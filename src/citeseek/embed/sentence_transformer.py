@@ -1,6 +1,6 @@
-"""A sentence-transformers model run by torch (the default backend). The weights load
-on first use, not on creation, so opening a collection for keyword search never imports
-torch."""
+"""A sentence-transformers model run by torch: the ``torch`` backend, the source of the
+ONNX export, and the runtime of models that do not export. The weights load on first
+use, not on creation, so opening a collection for keyword search never imports torch."""
 
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ from ..ingest.chunking import (
 )
 from ..ingest.decoding import Unreadable
 from ..ingest.discovery import UNREADABLE_FOLDER, discover, read_source
-from ..ingest.formats import READER_VERSIONS, format_of, read_file
+from ..ingest.formats import READER_VERSIONS, read_by, read_file
 from ..ingest.sources import Skipped, SourceFile
 from ..progress import progress_bar
 from ..storage import layout
@@ -136,6 +136,10 @@ class Builder:
                 writer.add(self.db.keyword_rows())
         return self.db
 
+    def start_new(self) -> None:
+        """Write a new generation even should no file have changed."""
+        self._open_new()
+
     def discover(self, sources: Iterable[str | os.PathLike[str]],
                  ) -> tuple[list[SourceFile], list[Skipped]]:
         """The article files under ``sources``, and what was skipped while looking (the
@@ -192,7 +196,7 @@ class Builder:
         Unchanged files that had a document refused for its id go to ``clashed``."""
         for source, data, sha in self._read(files, report):
             if same and self.old_hashes.get(source.key) == sha and \
-                    format_of(source.path).name not in self.stale_formats:
+                    not read_by(source.path, data) & self.stale_formats:
                 assert old is not None
                 skips = old.file_skips(source.key)
                 if any(reason.startswith(CLASH) for _, reason in skips):
@@ -274,8 +278,8 @@ class Builder:
             if own is not None:
                 self.harvested += self.db.embeddings.harvest(own, self.embedder.model_id, dim)
         if self.leftovers:
-            keep = {self.generation} | ({self.previous.name} if self.previous else set())
-            layout.remove_stale(self.root, keep={g for g in keep if g})
+            keep = set(layout.generations(self.root)) - set(self.leftovers)
+            layout.remove_stale(self.root, keep=keep)
             self.leftovers = []
 
     def _embed(self) -> int:

@@ -1,7 +1,9 @@
 """A build from start to publish: the collection's lock, the live generation read and
 verified once, the settings merged from it, and the new generation verified and made
-live in one step, or thrown away with the previous one still live. Every engine goes
-through ``build_collection``."""
+live in one step, or thrown away with the previous one still live. A damaged live
+generation is replaced: the build starts from the last good one, or from the sources
+(``settings.StartingPoint``), and says so in its report. Every engine goes through
+``build_collection``."""
 
 from __future__ import annotations
 
@@ -21,11 +23,11 @@ from ..errors import (
     CollectionLocked,
     ModelMismatch,
 )
-from ..storage import layout
+from ..storage import layout, recovery
 from ..storage.manifest import Manifest
 from .builder import Builder
 from .report import BuildReport
-from .settings import PreviousBuild, build_settings
+from .settings import StartingPoint, build_settings
 
 
 @dataclass(frozen=True)
@@ -73,20 +75,28 @@ def _build(sources: Iterable[str | os.PathLike[str]], root: Path, *,
            strict: bool, follow_links: bool, builder_class: Callable[..., Builder] | None,
            started: float) -> Built:
     with layout.build_lock(root):
-        live = PreviousBuild.read(root)
-        settings, embedder = build_settings(live, model, overrides)
-        if live and live.manifest.model.id != embedder.model_id:
+        start = StartingPoint.read(root)
+        live, leftovers = start.previous, start.leftovers
+        settings, embedder = build_settings(start.base, model, overrides)
+        if start.base and start.base.model.id != embedder.model_id:
             raise ModelMismatch(
-                f"{root} was built with model {live.manifest.model.id!r}, not "
+                f"{root} was built with model {start.base.model.id!r}, not "
                 f"{embedder.model_id!r}; build into a new --store to change models")
         previous = live.name if live else None
         kept = {previous} if previous else set()
-        leftovers = layout.unpublished(root)
-        layout.remove_stale(root, keep=kept | set(leftovers))
-        report = BuildReport(store=str(root), generation=None, previous=previous)
+        # The generation before the live one stays until this build is published: a
+        # build that dies must not cost the way back (citeseek rollback).
+        standing = kept | set([g for g in layout.generations(root)
+                               if previous and int(g[4:]) < int(previous[4:])][-1:])
+        layout.remove_stale(root, keep=standing | set(leftovers))  # never the live one
+        report = BuildReport(store=str(root), generation=None, previous=previous,
+                             damaged=start.damaged, damage=start.problem)
+        stays = f"{start.damaged} (damaged)" if start.damaged else previous
         builder = (builder_class or Builder)(root, settings, embedder, live, leftovers,
                                              progress=progress, follow_links=follow_links)
         try:
+            if start.damaged:
+                builder.start_new()  # the damaged one is replaced, even by the same text
             builder.run(sources, report)
             if strict and report.skipped:
                 raise BuildError(f"{len(report.skipped)} file(s) skipped and --strict is on:\n"
@@ -94,7 +104,9 @@ def _build(sources: Iterable[str | os.PathLike[str]], root: Path, *,
             empty = report.documents == 0 if builder.generation else previous is None
             if empty:  # a mistyped path must not empty a collection
                 raise BuildError("nothing to index: no readable articles found"
-                                 + (f"; {previous} stays live" if previous else ""))
+                                 + (f"; {stays} stays live" if stays else "")
+                                 + (f"; skipped {len(report.skipped)}:" if report.skipped
+                                    else "") + report.skipped_lines())
             if builder.generation is not None:
                 # Its own files hashed again; those it shares with the live generation
                 # (verified as the build started) only checked to be the same files.
@@ -104,19 +116,19 @@ def _build(sources: Iterable[str | os.PathLike[str]], root: Path, *,
                 layout.publish(root, builder.generation)
                 layout.remove_stale(root, keep={builder.generation} | kept)
             else:
-                layout.remove_stale(root, keep=kept)
+                layout.remove_stale(root, keep=standing)
         except BaseException as exc:
             if builder.db is not None:
                 builder.db.close()
             if isinstance(exc, KeyboardInterrupt):
                 raise  # its half-written generation is harvested by the next build
-            if builder.generation is not None and layout.current_generation(root) != \
+            if builder.generation is not None and recovery.live_name(root)[0] != \
                     builder.generation:
-                layout.remove_stale(root, keep=kept)
+                layout.remove_stale(root, keep=standing)
             if isinstance(exc, CiteseekError):
                 raise
             if isinstance(exc, OSError | sqlite3.Error):  # a full disk, an I/O error
-                raise BuildError(f"build failed, {previous or 'nothing'} stays live: "
+                raise BuildError(f"build failed, {stays or 'nothing'} stays live: "
                                  f"{exc}") from exc
             raise
         report.generation = builder.generation

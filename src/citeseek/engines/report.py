@@ -12,11 +12,15 @@ from ..terminal import printable
 
 @dataclass
 class BuildReport:
-    """What a build did. ``generation`` is None when nothing changed."""
+    """What a build did. ``generation`` is None when nothing changed. ``damaged`` names
+    the live generation (or ``CURRENT``) found damaged, for ``damage``: the build then
+    started from ``previous``, the last good generation (None: from the sources)."""
 
     store: str
     generation: str | None
     previous: str | None
+    damaged: str | None = None
+    damage: str | None = None
     files: int = 0
     files_changed: int = 0
     files_removed: int = 0
@@ -31,6 +35,14 @@ class BuildReport:
     def unchanged(self) -> bool:
         return self.generation is None
 
+    def skipped_lines(self, shown: int = 10) -> str:
+        """The skipped files with their reasons, one a line (the first ``shown``, the
+        rest counted), or "" when none was skipped."""
+        lines = [f"\n  {s}" for s in self.skipped[:shown]]
+        if len(self.skipped) > shown:
+            lines.append(f"\n  ... and {len(self.skipped) - shown:,} more")
+        return printable("".join(lines))
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["skipped"] = [{"source": s.source, "reason": s.reason} for s in self.skipped]
@@ -40,6 +52,9 @@ class BuildReport:
     def __str__(self) -> str:
         head = (f"{self.store}: up to date ({self.previous})" if self.unchanged else
                 f"{self.store}: built {self.generation}")
+        if self.damaged:
+            head += (f"\n  {self.damaged} was damaged ({self.damage}): built from "
+                     + (self.previous or "the sources") + ", and it is replaced")
         lines = [
             head,
             f"  files {self.files} ({self.files_changed} changed, {self.files_removed} removed),"

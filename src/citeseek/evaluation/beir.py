@@ -13,7 +13,7 @@ import json
 import math
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,26 +74,80 @@ class BeirData:
 
 
 def load_beir(root: str | os.PathLike[str], split: str = "test") -> BeirData:
-    """Read ``queries.jsonl`` and ``qrels/<split>.tsv`` from a BEIR-layout folder."""
+    """Read ``queries.jsonl`` and ``qrels/<split>.tsv`` from a BEIR-layout folder. A
+    malformed line is a ``UsageError`` naming the file and line."""
     base = Path(root)
     needed = [base / "corpus.jsonl", base / "queries.jsonl", base / "qrels" / f"{split}.tsv"]
     missing = [str(p) for p in needed if not p.is_file()]
     if missing:
         raise UsageError(f"not a BEIR folder, missing: {', '.join(missing)}")
     queries: dict[str, str] = {}
-    with open(needed[1], encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                q = json.loads(line)
-                queries[str(q["_id"])] = q["text"]
+    for where, line in _lines(needed[1]):
+        if not line.strip():
+            continue
+        try:
+            q = json.loads(line)
+        except ValueError as exc:
+            raise UsageError(f"{where}: invalid JSON ({exc})") from None
+        if not isinstance(q, dict) or not isinstance(q.get("_id"), str | int) or \
+                isinstance(q.get("_id"), bool) or not isinstance(q.get("text"), str):
+            raise UsageError(f"{where}: a query needs an '_id' and a 'text' string")
+        queries[str(q["_id"])] = q["text"]
     qrels: Qrels = {}
-    with open(needed[2], encoding="utf-8", newline="") as fh:
-        reader = csv.reader(fh, delimiter="\t")
-        for row in reader:
-            if len(row) < 3 or row[0] == "query-id":
-                continue
-            qrels.setdefault(row[0], {})[row[1]] = int(float(row[2]))
+    for where, line in _lines(needed[2]):
+        row = next(csv.reader([line], delimiter="\t"), [])
+        if not any(cell.strip() for cell in row) or row[0] == "query-id":
+            continue
+        if len(row) < 3:
+            raise UsageError(f"{where}: a judgment needs query-id, corpus-id and score, "
+                             "separated by tabs")
+        try:
+            grade = float(row[2])
+            if not math.isfinite(grade):
+                raise ValueError(row[2])
+        except ValueError:
+            raise UsageError(f"{where}: the score {row[2]!r:.40} is not a number") from None
+        qrels.setdefault(row[0], {})[row[1]] = int(grade)
     return BeirData(base, queries, qrels)
+
+
+def _lines(path: Path) -> Iterator[tuple[str, str]]:
+    """``(path:line, text)`` for each line of a UTF-8 file; bytes that are not UTF-8 are
+    a ``UsageError`` naming the line."""
+    with open(path, "rb") as fh:
+        for n, raw in enumerate(fh, start=1):
+            where = f"{path}:{n}"
+            try:
+                yield where, raw.decode("utf-8-sig" if n == 1 else "utf-8").rstrip("\r\n")
+            except UnicodeDecodeError:
+                raise UsageError(f"{where}: not UTF-8 text") from None
+
+
+def refuse_foreign_store(store: Path, sources: Sequence[str | os.PathLike[str]]) -> None:
+    """A ``UsageError`` when ``store`` holds a collection with documents from files
+    outside ``sources``: an evaluation builds its data set into its store, which would
+    replace a collection built from other articles. A store that cannot be read is left
+    to the build to report."""
+    from ..collection import Collection
+    from ..errors import CiteseekError
+    from ..storage import layout
+
+    try:
+        if not store.is_dir() or layout.current_generation(store) is None:
+            return
+        held = Collection(store, verify=False)
+        stored = {d["source"] for d in held.documents()}
+        held.close()
+    except CiteseekError:
+        return
+    mine = [Path(os.path.abspath(s)) for s in sources]
+    foreign = sorted(s for s in stored
+                     if not any(Path(os.path.abspath(s)).is_relative_to(m) for m in mine))
+    if foreign:
+        raise UsageError(f"{store} holds a collection built from other sources "
+                         f"({', '.join(foreign[:3])}{' ...' if len(foreign) > 3 else ''}); "
+                         "the evaluation would replace its documents: give --store a "
+                         "folder of its own", field="store")
 
 
 @dataclass
@@ -180,11 +234,12 @@ def evaluate_beir(beir_dir: str | os.PathLike[str], *, store: str | os.PathLike[
     """Index a BEIR folder's corpus (incrementally, into ``store``) and evaluate each mode.
 
     ``store`` defaults to ``embeddings/beir-<folder name>``; a second run reuses it and
-    embeds nothing.
+    embeds nothing. A store holding a collection of other articles is refused.
     """
     from ..collection import build
 
     data = load_beir(beir_dir, split)
     target = Path(store) if store is not None else Path("embeddings") / f"beir-{data.root.name}"
+    refuse_foreign_store(target, [data.corpus])
     col = build(data.corpus, target, model=model, progress=progress)
     return [evaluate(col, data, mode=mode) for mode in modes]

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
+from .beir import refuse_foreign_store
 from .squad import QAData, QAQuestion, exact_match, f1_score, load_qa
 
 HIT_AT = (1, 3, 5)
@@ -171,7 +172,8 @@ def evaluate_qa(source: str | os.PathLike[str], *, questions: str | os.PathLike[
 
     ``source``: a SQuAD JSON file (v1.1 or v2.0) or a folder with ``articles/`` and
     ``questions.jsonl`` (``questions`` names another file). ``store`` defaults to
-    ``embeddings/qa-<name>``; a second run reuses it and embeds nothing. ``limit`` takes
+    ``embeddings/qa-<name>``; a second run reuses it and embeds nothing, and a store
+    holding a collection of other articles is refused. ``limit`` takes
     the first N questions. ``options`` go to ``Collection.ask`` (``min_evidence``...).
     """
     from ..collection import build
@@ -183,9 +185,11 @@ def evaluate_qa(source: str | os.PathLike[str], *, questions: str | os.PathLike[
             raise UsageError(f"limit must be >= 1, not {limit!r}")
         data.questions = data.questions[:limit]
     target = Path(store) if store is not None else Path("embeddings") / f"qa-{data.name}"
-    sources = data.sources
-    if data.records:  # SQuAD JSON: its articles, written once beside the collection
-        sources = [_write_records(data.records, target)]
+    # SQuAD JSON: its articles, written once beside the collection.
+    sources = [_records_path(target)] if data.records else data.sources
+    refuse_foreign_store(target, sources)
+    if data.records:
+        _write_records(data.records, target)
     col = build(sources, target, model=model, progress=progress)
     started = time.perf_counter()
     with progress_bar(total=len(data.questions), desc="questions", unit="q",
@@ -196,12 +200,16 @@ def evaluate_qa(source: str | os.PathLike[str], *, questions: str | os.PathLike[
                     seconds=time.perf_counter() - started)
 
 
+def _records_path(store: Path) -> Path:
+    return store.parent / f"{store.name}.articles.jsonl"
+
+
 def _write_records(records: list[dict[str, str]], store: Path) -> Path:
     """The SQuAD articles as a JSONL file beside the store (rewritten only when its
     contents change, so an unchanged set is not parsed again)."""
     import json
 
-    path = store.parent / f"{store.name}.articles.jsonl"
+    path = _records_path(store)
     body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
     if not path.is_file() or path.read_text(encoding="utf-8") != body:
         path.parent.mkdir(parents=True, exist_ok=True)

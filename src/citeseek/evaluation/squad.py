@@ -101,28 +101,41 @@ def load_qa(source: str | os.PathLike[str],
         raise UsageError(f"not a question set: {qfile} is missing (a folder needs "
                          "questions.jsonl, or give a SQuAD JSON file)")
     items: list[QAQuestion] = []
-    with open(qfile, encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, start=1):
+    with open(qfile, "rb") as fh:
+        for line_no, raw in enumerate(fh, start=1):
+            where = f"{qfile}:{line_no}"
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise UsageError(f"{where}: not UTF-8 text") from None
             if not line.strip():
                 continue
-            items.append(_question(_json(line, f"{qfile}:{line_no}"), f"{qfile}:{line_no}"))
+            items.append(_question(_json(line, where), where))
     if not items:
         raise UsageError(f"{qfile} holds no questions")
     return QAData(name=path.name, questions=items, sources=[articles])
 
 
-def _json(text: str, where: str) -> Any:
+def _json(text: str, where: str, *, lines: bool = False) -> Any:
+    """``text`` parsed; invalid JSON is a ``UsageError`` naming ``where`` (and, for a
+    whole file, with ``lines``, the line)."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise UsageError(f"{where}: invalid JSON ({exc.msg})") from exc
+        at = f":{exc.lineno}" if lines else ""
+        raise UsageError(f"{where}{at}: invalid JSON ({exc.msg})") from exc
+    except RecursionError:
+        raise UsageError(f"{where}: invalid JSON (nested too deeply)") from None
 
 
 def _question(record: Any, where: str) -> QAQuestion:
     if not isinstance(record, dict) or not isinstance(record.get("question"), str) \
             or not isinstance(record.get("article"), str):
         raise UsageError(f"{where}: a question needs 'question' and 'article' strings")
-    answers = [str(a) for a in record.get("answers") or [] if str(a).strip()]
+    given = record.get("answers") or []
+    if not isinstance(given, list):
+        raise UsageError(f"{where}: 'answers' must be a list of gold strings")
+    answers = [str(a) for a in given if str(a).strip()]
     answerable = bool(record.get("answerable", bool(answers)))
     if answerable and not answers:
         raise UsageError(f"{where}: an answerable question needs gold 'answers'")
@@ -130,30 +143,127 @@ def _question(record: Any, where: str) -> QAQuestion:
                       doc_id=record["article"], answers=answers, answerable=answerable)
 
 
+class _Malformed(Exception):
+    """What is wrong at ``place`` (keys and indices from the top) of a SQuAD file."""
+
+    def __init__(self, place: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.place = place
+
+
 def _load_squad(path: Path) -> QAData:
-    data = _json(path.read_text(encoding="utf-8"), str(path))
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[:exc.start].count(b"\n") + 1
+        raise UsageError(f"{path}:{line}: not UTF-8 text") from None
+    data = _json(raw, str(path), lines=True)
+    try:
+        return _squad(data, path)
+    except _Malformed as exc:
+        raise UsageError(f"{path}:{_line(raw, exc.place)}: {exc}") from None
+
+
+def _need(value: Any, kind: type | tuple[type, ...], place: tuple[str | int, ...],
+          what: str) -> Any:
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        shown = ".".join(str(p) for p in place)
+        raise _Malformed(place, f"{shown or 'the file'} must be {what}")
+    return value
+
+
+def _squad(data: Any, path: Path) -> QAData:
     if not isinstance(data, dict) or not isinstance(data.get("data"), list):
-        raise UsageError(f"{path}: not SQuAD JSON (no 'data' list of articles)")
+        raise _Malformed(("data",) if isinstance(data, dict) else (),
+                         "not SQuAD JSON (no 'data' list of articles)")
+    articles = data["data"]
     records: list[dict[str, str]] = []
     items: list[QAQuestion] = []
-    for n, article in enumerate(data["data"], start=1):
-        title = str(article.get("title") or f"article-{n}")
+    for n, article in enumerate(articles, start=1):
+        at: tuple[str | int, ...] = ("data", n - 1)
+        _need(article, dict, at, "an article object")
+        title = str(_need(article.get("title"), (str, int, float, type(None)),
+                          (*at, "title"), "text") or f"article-{n}")
         doc_id = title if all(r["_id"] != title for r in records) else f"{title}-{n}"
-        contexts = [p for p in article.get("paragraphs", []) if isinstance(p, dict)]
-        text = "\n\n".join(str(p.get("context", "")).strip() for p in contexts)
+        paragraphs = _need(article.get("paragraphs", []), list, (*at, "paragraphs"),
+                           "a list of paragraphs")
+        for i, paragraph in enumerate(paragraphs):
+            _need(paragraph, dict, (*at, "paragraphs", i), "a paragraph object")
+            _need(paragraph.get("context", ""), str, (*at, "paragraphs", i, "context"),
+                  "text")
+        text = "\n\n".join(p.get("context", "").strip() for p in paragraphs)
         if not text.strip():
             continue
         records.append({"_id": doc_id, "title": title.replace("_", " "), "text": text})
-        for paragraph in contexts:
-            for qa in paragraph.get("qas", []):
-                golds = list(dict.fromkeys(
-                    str(a.get("text", "")).strip() for a in qa.get("answers", [])
-                    if str(a.get("text", "")).strip()))
-                impossible = bool(qa.get("is_impossible", False)) or not golds
-                items.append(QAQuestion(
-                    id=str(qa.get("id", f"{doc_id}-{len(items)}")),
-                    question=str(qa.get("question", "")), doc_id=doc_id,
-                    answers=[] if impossible else golds, answerable=not impossible))
+        for i, paragraph in enumerate(paragraphs):
+            qas = _need(paragraph.get("qas", []), list, (*at, "paragraphs", i, "qas"),
+                        "a list of questions")
+            for j, qa in enumerate(qas):
+                items.append(_squad_question(qa, (*at, "paragraphs", i, "qas", j), doc_id,
+                                             len(items)))
     if not items:
         raise UsageError(f"{path} holds no questions")
     return QAData(name=path.stem, questions=items, records=records)
+
+
+def _squad_question(qa: Any, at: tuple[str | int, ...], doc_id: str,
+                    count: int) -> QAQuestion:
+    _need(qa, dict, at, "a question object")
+    question = _need(qa.get("question"), str, (*at, "question"), "text")
+    answers = _need(qa.get("answers", []), list, (*at, "answers"), "a list of answers")
+    golds: list[str] = []
+    for k, given in enumerate(answers):
+        _need(given, dict, (*at, "answers", k), "an answer object")
+        gold = _need(given.get("text", ""), str, (*at, "answers", k, "text"), "text")
+        if gold.strip() and gold.strip() not in golds:
+            golds.append(gold.strip())
+    impossible = bool(_need(qa.get("is_impossible", False), bool, (*at, "is_impossible"),
+                            "true or false")) or not golds
+    return QAQuestion(id=str(_need(qa.get("id", f"{doc_id}-{count}"), (str, int),
+                                   (*at, "id"), "text")),
+                      question=question, doc_id=doc_id,
+                      answers=[] if impossible else golds, answerable=not impossible)
+
+
+class _Where(dict[str, Any]):
+    line = 0
+
+
+class _WhereList(list[Any]):
+    line = 0
+
+
+def _line(raw: str, place: tuple[str | int, ...]) -> int:
+    """The line of ``raw`` where the innermost object or list on the way to ``place``
+    begins (the file is parsed again, slowly, only to say where a fault is)."""
+    import bisect
+    from json import scanner
+
+    starts = [0] + [i + 1 for i, ch in enumerate(raw) if ch == "\n"]
+    decoder: Any = json.JSONDecoder()
+    scanners: Any = scanner
+    plain_object, plain_array = decoder.parse_object, decoder.parse_array
+
+    def parse_object(s_and_end: tuple[str, int], *args: Any) -> tuple[Any, int]:
+        value, end = plain_object(s_and_end, *args)
+        located = _Where(value)
+        located.line = bisect.bisect_right(starts, s_and_end[1] - 1)
+        return located, end
+
+    def parse_array(s_and_end: tuple[str, int], *args: Any) -> tuple[Any, int]:
+        value, end = plain_array(s_and_end, *args)
+        located = _WhereList(value)
+        located.line = bisect.bisect_right(starts, s_and_end[1] - 1)
+        return located, end
+
+    decoder.parse_object, decoder.parse_array = parse_object, parse_array
+    decoder.scan_once = scanners.py_make_scanner(decoder)  # the C one ignores the two
+    node: Any = decoder.decode(raw)
+    line = getattr(node, "line", 1)
+    for key in place:
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            break
+        line = getattr(node, "line", line)
+    return int(line) or 1

@@ -6,7 +6,8 @@ reads their bytes safely, each a ``SourceFile`` (``sources``, with ``Skipped`` f
 is left out, and why); ``decoding`` turns bytes into text without guessing into
 mojibake; ``readers`` parses each format into documents: ``cleaning`` drops scraped
 boilerplate lines of text and Markdown, ``html`` (on ``html_source``) keeps a page's
-article, ``pdf`` (on ``pdf_layout``) a PDF's text in reading order; ``chunking`` splits
+article, ``pdf`` (on ``pdf_layout`` and ``pdf_running``) a PDF's text in reading order,
+its running headers out, with the page labels ``page_labels`` reads; ``chunking`` splits
 a document into passages sized by the model's own tokenizer, with exact offsets and
 source lines.
 """

@@ -182,8 +182,10 @@ def _make_chunk(doc: Document, ordinal: int, start: int, end: int, title: str | 
     text = doc.text[start:end]
     line_start, line_end = doc.lines_for(start, end)
     page_start, page_end = doc.pages_for(start, end)
+    label, label_end = doc.labels_for(start, end)
     return Chunk(doc_id=doc.doc_id, start=start, end=end, line_start=line_start,
-                 line_end=line_end, page_start=page_start, page_end=page_end, ord=ordinal,
+                 line_end=line_end, page_start=page_start, page_end=page_end,
+                 page_label=label, page_label_end=label_end, ord=ordinal,
                  text=text, embed_text=embed_text_for(title, text, settings))
 
 

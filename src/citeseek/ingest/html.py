@@ -12,7 +12,8 @@ are in the file. On top of trafilatura's choice, read at block level:
   kept whole, and a quoted post (an embed's blockquote) inside the body is kept.
 
 Title (without the site's name), date and URL (canonical link or ``og:url``) come from
-the page's head.
+the page's head; a relative URL is read against the page's base, and only an http(s)
+URL is kept (never ``javascript:`` or ``data:``).
 """
 
 from __future__ import annotations
@@ -252,6 +253,30 @@ def _squash(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
+def web_url(href: str | None, base: str | None = None) -> str | None:
+    """``href`` read against ``base``, when that makes an http(s) URL with a host; None
+    for anything else (``javascript:``, ``data:``, a relative link with no base)."""
+    if not href or not href.strip():
+        return None
+    try:
+        url = urljoin(base, href.strip()) if base else href.strip()
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+def page_url(page: Page, found: str | None) -> str | None:
+    """The page's URL: its canonical link (or ``og:url``) read against its base (its
+    ``<base href>``, else the URL trafilatura found), else that URL; http(s) only."""
+    base = web_url(page.base) or web_url(found)
+    for href in (page.canonical, page.meta.get("og:url")):
+        url = web_url(href, base)
+        if url:
+            return url
+    return base
+
+
 def extract_article(raw: str, rules: frozenset[str] = RULES) -> Article | None:
     """The article of an HTML page, or None when the page holds none. ``rules`` names
     the steps taken beyond trafilatura's choice (all of ``RULES``; fewer to measure
@@ -270,9 +295,7 @@ def extract_article(raw: str, rules: frozenset[str] = RULES) -> Article | None:
         if not precise or not precise.strip():
             return None
     meta = trafilatura.extract_metadata(raw)
-    url = page.canonical or page.meta.get("og:url") or None
-    if meta and meta.url:  # a relative canonical link is read against the page's own URL
-        url = urljoin(meta.url, url) if url else meta.url
+    url = page_url(page, meta.url if meta else None)
     site = _host(url) if url else None
     names = [page.meta.get("og:site_name", ""), meta.sitename if meta else "",
              *(site.split(".")[:-1] if site else [])]

@@ -73,6 +73,7 @@ class Page:
     meta: dict[str, str]  # lower-cased name/property -> content, first one wins
     canonical: str | None
     title: str | None
+    base: str | None = None  # <base href>: what relative links are read against
 
     def ancestors(self, index: int) -> list[int]:
         """Indices of the element and its ancestors, innermost first."""
@@ -101,6 +102,7 @@ class _Scanner(HTMLParser):
         self.block_element = -1
         self.meta: dict[str, str] = {}
         self.canonical: str | None = None
+        self.base: str | None = None
         self.title: list[str] = []
         self.in_title = False
 
@@ -145,7 +147,7 @@ class _Scanner(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {k.lower(): (v or "") for k, v in attrs}
-        if tag in ("meta", "link"):
+        if tag in ("meta", "link", "base"):
             self._head_fact(tag, values)
         if tag == "body":  # whatever <head> left open ends here
             self._pop_to(next((i for i, (t, _) in enumerate(self.stack)
@@ -225,6 +227,8 @@ class _Scanner(HTMLParser):
     def _head_fact(self, tag: str, values: dict[str, str]) -> None:
         if tag == "link" and "canonical" in values.get("rel", "").lower().split():
             self.canonical = self.canonical or values.get("href") or None
+        if tag == "base":
+            self.base = self.base or values.get("href") or None
         if tag == "meta":
             key = (values.get("property") or values.get("name") or "").lower()
             if key and values.get("content"):
@@ -274,4 +278,5 @@ def scan(raw: str) -> Page:
     scanner._pop_to(0)
     scanner._flush()
     title = " ".join("".join(scanner.title).split()) or None
-    return Page(scanner.blocks, scanner.elements, scanner.meta, scanner.canonical, title)
+    return Page(scanner.blocks, scanner.elements, scanner.meta, scanner.canonical, title,
+                scanner.base)

@@ -1,9 +1,12 @@
 """PDF bytes -> article text with every character's page and line, read with pypdfium2.
 
 Pages are read one at a time and let go of once their text is taken; running headers
-and footers are recognised by comparing each page with the pages around it (``WINDOW``
-either side), so memory holds a window of pages, not the whole file. Each page's lines
-come in reading order (``pdf_layout``); the text is made of paragraphs, one a line,
+and footers are recognised by comparing each page with the pages around it
+(``pdf_running``), so memory holds a window of pages, not the whole file. Each page's
+lines come in reading order (``pdf_layout``), text turned a quarter from upright (a
+sideways table) after the upright text, in its own order; a page of more than
+``MAX_PAGE_CHARS`` characters is left out and reported (``PdfText.notes``). The text is
+made of paragraphs, one a line,
 with words hyphenated at a line's end joined again ("infor-" + "mation" is stored as
 "information", its two parts on their two lines). Line numbers count a page's lines in
 reading order, headers and footers included, so "p. 4, line 12" is the twelfth line a
@@ -20,19 +23,18 @@ from __future__ import annotations
 import math
 import re
 import statistics
-from collections import Counter, deque
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..dates import find_date, pdf_date
 from .decoding import Unreadable
-from .pdf_layout import Char, Line, page_lines
+from .page_labels import page_labels
+from .pdf_layout import Char, Line, page_lines, placed
+from .pdf_running import without_running_lines
 
-_TILTED = 0.1  # radians: a character turned further is not running text
-WINDOW = 4  # pages either side compared when looking for running headers and footers
-BAND = 0.1  # the top and bottom tenth of a page is where headers and footers are
-_PAGE_NUMBER = re.compile(r"^\W*(page\s+)?([0-9]+|[ivxlcdm]+)(\s*(of|/)\s*[0-9]+)?\W*$", re.I)
+_TILTED = 0.1  # radians from a quarter turn: a character turned so is not running text
+MAX_PAGE_CHARS = 1_000_000  # a page of more is left out (a dense page of text has 10,000)
 # Ligatures spelled out; soft hyphens (PDFium gives \x02 for them) and hyphens as "-".
 _SPELLED = {"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "ft", "ﬆ": "st",
             "\x02": "-", "\xad": "-", "‐": "-"}
@@ -44,7 +46,8 @@ _BAD_TITLE = re.compile(r"^(untitled|microsoft (word|powerpoint)|document\d*$|sl
 @dataclass
 class PdfText:
     """A PDF's text; from ``offsets[i]`` on, it is on page ``pages[i]`` (1-based), line
-    ``lines[i]`` of that page."""
+    ``lines[i]`` of that page. ``labels[p - 1]`` is the label printed on page ``p``
+    (``page_labels``), None where the PDF defines no labels."""
 
     text: str
     offsets: list[int]
@@ -52,6 +55,8 @@ class PdfText:
     lines: list[int]
     title: str | None
     date: str | None
+    labels: list[str] | None = None
+    notes: list[str] = field(default_factory=list)  # pages left out, and why
 
 
 @dataclass
@@ -74,9 +79,11 @@ def read_pdf(data: bytes) -> PdfText:
         raise Unreadable(f"damaged PDF: PDFium cannot read it ({message})") from None
     try:
         meta = pdf.get_metadata_dict(skip_empty=True)
+        labels = page_labels(pdf)
         builder = _Builder()
         first: _Page | None = None
-        for page in _without_running_lines(_pages(pdf, len(pdf))):
+        notes: list[str] = []
+        for page in without_running_lines(_pages(pdf, len(pdf), notes)):
             first = first or page
             builder.add_page(page)
     except pdfium.PdfiumError as exc:
@@ -84,105 +91,62 @@ def read_pdf(data: bytes) -> PdfText:
     finally:
         pdf.close()
     if not builder.length:
-        raise Unreadable("no text layer (a scanned PDF?): run OCR on it first")
+        raise Unreadable("; ".join(notes) if notes else
+                         "no text layer (a scanned PDF?): run OCR on it first")
     return PdfText("".join(builder.parts), builder.offsets, builder.pages, builder.lines,
-                   _title(meta.get("Title"), first), _date(meta, first))
+                   _title(meta.get("Title"), first), _date(meta, first), labels, notes)
 
 
-def _pages(pdf: Any, count: int) -> Iterator[_Page]:
-    """Each page's lines, the page closed before the next one is opened."""
-    import ctypes
-
-    import pypdfium2.raw as raw
-
-    x, y = ctypes.c_double(), ctypes.c_double()
+def _pages(pdf: Any, count: int, notes: list[str]) -> Iterator[_Page]:
+    """Each page's lines, the page closed before the next one is opened; a page left
+    out is a line in ``notes``."""
     for number in range(count):
         page = pdf[number]
         textpage = page.get_textpage()
         try:
-            chars = []
-            for i in range(textpage.count_chars()):
-                angle = raw.FPDFText_GetCharAngle(textpage, i)
-                if _TILTED < angle < 2 * math.pi - _TILTED:
-                    continue  # rotated text: a margin stamp, an axis label
-                code = raw.FPDFText_GetUnicode(textpage, i)
-                left, _, right, _ = textpage.get_charbox(i)
-                _, bottom, _, top = textpage.get_charbox(i, loose=True)
-                raw.FPDFText_GetCharOrigin(textpage, i, ctypes.byref(x), ctypes.byref(y))
-                chars.append(Char(chr(code) if code else " ", left, right, y.value, bottom,
-                                  top))
-            yield _Page(number + 1, page.get_height(), page_lines(chars))
+            total = textpage.count_chars()
+            if total > MAX_PAGE_CHARS:
+                notes.append(f"p. {number + 1} left out: {total:,} characters, more than "
+                             f"{MAX_PAGE_CHARS:,} (a page of text has about 10,000)")
+                continue
+            chars: dict[int, list[Char]] = {}  # quarter turns from upright -> characters
+            for quarter, char in _chars(textpage, total):
+                chars.setdefault(quarter, []).append(char)
+            upright = chars.pop(0, [])
+            yield _Page(number + 1, page.get_height(), page_lines(upright, chars))
         finally:
             textpage.close()
             page.close()
 
 
-def _band_key(page: _Page, line: Line) -> str | None:
-    """How a line at a page's top or bottom is compared across pages (digits alike, so
-    "Page 3" matches "Page 4"); None for a line in between. At the top or bottom means
-    in the outer tenth of the page, or in the first or last row of its text."""
-    middle = (line.top + line.bottom) / 2
-    if page.lines:
-        highest = max(other.top for other in page.lines)
-        lowest = min(other.bottom for other in page.lines)
-    if line.top >= highest - line.size or middle >= (1 - BAND) * page.height:
-        where = "top"
-    elif line.bottom <= lowest + line.size or middle <= BAND * page.height:
-        where = "bottom"
-    else:
-        return None
-    return where + ":" + re.sub(r"\d+", "#", " ".join(line.text.lower().split()))
+def _chars(textpage: Any, count: int) -> Iterator[tuple[int, Char]]:
+    """(quarter turns counterclockwise from upright, character placed as if its text
+    stood upright) for each character of a page; text at other angles (a watermark
+    across the page) is not running text and is passed over. PDFium is called directly,
+    into buffers made once: a page may hold hundreds of thousands of characters."""
+    import ctypes
 
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
 
-def _without_running_lines(pages: Iterator[_Page]) -> Iterator[_Page]:
-    """Pages with their running headers, footers and page numbers taken out: a line in
-    the top or bottom band that recurs on other pages near it, or that is a page number."""
-    window: deque[_Page] = deque()
-    keys: deque[set[str]] = deque()
-    counts: Counter[str] = Counter()
-    ahead = iter(pages)
-    done = False
-    position = 0  # index in ``window`` of the next page to hand out
-    while True:
-        while not done and len(window) - position <= WINDOW:
-            page = next(ahead, None)
-            if page is None:
-                done = True
-                break
-            found = {k for k in (_band_key(page, line) for line in page.lines) if k}
-            window.append(page)
-            keys.append(found)
-            counts.update(found)
-        if position >= len(window):
-            return
-        page = window[position]
-        others = len(window) - 1
-        needed = 1 if others <= 3 else 2
-        numbered = _numbered_rows(page)
-        page.lines = [line for line in page.lines
-                      if not _running(page, line, counts, needed, numbered)]
-        yield page
-        position += 1
-        if position > WINDOW:  # the oldest page leaves the window
-            window.popleft()
-            counts.subtract(keys.popleft())
-            position -= 1
-
-
-def _running(page: _Page, line: Line, counts: Counter[str], needed: int,
-             numbered: list[tuple[float, float]]) -> bool:
-    key = _band_key(page, line)
-    if key is None:
-        return False
-    beside_number = any(line.bottom < top and bottom < line.top for bottom, top in numbered)
-    return beside_number or counts[key] - 1 >= needed
-
-
-def _numbered_rows(page: _Page) -> list[tuple[float, float]]:
-    """The heights (bottom, top) of the page's page numbers: what stands in the same row
-    at the page's top or bottom runs with them ("4    Z. Shen et al.")."""
-    return [(line.bottom, line.top) for line in page.lines
-            if _PAGE_NUMBER.match(line.text) and _band_key(page, line)]
+    x, y = ctypes.c_double(), ctypes.c_double()
+    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+    loose = raw.FS_RECTF()
+    for i in range(count):
+        angle = raw.FPDFText_GetCharAngle(textpage, i)  # clockwise, from 0 to 2 pi
+        turns = round(angle / (math.pi / 2))
+        if abs(angle - turns * math.pi / 2) > _TILTED:
+            continue
+        code = raw.FPDFText_GetUnicode(textpage, i)
+        if not (raw.FPDFText_GetCharBox(textpage, i, left, right, bottom, top) and
+                raw.FPDFText_GetLooseCharBox(textpage, i, loose) and
+                raw.FPDFText_GetCharOrigin(textpage, i, x, y)):
+            raise pdfium.PdfiumError(f"cannot place character {i}")
+        quarter = -turns % 4
+        yield quarter, placed(chr(code) if code else " ", quarter,
+                              (left.value, bottom.value, right.value, top.value),
+                              (loose.left, loose.bottom, loose.right, loose.top),
+                              (x.value, y.value))
 
 
 class _Builder:

@@ -43,8 +43,10 @@ def html_documents(source: SourceFile, text: str) -> Read:
 
 
 def pdf_documents(source: SourceFile, data: bytes) -> Read:
-    """A PDF's text; ``Unreadable`` says why there is none."""
-    return [_read_pdf(source, data)], []
+    """A PDF's text, and the pages it left out (each with its reason); ``Unreadable``
+    says why there is no text."""
+    doc, notes = _read_pdf(source, data)
+    return [doc], [Skipped(source.key, note) for note in notes]
 
 
 def jsonl_documents(source: SourceFile, data: bytes) -> Read:
@@ -90,13 +92,13 @@ def _read_html(source: SourceFile, raw: str) -> Document | None:
     )
 
 
-def _read_pdf(source: SourceFile, data: bytes) -> Document:
+def _read_pdf(source: SourceFile, data: bytes) -> tuple[Document, list[str]]:
     pdf = read_pdf(data)
     return Document(
         doc_id=source.doc_id, source=source.key, text=pdf.text, title=pdf.title,
         date=pdf.date, format="pdf", file_key=source.key,
-        source_map=SourceMap(pdf.offsets, pdf.lines, pdf.pages),
-    )
+        source_map=SourceMap(pdf.offsets, pdf.lines, pdf.pages, pdf.labels),
+    ), pdf.notes
 
 
 def _unpaired_surrogate(*values: object) -> bool:

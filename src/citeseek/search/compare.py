@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..display import STYLE, VIEW_STYLE
-from ..places import place
 from ..terminal import printable
 from ..words import topic_words
 from .hits import HitList, render_hit
@@ -49,7 +48,7 @@ class ModeComparison:
         for mode, hits in self.results.items():
             blocks.append(f"{mode}:")
             blocks += [f"  [{h.rank}] {h.score:.3f} {h.title or h.doc_id} "
-                       f"({place(h.page_start, h.page_end, h.line_start, h.line_end)})"
+                       f"({h.where()})"
                        for h in hits]
         return printable("\n".join(blocks))
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from ..dates import date_bound
-from ..errors import UsageError
+from ..errors import UsageError, unicode_text
 from ..storage.database import GenerationDB
 
 MAX_PATTERN_BYTES = 50_000  # SQLite's limit on a GLOB pattern
@@ -44,7 +44,7 @@ class Filters:
         for pattern in patterns:
             if len(pattern.encode("utf-8", "surrogatepass")) > MAX_PATTERN_BYTES:
                 raise UsageError(f"a sources pattern is {len(pattern):,} characters; the "
-                                 f"limit is {MAX_PATTERN_BYTES:,} bytes")
+                                 f"limit is {MAX_PATTERN_BYTES:,} bytes", field="sources")
         return cls(sources=patterns, date_from=date_bound(date_from, "date_from"),
                    date_to=date_bound(date_to, "date_to", last=True),
                    doc_ids=texts(doc_ids, "doc_ids"))
@@ -58,9 +58,10 @@ class Filters:
         (an id or the start of one) into the id it stands for: ``Collection.resolve_doc_id``,
         whose ``DocumentNotFound`` names the ids meant."""
         ids = texts(doc_id, "doc_id")
+        patterns = texts(source, "source")
         if resolve is not None:
             ids = tuple(resolve(given) for given in ids)
-        return cls.of(sources=source, date_from=date_from, date_to=date_to, doc_ids=ids)
+        return cls.of(sources=patterns, date_from=date_from, date_to=date_to, doc_ids=ids)
 
     def options(self) -> dict[str, Any]:
         """The filters as the keyword arguments of ``Collection.search``, ``ask`` and
@@ -83,12 +84,14 @@ FILTERS = tuple(f.name for f in fields(Filters))  # the filters' keyword names, 
 
 
 def texts(value: object, name: str) -> tuple[str, ...]:
-    """``value`` as a tuple of text: None is empty, one text is one item."""
+    """``value`` as a tuple of text: None is empty, one text is one item. Text that is
+    not Unicode (a lone surrogate) is a ``UsageError`` naming ``name``."""
     if value is None:
         return ()
     if isinstance(value, str):
-        return (value,)
+        return (unicode_text(value, name),)
     if isinstance(value, Sequence | set | frozenset) and not isinstance(value, bytes) and \
             all(isinstance(v, str) for v in value):
-        return tuple(value)
-    raise UsageError(f"{name} must be text or a list of text, not {value!r:.80}")
+        return tuple(unicode_text(v, name) for v in value)
+    raise UsageError(f"{name} must be text or a list of text, not {value!r:.80}", field=name)
+

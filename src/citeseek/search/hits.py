@@ -1,17 +1,21 @@
 """``Hit`` and ``HitList``: ranked passages with their full citation, as text, dicts,
-DataFrames and HTML result cards."""
+DataFrames and HTML result cards. ``from_dict`` takes JSON from anywhere (a server's,
+say) and holds every field to its declared type; every field a card shows is escaped."""
 
 from __future__ import annotations
 
 import html
 import textwrap
+import types
+import typing
 from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
 from ..citation import PassageRow
 from ..display import STYLE, highlight
+from ..errors import CiteseekError
 from ..places import place
 from ..terminal import printable
 from ..words import topic_words
@@ -29,7 +33,8 @@ class Hit(PassageRow):
     and its document's title, date, source and url), its ``rank`` and ``score``, and
     ``scores`` per retriever. ``page_start`` / ``page_end`` are the PDF pages (1-based)
     it spans, and then ``line_start`` / ``line_end`` count lines within those pages; None
-    for other files. ``page_breaks`` says where each later page begins inside a passage
+    for other files; ``page_label`` / ``page_label_end`` the numbers printed on them
+    where the PDF defines page labels. ``page_breaks`` says where each later page begins inside a passage
     over a page break, as (offset, page); search fills it in, ``pages_for`` reads it. It
     is not part of ``to_dict()``: a hit rebuilt from one has none."""
 
@@ -60,9 +65,22 @@ class Hit(PassageRow):
 
         return page(start), page(max(start, end - 1))
 
+    def labels_for(self, start: int, end: int) -> tuple[str | None, str | None]:
+        """The printed labels of ``pages_for(start, end)``: this passage's own labels
+        for its first and last page; None for a page wholly inside it, whose label the
+        passage does not hold."""
+        labels = {self.page_start: self.page_label, self.page_end: self.page_label_end}
+        first, last = self.pages_for(start, end)
+        return labels.get(first), labels.get(last)
+
+    def where(self, dash: str = "-") -> str:
+        """Its pages and lines: "lines 4-7", "p. iv (PDF p. 4), lines 4-7" (``places``)."""
+        return place(self.page_start, self.page_end, self.line_start, self.line_end, dash,
+                     label=self.page_label, label_end=self.page_label_end)
+
     def citation(self) -> str:
         """A short human-readable pointer to where the passage is."""
-        lines = place(self.page_start, self.page_end, self.line_start, self.line_end)
+        lines = self.where()
         title = f"{self.title!r} " if self.title else ""
         date = f"({self.date}) " if self.date else ""
         return f"{title}{date}{self.source}, {lines}, chars {self.start}-{self.end}"
@@ -74,9 +92,9 @@ class Hit(PassageRow):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Hit:
-        """The hit ``to_dict`` gave (from a server's JSON, say); other keys are ignored."""
-        names = {f.name for f in fields(cls)}
-        return cls(**{key: value for key, value in data.items() if key in names})
+        """The hit ``to_dict`` gave (from a server's JSON, say); other keys are ignored,
+        and a field of the wrong JSON type is a ``CiteseekError`` naming it."""
+        return cls(**typed_fields(cls, data, "a hit"))
 
     def __str__(self) -> str:
         body = textwrap.shorten(" ".join(self.text.split()), width=400, placeholder=" …")
@@ -103,7 +121,9 @@ class HitList(list[Hit]):
     @classmethod
     def from_dict(cls, rows: list[dict[str, Any]], *, query: str = "",
                   mode: str = "") -> HitList:
-        """The list ``to_dict`` gave."""
+        """The list ``to_dict`` gave (each hit checked as ``Hit.from_dict`` does)."""
+        if not isinstance(rows, list):
+            raise CiteseekError(f"hits must be a JSON list, not {_kind(rows)}")
         return cls([Hit.from_dict(row) for row in rows], query=query, mode=mode)
 
     def to_pandas(self) -> Any:
@@ -125,6 +145,69 @@ class HitList(list[Hit]):
         return render_hits(self, query=self.query)
 
 
+def _kind(value: object) -> str:
+    return {type(None): "null", bool: "a boolean", int: "a number", float: "a number",
+            str: "text", list: "a list", dict: "an object"}.get(type(value),
+                                                                 type(value).__name__)
+
+
+def _is(value: object, hint: Any) -> bool:
+    """Whether JSON ``value`` is of the declared type ``hint`` (the few kinds records
+    hold: text, whole numbers, numbers, booleans, None, lists and dicts of them)."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_is(value, h) for h in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    if origin is list:
+        (item,) = typing.get_args(hint)
+        return isinstance(value, list) and all(_is(v, item) for v in value)
+    if origin is dict:
+        key, item = typing.get_args(hint)
+        return isinstance(value, dict) and all(_is(k, key) and _is(v, item)
+                                               for k, v in value.items())
+    return hint is Any
+
+
+def typed_fields(cls: type, data: object, what: str,
+                 skip: Sequence[str] = ()) -> dict[str, Any]:
+    """The fields of dataclass ``cls`` found in the JSON object ``data``, each of its
+    declared type (but those in ``skip``, which the caller reads); anything else (not
+    an object, a field of another type, a required field missing) is a
+    ``CiteseekError`` naming ``what`` and the field."""
+    if not isinstance(data, dict):
+        raise CiteseekError(f"{what} must be a JSON object, not {_kind(data)}")
+    hints = typing.get_type_hints(cls)
+    out: dict[str, Any] = {}
+    for f in fields(cls):
+        if not f.init or f.name in skip:
+            continue
+        if f.name not in data:
+            if f.default is MISSING and f.default_factory is MISSING:
+                raise CiteseekError(f"{what} lacks its {f.name!r} field")
+            continue
+        value = data[f.name]
+        if not _is(value, hints[f.name]):
+            raise CiteseekError(f"{what}'s {f.name!r} must be of type "
+                                f"{_type_name(hints[f.name])}, not {_kind(value)} "
+                                f"({value!r:.60})")
+        out[f.name] = value
+    return out
+
+
+def _type_name(hint: Any) -> str:
+    return str(hint).replace("typing.", "").replace("NoneType", "None").replace(
+        "<class '", "").replace("'>", "")
+
+
 def short_source(source: str, root: str | None) -> str:
     """``source`` relative to the folder ``root`` when it lies under it, else as is."""
     prefix = root.rstrip("/") + "/" if root else None
@@ -137,21 +220,24 @@ def render_hit(hit: Hit, *, top_score: float, terms: Sequence[str],
     """One result card: rank (or ``label``), score bar, title, date, source with lines,
     and the passage with ``terms`` and ``spans`` (document offsets) highlighted. The
     source is shown relative to ``source_root`` when given (in full on hover)."""
-    width = 100.0 * max(0.0, hit.score) / top_score if top_score > 0 else 0.0
-    lines = place(hit.page_start, hit.page_end, hit.line_start, hit.line_end, dash="–")
+    score = float(hit.score)  # a number, whatever a caller put there
+    width = 100.0 * max(0.0, score) / top_score if top_score > 0 else 0.0
+    lines = html.escape(hit.where(dash="–"))
     title = html.escape(hit.title or hit.doc_id)
     date = f" · {html.escape(hit.date)}" if hit.date else ""
     local = [(a - hit.start, b - hit.start, c) for a, b, c in spans]
+    start, end = html.escape(str(hit.start), quote=True), html.escape(str(hit.end), quote=True)
+    rank = html.escape(label or f"#{hit.rank}")
     return (
         f'<div class="cs-card" data-doc-id="{html.escape(hit.doc_id, quote=True)}" '
-        f'data-start="{hit.start}" data-end="{hit.end}">'
-        f'<div class="cs-head"><span class="cs-rank">{label or f"#{hit.rank}"}</span>'
-        f'<span class="cs-bar" title="score {hit.score:.4f}"><span style="width:{width:.0f}%">'
-        f'</span></span><span class="cs-meta cs-score">{hit.score:.3f}</span>'
+        f'data-start="{start}" data-end="{end}">'
+        f'<div class="cs-head"><span class="cs-rank">{rank}</span>'
+        f'<span class="cs-bar" title="score {score:.4f}"><span style="width:{width:.0f}%">'
+        f'</span></span><span class="cs-meta cs-score">{score:.3f}</span>'
         f'<span class="cs-title">{title}</span><span class="cs-meta">{date}</span></div>'
         f'<div class="cs-meta cs-source" title="{html.escape(hit.source, quote=True)}">'
         f'{html.escape(short_source(hit.source, source_root))} · {lines} · chars '
-        f'{hit.start}–{hit.end}</div>'
+        f'{start}–{end}</div>'
         f'<div class="cs-text">{highlight(hit.text, terms, local)}</div></div>'
     )
 

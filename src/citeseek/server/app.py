@@ -20,7 +20,8 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+from fastapi_offline import FastAPIOffline
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException
 
 from ..collection import Collection
@@ -31,6 +32,8 @@ from ..search.filters import Filters
 from ..search.hits import Hit
 from ..search.retrieval import check_mode
 from .holder import CollectionHolder, Unavailable
+from .limits import Guard, ServerLimits, check_api_key
+from .schemas import ERRORS, AnswerBody, DocumentBody, DocumentListing, HealthBody, InfoBody
 
 GENERATION_HEADER = "X-Citeseek-Generation"
 STATUS = {UsageError: 400, DocumentNotFound: 404}
@@ -40,7 +43,11 @@ class Body(JSONResponse):
     """JSON as the command line prints it (``ensure_ascii=False``, ``default=str``)."""
 
     def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=False, default=str).encode("utf-8")
+        text = json.dumps(content, ensure_ascii=False, default=str)
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: as JSON's own \ud800 escape
+            return json.dumps(content, default=str).encode("ascii")
 
 
 def _error(status: int, message: str, kind: str, **extra: Any) -> Body:
@@ -95,13 +102,20 @@ class AskRequest(QueryFields):
 
 
 def create_app(store: str | os.PathLike[str] | CollectionHolder, *,
-               api_key: str | None = None, model: str | Embedder | None = None) -> FastAPI:
+               api_key: str | None = None, model: str | Embedder | None = None,
+               limits: ServerLimits | None = None,
+               loopback_port: int | None = None) -> FastAPI:
     """The API over the collection at ``store`` (or held by a ``CollectionHolder``).
-    ``api_key``: when set, requests must carry it as a bearer token."""
+    ``api_key``: when set, requests must carry it as a bearer token (checked before the
+    body is read). ``limits``: the body's size and time (``ServerLimits``' defaults).
+    ``loopback_port``: answer only ``Host`` headers naming loopback and this port."""
+    check_api_key(api_key)
     holder = store if isinstance(store, CollectionHolder) else CollectionHolder(store,
                                                                                 model=model)
-    app = FastAPI(title="citeseek", summary="Semantic search and cited answers over "
-                  "an article collection. Bodies are the `--json` output of the CLI.")
+    # /docs and /redoc with their scripts from the fastapi-offline package, not a CDN.
+    app = FastAPIOffline(title="citeseek", summary="Semantic search and cited answers "
+                         "over an article collection. Bodies are the `--json` output of "
+                         "the CLI.")
     app.state.holder = holder
     bearer = HTTPBearer(auto_error=False, description="the server's CITESEEK_API_KEY")
 
@@ -127,48 +141,54 @@ def create_app(store: str | os.PathLike[str] | CollectionHolder, *,
     def ask(params: AskRequest) -> Body:
         return answer(lambda col: col.ask(params.question, **params.options(col)).to_dict())
 
-    hits: dict[int | str, dict[str, Any]] = {200: {"description": "the `citeseek search --json` list",
-                  "content": {"application/json": {
-                      "schema": TypeAdapter(list[Hit]).json_schema()}}}}
-    said: dict[int | str, dict[str, Any]] = {200: {"description": "the `citeseek ask --json` object: question, answer "
-                  "(null when declined), confident, sentences, citations (hits), message"}}
+    # Each route's body described (``schemas``); the routes return it as it is.
+    hits: dict[str, Any] = {"response_model": list[Hit], "responses": ERRORS,
+                            "response_class": Body,
+                            "response_description": "the `citeseek search --json` list"}
+    said: dict[str, Any] = {"response_model": AnswerBody, "responses": ERRORS,
+                            "response_class": Body,
+                            "response_description": "the `citeseek ask --json` object"}
 
-    @app.get("/search", dependencies=guarded, responses=hits, response_class=Body)
+    @app.get("/search", dependencies=guarded, **hits)
     def search_get(params: Annotated[SearchRequest, Query()]) -> Body:
         """Rank passages for `query` (`source` and `doc_id` may repeat)."""
         return search(params)
 
-    @app.post("/search", dependencies=guarded, responses=hits, response_class=Body)
+    @app.post("/search", dependencies=guarded, **hits)
     def search_post(params: SearchRequest) -> Body:
         """Rank passages for `query`, the request as a JSON object."""
         return search(params)
 
-    @app.get("/ask", dependencies=guarded, responses=said, response_class=Body)
+    @app.get("/ask", dependencies=guarded, **said)
     def ask_get(params: Annotated[AskRequest, Query()]) -> Body:
         """Answer `question` with cited sentences, or decline."""
         return ask(params)
 
-    @app.post("/ask", dependencies=guarded, responses=said, response_class=Body)
+    @app.post("/ask", dependencies=guarded, **said)
     def ask_post(params: AskRequest) -> Body:
         """Answer `question`, the request as a JSON object."""
         return ask(params)
 
-    @app.get("/documents", dependencies=guarded, response_class=Body)
+    @app.get("/documents", dependencies=guarded, response_class=Body,
+             response_model=list[DocumentListing], responses=ERRORS)
     def documents() -> Body:
         """Every document (the `citeseek docs --json` list)."""
         return answer(lambda col: col.documents())
 
-    @app.get("/documents/{doc_id:path}", dependencies=guarded, response_class=Body)
+    @app.get("/documents/{doc_id:path}", dependencies=guarded, response_class=Body,
+             response_model=DocumentBody, responses=ERRORS)
     def document(doc_id: str) -> Body:
         """One document with its text (`citeseek show --json`); a unique prefix will do."""
         return answer(lambda col: col.document(col.resolve_doc_id(doc_id)).to_dict())
 
-    @app.get("/info", dependencies=guarded, response_class=Body)
+    @app.get("/info", dependencies=guarded, response_class=Body, response_model=InfoBody,
+             responses=ERRORS)
     def info() -> Body:
         """The collection's manifest (`citeseek info --json`)."""
         return answer(lambda col: col.info())
 
-    @app.get("/health", response_class=Body)
+    @app.get("/health", response_class=Body, response_model=HealthBody,
+             responses={503: {"model": HealthBody, "description": "unavailable"}})
     def health() -> Body:
         """200 with the live generation, or 503 with why the collection cannot answer."""
         try:
@@ -179,7 +199,19 @@ def create_app(store: str | os.PathLike[str] | CollectionHolder, *,
                     headers={GENERATION_HEADER: generation})
 
     _error_handlers(app)
+    app.add_middleware(Guard, limits=limits or ServerLimits(), api_key=api_key,
+                       port=loopback_port)
     return app
+
+
+def _problem(error: Any) -> tuple[str, str]:
+    """The field a validation error is about, and what is wrong: a body that is not
+    JSON is about the body (pydantic's location is a byte offset there)."""
+    loc: tuple[Any, ...] = tuple(error.get("loc") or ())
+    if error.get("type") == "json_invalid":
+        at = f" at byte {loc[-1]}" if len(loc) > 1 else ""
+        return "body", f"not valid JSON{at} ({error.get('ctx', {}).get('error', 'invalid')})"
+    return (str(loc[-1]) if len(loc) > 1 else "body"), str(error.get("msg"))
 
 
 def _error_handlers(app: FastAPI) -> None:
@@ -187,8 +219,7 @@ def _error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Body:
-        problems = [(str(e["loc"][-1]) if len(e["loc"]) > 1 else "body", str(e["msg"]))
-                    for e in exc.errors()]
+        problems = [_problem(e) for e in exc.errors()]
         field, message = problems[0]
         return _error(422, "; ".join(f"{f}: {m}" for f, m in problems), "UsageError",
                       field=field)
@@ -196,8 +227,10 @@ def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CiteseekError)
     async def refused(request: Request, exc: CiteseekError) -> Body:
         status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 500)
-        extra = {"field": "doc_id"} if isinstance(exc, DocumentNotFound) else {}
-        return _error(status, str(exc), type(exc).__name__, **extra)
+        field = "doc_id" if isinstance(exc, DocumentNotFound) else getattr(exc, "field",
+                                                                           None)
+        return _error(status, str(exc), type(exc).__name__,
+                      **({"field": field} if field else {}))
 
     @app.exception_handler(Unavailable)
     async def unavailable(request: Request, exc: Unavailable) -> Body:

@@ -12,6 +12,7 @@ from typing import Any
 
 from .. import errors
 from ..errors import CiteseekError
+from .limits import check_api_key
 from .run import API_KEY_ENV
 
 TIMEOUT = 300.0  # seconds: a first query may wait for the server to load its model
@@ -35,7 +36,9 @@ class Client:
     def __init__(self, url: str, *, api_key: str | None = None,
                  timeout: float = TIMEOUT) -> None:
         self.url = url.rstrip("/")
-        self.api_key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
+        self.api_key = check_api_key(
+            api_key if api_key is not None else os.environ.get(API_KEY_ENV) or None,
+            "api_key" if api_key is not None else API_KEY_ENV)
         self.timeout = timeout
 
     def search(self, query: str, **options: Any) -> list[dict[str, Any]]:

@@ -1,6 +1,8 @@
 """The collection a server holds: opened once (its model loaded once), each request
-answered from one pinned generation, and a damaged collection reported, not fatal: the
-server keeps answering 503 with the reason until a good generation is published."""
+answered from one pinned generation (closed once no request holds it and it is no longer
+live), and a damaged or deleted collection, or one built anew with another model,
+reported, not fatal: the server keeps answering 503 with the reason until a good
+generation is published."""
 
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ from ..embed.base import Embedder
 from ..errors import CollectionNotFound, CorruptCollection, ModelMismatch
 
 T = TypeVar("T")
+# What makes a collection unable to answer: damage, a deleted store, another model.
+_GONE = (CorruptCollection, CollectionNotFound, ModelMismatch)
 REOPEN_EVERY = 1.0  # seconds between attempts to open a collection that failed to open
 _ATTEMPTS = 3  # a request whose generation builds removed under it runs again
 
@@ -52,7 +56,7 @@ class CollectionHolder:
                     self._collection = Collection(self.store, model=self.model,
                                                   verify=self.verify)
                     self._error = None
-                except (CollectionNotFound, CorruptCollection, ModelMismatch) as exc:
+                except _GONE as exc:
                     self._error = Unavailable(exc)
                     raise self._error from exc
             return self._collection
@@ -70,16 +74,18 @@ class CollectionHolder:
             try:
                 live = self.collection()
                 held = live.pinned()
-            except CorruptCollection as exc:
+            except _GONE as exc:
                 raise Unavailable(exc) from exc
             try:
                 return held.generation, action(held)
             except CorruptCollection as exc:
                 try:
                     moved_on = live.refresh()
-                except CorruptCollection as newer:
+                except _GONE as newer:
                     raise Unavailable(newer) from newer
                 if attempt + 1 == _ATTEMPTS or (not moved_on and
                                                 live.generation == held.generation):
                     raise Unavailable(exc) from exc
+            finally:
+                held.close()  # its generation closes once it is no longer live
         raise AssertionError("unreachable")

@@ -13,5 +13,5 @@ shared pieces); ``doc_ids`` resolves typed document ids; ``vector_index`` the FA
 (choice by size, verified save and memory-mapped load, filtered search), ``vector_levels``
 the indexes of a store's levels searched as one, and ``tuning`` the recall-tuned search
 setting; ``generation`` opens one generation whole and follows the live one through
-rebuilds.
+rebuilds; ``recovery`` checks every generation and rolls back to a good one.
 """

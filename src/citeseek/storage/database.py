@@ -54,6 +54,9 @@ class GenerationDB(Records):
         self.below = [Path(p) for p in below]
         self.levels: list[Level] = stack([*(f"l{i}" for i in range(len(self.below))), "main"])
         self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []  # every thread's, for close_all
+        self._closed = False
+        self._opening = threading.Lock()
         self._identity: tuple[int, ...] | None = None  # of the file first read
         self._columns: dict[str, set[str]] | None = None
         self.keywords: TantivyIndex | KeywordIndex = keywords or KeywordIndex(self)
@@ -89,6 +92,8 @@ class GenerationDB(Records):
     def conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
+            if self._closed:
+                raise CorruptCollection(f"{self.path} is closed: a newer generation is live")
             if self.readonly:
                 try:
                     conn = sqlite3.connect(_uri(self.path, readonly=True), uri=True,
@@ -101,6 +106,10 @@ class GenerationDB(Records):
                 if not same:  # a thread opening the file late finds another build's
                     conn.close()
                     raise CorruptCollection(f"{self.path} was replaced by another build")
+                if not self._register(conn):  # closed while it was opening
+                    conn.close()
+                    raise CorruptCollection(f"{self.path} is closed: a newer generation "
+                                            "is live")
             else:
                 conn = sqlite3.connect(_uri(self.path, readonly=False), uri=True,
                                        isolation_level=None)
@@ -194,6 +203,22 @@ class GenerationDB(Records):
         if conn is not None:
             conn.close()
             self._local.conn = None
+
+    def _register(self, conn: sqlite3.Connection) -> bool:
+        """Keep ``conn`` for ``close_all``; False once the database is closed."""
+        with self._opening:
+            if not self._closed:
+                self._opened.append(conn)
+            return not self._closed
+
+    def close_all(self) -> None:
+        """Close every thread's connection to a read-only database no reader uses any
+        more (its file's descriptors go with them); opening it again is an error."""
+        with self._opening:
+            self._closed = True
+            opened, self._opened = self._opened, []
+        for conn in opened:
+            conn.close()
 
     def copy_to(self, dest: Path) -> None:
         """Copy the whole top level into a new file (SQLite's online backup)."""

@@ -175,7 +175,10 @@ def generations(root: Path) -> list[str]:
 
 def next_generation(root: Path) -> str:
     numbers = [int(GENERATION.match(g).group(1)) for g in generations(root)]  # type: ignore[union-attr]
-    current = current_generation(root)
+    try:
+        current = current_generation(root)
+    except CorruptCollection:  # a build replacing a damaged CURRENT numbers past every folder
+        current = None
     if current:
         numbers.append(int(current[4:]))
     return f"gen-{max(numbers, default=0) + 1:06d}"
@@ -195,7 +198,13 @@ def unpublished(root: Path) -> list[str]:
 
 
 def remove_stale(root: Path, keep: set[str]) -> list[str]:
-    """Delete generation folders (finished or half-written) not in ``keep``."""
+    """Delete generation folders (finished or half-written) not in ``keep``, never the
+    one ``CURRENT`` names (a damaged live generation goes once another is published)."""
+    try:
+        live = current_generation(root)
+    except CorruptCollection:
+        live = None
+    keep = keep | {live} if live else keep
     removed = []
     for name in generations(root):
         if name not in keep:

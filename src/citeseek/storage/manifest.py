@@ -33,7 +33,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..config import READ_SCHEMAS, SCHEMA_VERSION, Settings
+from ..config import AUTO_BACKEND, READ_SCHEMAS, SCHEMA_VERSION, Settings
 from ..errors import CorruptCollection, UsageError
 from . import layout
 from .manifest_fields import INT64, SHOWN, Field, FileSum
@@ -128,15 +128,19 @@ class IndexInfo:
 def _settings(node: Field) -> Settings:
     """The build's settings, each checked by ``Settings``' own rules, one at a time so
     that the error names the field."""
-    values = {}
+    values: dict[str, Any] = {}
     for name in (f.name for f in dataclasses.fields(Settings)):
         item = node.find(name) if name in OPTIONAL_SETTINGS else node.get(name)
         if item is None:
+            if name == "backend":  # stores from before backends were built with torch
+                values[name] = "torch"
             continue
         try:
             Settings(**{name: item.value})
         except UsageError as exc:
             raise item.error(str(exc)) from None
+        if name == "backend" and item.value == AUTO_BACKEND:  # a build records its choice
+            raise item.error("backend must be the one the build chose, not 'auto'")
         if name in ("model", "index"):
             item.text()
         values[name] = item.value

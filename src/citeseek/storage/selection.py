@@ -1,10 +1,15 @@
 """Choosing passages and documents in a generation's database: the passages filters
 leave (glob patterns over sources or ids, dates, exact ids, through temporary tables so
-any number of them makes one short statement) and document ids by prefix."""
+any number of them makes one short statement) and document ids by prefix.
+
+Names are compared in Unicode's composed form (NFC) on both sides, so a pattern typed
+``café`` matches a file name stored decomposed (as macOS writes it); what is stored is
+never changed."""
 
 from __future__ import annotations
 
 import sqlite3
+import unicodedata
 from collections.abc import Sequence
 
 from ..errors import UsageError
@@ -23,9 +28,13 @@ class Selection(Part):
         through temporary tables, so any number of them makes one short statement."""
         where, params = ["1"], []
         if sources:
-            self._temp_values("filter_patterns", sources)
+            self._temp_values("filter_patterns", [nfc(p) for p in sources])
+            # Only a name with a character beyond ASCII can differ from its NFC form.
+            self.conn.create_function("citeseek_nfc", 1, nfc, deterministic=True)
             where.append("EXISTS (SELECT 1 FROM temp.filter_patterns p "
-                         "WHERE d.source GLOB p.v OR d.doc_id GLOB p.v)")
+                         "WHERE d.source GLOB p.v OR d.doc_id GLOB p.v "
+                         "OR (d.source GLOB '*[^ -~]*' AND citeseek_nfc(d.source) GLOB p.v) "
+                         "OR (d.doc_id GLOB '*[^ -~]*' AND citeseek_nfc(d.doc_id) GLOB p.v))")
         if date_from:
             where.append("d.date >= ?")
             params.append(date_from)
@@ -71,3 +80,8 @@ class Selection(Part):
         return [r[0] for r in self.conn.execute(self._db.union(lambda lv: (
             f"SELECT doc_id FROM {lv.schema}.documents d WHERE "
             f"{lv.documents_visible('d.doc_id')}")))]
+
+
+def nfc(text: str) -> str:
+    """``text`` in Unicode's composed form (ASCII, the common case, as is)."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)

@@ -9,6 +9,7 @@ its build removed (``levels``); a base's are empty."""
 from __future__ import annotations
 
 import sqlite3
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple, Protocol
 
@@ -35,7 +36,8 @@ CHUNK_COLUMNS = (
     Column("end", "INTEGER NOT NULL"), Column("line_start", "INTEGER NOT NULL"),
     Column("line_end", "INTEGER NOT NULL"), Column("text", "TEXT NOT NULL"),
     Column("embed_hash", "TEXT NOT NULL"),
-    Column("page_start", "INTEGER", added=True), Column("page_end", "INTEGER", added=True))
+    Column("page_start", "INTEGER", added=True), Column("page_end", "INTEGER", added=True),
+    Column("page_label", "TEXT", added=True), Column("page_label_end", "TEXT", added=True))
 _CHUNKS = ",\n    ".join(c.sql for c in CHUNK_COLUMNS)
 
 SCHEMA = f"""
@@ -95,11 +97,14 @@ class Part:
     per thread for a read-only database)."""
 
     def __init__(self, db: HasConnection) -> None:
-        self._db = db
+        # Held weakly: no cycle between the database and its parts, so a database no
+        # one holds is freed (its connections closed) at once, not by a later GC pass.
+        self._db = weakref.proxy(db)
 
     @property
     def conn(self) -> sqlite3.Connection:
-        return self._db.conn
+        conn: sqlite3.Connection = self._db.conn
+        return conn
 
 
 def in_batches(ids: Iterable[int], size: int = BATCH) -> Iterator[tuple[list[int], str]]:

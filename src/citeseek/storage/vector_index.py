@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import BuildError, CorruptCollection, UsageError
+from ..errors import BuildError, CorruptCollection, ModelMismatch, UsageError
 from .layout import create_new, sha256_file
 
 EXACT_LIMIT = 10_000  # exact (Flat) below this many passages: a scan of a few ms here
@@ -297,6 +297,10 @@ class VectorIndex:
         before ranking when given (so a filter never starves the top k; ``selector`` is
         their ``id_selector`` when the caller made it already). Without ``allowed``, the
         ids of ``hidden`` (a selector of the ids to keep, ``keep_all_but``) are left out."""
+        if query.size != self.dimension:  # FAISS would only assert
+            raise ModelMismatch(f"a query vector of dimension {query.size} cannot search "
+                                f"vectors of dimension {self.dimension}: the collection "
+                                "was built with another model")
         if k <= 0 or self.ntotal == 0:
             return []
         q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
