@@ -78,8 +78,7 @@ def parse_file(source: SourceFile, data: bytes, tokenizer: Tokenizer, settings: 
     docs, skipped = read_file(source, data)
     return ParsedFile(source, sha or hashlib.sha256(data).hexdigest(), len(data),
                       [(doc, iter_chunks(doc, tokenizer, settings, window=window))
-                       for doc in docs],
-                      skipped)
+                       for doc in docs], skipped)
 
 
 class Builder:
