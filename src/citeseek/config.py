@@ -27,7 +27,10 @@ MEASURED_BACKENDS = (*BACKENDS, "openvino", "openvino-int8")
 MODES = ("hybrid", "dense", "keyword")
 # Where a build (or a server) runs: in this process, or on a Ray cluster.
 ENGINES = ("local", "ray")
-SCHEMA_VERSION = 1
+# The store's format: 2 keeps the keyword index in Tantivy's files beside the store; 1
+# (still read, and upgraded by a build on top) kept it in the store as an FTS5 table.
+SCHEMA_VERSION = 2
+READ_SCHEMAS = (1, 2)
 STORES = Path("embeddings")  # where collections go when not told, one folder each
 
 

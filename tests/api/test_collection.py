@@ -92,7 +92,10 @@ def test_manifest_records_settings_and_versions(sample_dir, tmp_path, build) -> 
     manifest = json.loads((col.root / col.generation / "manifest.json").read_text())
     assert manifest["model"] == {"id": "hashing-64-64", "dimension": 64, "max_seq_length": 64}
     assert manifest["settings"]["chunk_tokens"] == 40
-    assert set(manifest["files"]) == {"store.sqlite", "index.faiss"}
+    keyword_files = {f"keywords/{p.name}" for p in (col.root / col.generation / "keywords")
+                     .iterdir() if not p.name.startswith(".tantivy")}
+    assert "keywords/meta.json" in keyword_files
+    assert set(manifest["files"]) == {"store.sqlite", "index.faiss"} | keyword_files
     assert "faiss-cpu" in manifest["versions"]
     assert not any(p.suffix in (".pkl", ".pickle") for p in col.root.rglob("*"))
 

@@ -122,7 +122,7 @@ def test_ray_engine_builds_the_local_collection_with_the_real_model(
     assert b.manifest["model"] == a.manifest["model"]
     assert_same_collection(local, remote, real_model, atol=1e-5)
     assert sorted(p.name for p in (remote / b.generation).iterdir()) == sorted(
-        [layout.MANIFEST, *layout.DATA_FILES])  # the shards are gone
+        [layout.MANIFEST, *layout.DATA_FILES, layout.KEYWORD_DIR])  # the shards are gone
 
     edit(sample_dir)  # one file changed, one removed: only the changed one goes to Ray
     a = citeseek.build(sample_dir, local, model=real_model, progress=False)

@@ -19,6 +19,7 @@ import citeseek
 from citeseek.embed.hashing import HashingEmbedder
 from citeseek.errors import BuildError, CorruptCollection
 from citeseek.storage import layout
+from citeseek.storage.manifest import Manifest
 
 from .conftest import (
     assert_clean,
@@ -59,7 +60,12 @@ def test_kill_9_at_every_step_of_a_build_loses_nothing(tmp_path: Path) -> None:
     assert counted.returncode == 0, counted.stderr
     steps = json.loads(count_file.read_text())
     assert len(steps) >= 20 and "before citeseek.storage.layout.publish" in steps
-    points = sorted({round(1 + i * (len(steps) - 1) / 29) for i in range(30)})
+    phases = ("stacking.start_stacked", "Builder._record_file", "encode", "VectorIndex.save",
+              "Manifest.write", "layout.publish", "remove_stale")
+    # 30 points spread over the build, and the first step of each phase among them
+    points = sorted({round(1 + i * (len(steps) - 1) / 29) for i in range(30)} |
+                    {1 + next(i for i, name in enumerate(steps) if phase in name)
+                     for phase in phases})
     killed_at = []
     for version, point in enumerate(points, start=2):
         if len(layout.generations(store)) == 1:  # as before the counted build: two
@@ -82,10 +88,99 @@ def test_kill_9_at_every_step_of_a_build_loses_nothing(tmp_path: Path) -> None:
         hit = col.search(f"crane number {version}", k=1, mode="keyword")[0]
         assert col.document(hit.doc_id).text[hit.start:hit.end] == hit.text
     assert len(killed_at) >= 20
-    # The kills landed in every phase: copying, ingesting, embedding, index, publishing.
-    for step in ("GenerationDB.copy_to", "Builder._record_file", "encode", "VectorIndex.save",
-                 "Manifest.write", "layout.publish", "remove_stale"):
+    # The kills landed in every phase: linking, ingesting, embedding, index, publishing.
+    for step in phases:
         assert any(step in k for k in killed_at), step
+
+
+def test_kill_9_at_every_step_of_the_keyword_index_loses_nothing(tmp_path: Path) -> None:
+    """Every step that links, adds to, removes from or commits the new generation's
+    keyword index, killed in turn: the live generation and its linked files stay as
+    they were, and the next build indexes the change."""
+    corpus, store = write_articles(tmp_path / "corpus", 5), tmp_path / "store"
+    fake = HashingEmbedder()
+    citeseek.build(corpus, store, model=fake, progress=False)
+    count_file = tmp_path / "checkpoints.json"
+    change(corpus, 1)
+    counted = run_worker("cli", "index", str(corpus), "--store", str(store), "--json",
+                         RELIABILITY_COUNT_FILE=str(count_file))
+    assert counted.returncode == 0, counted.stderr
+    steps = json.loads(count_file.read_text())
+    points = [i + 1 for i, name in enumerate(steps)
+              if "TantivyWriter" in name or "link_or_copy" in name]
+    for step in ("link_or_copy", "TantivyWriter.link_from", "TantivyWriter.add",
+                 "TantivyWriter.remove", "TantivyWriter._commit"):
+        assert any(step in steps[p - 1] for p in points), step
+    for version, point in enumerate(points[::max(1, len(points) // 12)], start=2):
+        live = layout.current_generation(store)
+        sums = {name: layout.sha256_file(store / str(live) / name)
+                for name in layout.generation_files(store / str(live))}
+        before = documents(store, fake)
+        change(corpus, version)
+        proc = run_worker("cli", "index", str(corpus), "--store", str(store), "--json",
+                          RELIABILITY_KILL_AT=str(point))
+        assert proc.returncode == -signal.SIGKILL, (point, proc.returncode, proc.stderr)
+        assert layout.current_generation(store) == live, steps[point - 1]
+        assert documents(store, fake) == before
+        assert {name: layout.sha256_file(store / str(live) / name) for name in sums} == sums
+        col = citeseek.build(corpus, store, model=fake, progress=False)
+        assert f"edition {version}" in documents(store, fake)["article01.txt"]
+        hit = col.search(f"edition {version}", k=1, mode="keyword")[0]
+        assert f"edition {version}" in hit.text
+        assert_clean(store)
+
+
+@pytest.mark.parametrize("bounds", ["MAX_DELTAS=1", "DELTA_MIN=0,DELTA_SHARE=0"])
+def test_kill_9_at_every_step_of_merging_or_flattening_levels(
+        tmp_path: Path, bounds: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build that merges the live generation's deltas into its own level (at most one
+    delta), or that writes every level into a new base (any delta too large), killed at
+    steps across it: the live generation and the files it shares stay as they were, and
+    the next build under the same bounds publishes the change."""
+    from citeseek.storage import levels
+
+    for item in bounds.split(","):
+        name, _, value = item.partition("=")
+        monkeypatch.setattr(levels, name, type(getattr(levels, name))(float(value)))
+    corpus, store = write_articles(tmp_path / "corpus", 5), tmp_path / "store"
+    fake = HashingEmbedder()
+    citeseek.build(corpus, store, model=fake, progress=False)
+    change(corpus, 0)
+    with monkeypatch.context() as plain:  # a live generation with a delta to merge
+        plain.setattr(levels, "DELTA_MIN", 2_000)
+        plain.setattr(levels, "DELTA_SHARE", 0.1)
+        citeseek.build(corpus, store, model=fake, progress=False)
+    assert len(Manifest.read(store / str(layout.current_generation(store)),
+                             verify=False).levels) == 2
+    count_file = tmp_path / "checkpoints.json"
+    change(corpus, 1)
+    counted = run_worker("cli", "index", str(corpus), "--store", str(store), "--json",
+                         RELIABILITY_COUNT_FILE=str(count_file), RELIABILITY_LEVELS=bounds)
+    assert counted.returncode == 0, counted.stderr
+    steps = json.loads(count_file.read_text())
+    phase = "merge_into" if "MAX_DELTAS" in bounds else "stacking.flatten"
+    first = next(i for i, name in enumerate(steps) if phase in name)
+    points = sorted({first + 1, first + 2,
+                     *(round(1 + i * (len(steps) - 1) / 11) for i in range(12))})
+    for version, point in enumerate(points, start=2):
+        live = layout.current_generation(store)
+        sums = {name: layout.sha256_file(store / str(live) / name)
+                for name in layout.generation_files(store / str(live))}
+        before = documents(store, fake)
+        change(corpus, version)
+        proc = run_worker("cli", "index", str(corpus), "--store", str(store), "--json",
+                          RELIABILITY_KILL_AT=str(point), RELIABILITY_LEVELS=bounds)
+        assert proc.returncode == -signal.SIGKILL, (point, proc.returncode, proc.stderr)
+        if layout.current_generation(store) == live:  # killed before it published
+            assert documents(store, fake) == before, steps[point - 1]
+            assert {name: layout.sha256_file(store / str(live) / name)
+                    for name in sums} == sums, steps[point - 1]
+        col = citeseek.build(corpus, store, model=fake, progress=False)
+        assert f"edition {version}" in documents(store, fake)["article01.txt"]
+        hit = col.search(f"edition {version}", k=1, mode="keyword")[0]
+        assert col.document(hit.doc_id).text[hit.start:hit.end] == hit.text
+        assert_clean(store)
+    assert any(phase in steps[p - 1] for p in points)
 
 
 def test_kill_9_from_outside_while_embedding(tmp_path: Path) -> None:
@@ -120,6 +215,11 @@ def _truncate(path: Path) -> None:
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
 
 
+def _largest(folder: Path) -> Path:
+    """The biggest file of a keyword index: one of its segments' postings."""
+    return max((p for p in folder.iterdir() if p.is_file()), key=lambda p: p.stat().st_size)
+
+
 def _edit_manifest(gen: Path, edit: Any) -> None:
     manifest = json.loads((gen / "manifest.json").read_text())
     (gen / "manifest.json").write_text(json.dumps(edit(manifest)))
@@ -132,6 +232,12 @@ DAMAGE = {  # name -> (damage the live generation folder, file the error must na
     "index altered": (lambda g: _flip(g / "index.faiss", 0.6), "index.faiss"),
     "store missing": (lambda g: (g / "store.sqlite").unlink(), "store.sqlite"),
     "index missing": (lambda g: (g / "index.faiss").unlink(), "index.faiss"),
+    "keyword segment altered": (lambda g: _flip(_largest(g / "keywords")), "keywords/"),
+    "keyword segment missing": (lambda g: _largest(g / "keywords").unlink(), "keywords/"),
+    "keyword meta truncated": (lambda g: _truncate(g / "keywords" / "meta.json"),
+                               "meta.json"),
+    "keyword file planted": (lambda g: (g / "keywords" / "0123.idx").write_bytes(b"x"),
+                             "0123.idx"),
     "manifest missing": (lambda g: (g / "manifest.json").unlink(), "manifest.json"),
     "manifest not JSON": (lambda g: (g / "manifest.json").write_text("{\"files\": "),
                           "manifest.json"),
@@ -141,8 +247,7 @@ DAMAGE = {  # name -> (damage the live generation folder, file the error must na
     "manifest bad size": (lambda g: _edit_manifest(
         g, lambda m: {**m, "files": {**m["files"], "index.faiss": {"sha256": "0"}}}),
         "manifest.json"),
-    "generation folder gone": (lambda g: [p.unlink() for p in g.iterdir()] and g.rmdir(),
-                               "manifest.json"),
+    "generation folder gone": (lambda g: shutil.rmtree(g), "manifest.json"),
     "CURRENT garbage": (lambda g: (g.parent / "CURRENT").write_text("../../etc\n"),
                         "CURRENT"),
 }
@@ -208,9 +313,15 @@ def _raise(exc: BaseException) -> Any:
     return fail
 
 
-FAULTS = {  # where -> (object, attribute, the error raised there)
-    "copying the store": ("citeseek.storage.database.GenerationDB.copy_to",
-                          sqlite3.OperationalError("database or disk is full")),
+FLATTEN = {"DELTA_MIN": 0, "DELTA_SHARE": 0.0}  # bounds that write every level anew
+FAULTS = {  # where -> (object, attribute, the error raised there[, bounds of the levels])
+    "linking the levels": ("citeseek.storage.layout.link_or_copy",
+                           OSError(errno.EMLINK, "Too many links")),
+    "merging the deltas": ("citeseek.storage.database.GenerationDB.merge_into",
+                           sqlite3.OperationalError("database or disk is full"),
+                           {"MAX_DELTAS": 0}),
+    "flattening the store": ("citeseek.storage.database.GenerationDB.flatten_to",
+                             sqlite3.OperationalError("database or disk is full"), FLATTEN),
     "adding a document": ("citeseek.storage.database.GenerationDB.add_document",
                           sqlite3.OperationalError("disk I/O error")),
     "caching vectors": ("citeseek.storage.embedding_cache.EmbeddingCache.put",
@@ -227,11 +338,15 @@ FAULTS = {  # where -> (object, attribute, the error raised there)
 @pytest.mark.parametrize("where", sorted(FAULTS))
 def test_io_error_during_build_fails_it_and_keeps_the_previous_generation(
         built: Path, articles: Path, where: str, monkeypatch) -> None:
-    target, error = FAULTS[where]
+    from citeseek.storage import levels
+
+    target, error, *bounds = FAULTS[where]
     before = snapshot(built)
     live = layout.current_generation(built)
     (articles / "new.txt").write_text("A new article about harbour ferries and cranes.\n")
     monkeypatch.setattr(target, _raise(error))
+    for name, value in (bounds[0] if bounds else {}).items():
+        monkeypatch.setattr(levels, name, value)
     fake = HashingEmbedder()
     with pytest.raises(BuildError, match=f"{live} stays live|cannot write"):
         citeseek.build(articles, built, model=fake, progress=False)
@@ -243,23 +358,28 @@ def test_io_error_during_build_fails_it_and_keeps_the_previous_generation(
     assert_clean(built)
 
 
-def test_real_full_disk_in_a_child_process(built: Path, articles: Path) -> None:
-    """RLIMIT_FSIZE makes the kernel refuse writes past a size, as a full disk would."""
+@pytest.mark.parametrize("bounds", ["", "DELTA_MIN=0,DELTA_SHARE=0"])
+def test_real_full_disk_in_a_child_process(built: Path, articles: Path, bounds: str) -> None:
+    """RLIMIT_FSIZE makes the kernel refuse writes past a size, as a full disk would:
+    in a build that stacks a delta (a new database of a few pages), and in one that
+    writes every level into a new store (as big as the live one)."""
     gen = built / layout.current_generation(built)
     sizes = [(gen / name).stat().st_size for name in layout.DATA_FILES]
     fake = HashingEmbedder()
-    for n, limit in enumerate([4096, min(sizes) - 1, max(sizes) // 2, max(sizes) - 1]):
+    limits = [4096, min(sizes) - 1, max(sizes) // 2, max(sizes) - 1] if bounds else \
+        [4096, 20_000]
+    for n, limit in enumerate(limits):
         before = snapshot(built)
         (articles / f"new{n}.txt").write_text(f"Article {n} about a harbour ferry.\n")
         code, error, err = cli("index", str(articles), "--store", str(built), "--json",
-                               RELIABILITY_FSIZE=str(limit))
+                               RELIABILITY_FSIZE=str(limit), RELIABILITY_LEVELS=bounds)
         assert code == 1 and error["type"] == "BuildError", (limit, error, err)
         assert "stays live" in error["error"] or "cannot write" in error["error"]
         assert "Traceback" not in err
         assert_intact(built, before, fake)
         assert layout.generations(built) == [layout.current_generation(built)]
     code, report, err = cli("index", str(articles), "--store", str(built), "--json")
-    assert code == 0 and report["documents"] == 6 + 4, err
+    assert code == 0 and report["documents"] == 6 + len(limits), err
 
 
 def test_index_written_wrong_is_caught_by_read_back(built: Path, articles: Path,
@@ -274,8 +394,8 @@ def test_index_written_wrong_is_caught_by_read_back(built: Path, articles: Path,
     def lying_fsync(fd: int) -> None:
         real_fsync(fd)
         path = Path(os.readlink(f"/proc/self/fd/{fd}"))
-        if path.name == "index.faiss":  # the bytes reached the disk, which changed one
-            _flip(path, 0.6)  # deep inside the vectors
+        if path.suffix == ".faiss":  # the bytes reached the disk, which changed one
+            _flip(path, 0.6)  # deep inside the vectors (of the new delta's index)
 
     before = snapshot(built)
     (articles / "new.txt").write_text("A new article about harbour ferries and cranes.\n")

@@ -79,8 +79,16 @@ def test_index_file_replaced_by_a_pickle_is_refused(built: Path, tmp_path: Path)
 
 
 def test_collections_hold_no_pickles(built: Path) -> None:
-    names = {p.name for p in built.rglob("*") if p.is_file()}
-    assert names == {"CURRENT", ".lock", "manifest.json", "store.sqlite", "index.faiss"}
+    gen = built / layout.current_generation(built)
+    names = {str(p.relative_to(built)) for p in built.rglob("*") if p.is_file()}
+    keyword_files = {name for name in names if name.startswith(f"{gen.name}/keywords/")}
+    assert names - keyword_files == {"CURRENT", ".lock", f"{gen.name}/manifest.json",
+                                     f"{gen.name}/store.sqlite", f"{gen.name}/index.faiss"}
+    # The keyword index's files are the ones the manifest names, and Tantivy's locks.
+    named = set(json.loads((gen / "manifest.json").read_text())["files"])
+    assert {name.removeprefix(f"{gen.name}/") for name in keyword_files} - named <= {
+        "keywords/.tantivy-meta.lock", "keywords/.tantivy-writer.lock"}
+    assert "keywords/meta.json" in named
     for path in built.rglob("*"):
         if path.is_file():
             assert not path.read_bytes().startswith(b"\x80"), path  # pickle protocol 2+

@@ -45,6 +45,16 @@ def two_builds(tmp_path: Path, fake: HashingEmbedder, **settings: object) -> tup
     return corpus, store
 
 
+def own(gen_dir: Path, data_file: str) -> Path:
+    """The file of ``data_file``'s kind (store or vector index) that the generation in
+    ``gen_dir`` wrote itself: its delta when it stacked one, else its own base. The files
+    it shares with older generations are one copy (hard links): damage to those is
+    every sharing generation's (``test_damage_to_a_shared_base_is_every_sharers``)."""
+    suffix = "sqlite" if data_file == layout.STORE_FILE else "faiss"
+    delta = gen_dir / layout.delta_name(gen_dir.name, suffix)
+    return delta if delta.is_file() else gen_dir / data_file
+
+
 def alter(path: Path) -> None:
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x5A  # same size: only the checksum tells
@@ -60,12 +70,13 @@ def test_check_says_which_generations_are_good(tmp_path: Path) -> None:
         ("gen-000001", False, True), ("gen-000002", True, True)]
     assert checked["rollback_to"] == "gen-000001"
     (store / "gen-000003").mkdir()  # a build that died before its manifest
-    alter(store / "gen-000002" / layout.INDEX_FILE)
+    alter(own(store / "gen-000002", layout.INDEX_FILE))
     code, checked, _ = cli("check", "--store", str(store), "--json")
     assert code == 1 and not checked["ok"]
     states = {g["name"]: g for g in checked["generations"]}
     assert states["gen-000001"]["good"] and states["gen-000001"]["documents"] == 3
-    assert not states["gen-000002"]["good"] and "index.faiss" in states["gen-000002"]["problem"]
+    assert not states["gen-000002"]["good"] and \
+        own(store / "gen-000002", layout.INDEX_FILE).name in states["gen-000002"]["problem"]
     assert states["gen-000003"]["problem"].startswith("unfinished")
     code, text, _ = cli("check", "--store", str(store))
     assert code == 1 and "gen-000002 (live): damaged" in text
@@ -91,8 +102,8 @@ def test_rollback_makes_the_previous_good_generation_live(tmp_path: Path) -> Non
     assert "gen-000002" in error["error"] and "--to" in error["error"]
     code, error, _ = cli("rollback", "--store", str(store), "--to", "gen-000007", "--json")
     assert code == 2 and "no generation 'gen-000007'" in error["error"]
-    alter(store / "gen-000002" / layout.STORE_FILE)
-    with pytest.raises(NoGoodGeneration, match="store.sqlite"):
+    alter(own(store / "gen-000002", layout.STORE_FILE))
+    with pytest.raises(NoGoodGeneration, match=r"delta-000002\.sqlite"):
         citeseek.rollback(store, to="gen-000002")  # a damaged one is never made live
     assert layout.current_generation(store) == "gen-000001"
     # The next build starts from the live gen-000001 and takes no vector from the
@@ -110,9 +121,9 @@ def test_a_rolled_back_damaged_store_hands_over_no_vectors(tmp_path: Path) -> No
     interrupted build's is; its vectors must not be taken: they may be the damage."""
     fake = HashingEmbedder()
     corpus, store = two_builds(tmp_path, fake)
-    db = sqlite3.connect(store / "gen-000002" / layout.STORE_FILE)
+    db = sqlite3.connect(own(store / "gen-000002", layout.STORE_FILE))  # its own level
     with db:
-        db.execute("UPDATE embeddings SET vector=zeroblob(length(vector))")
+        assert db.execute("UPDATE embeddings SET vector=zeroblob(length(vector))").rowcount
     db.close()
     citeseek.rollback(store)
     assert layout.current_generation(store) == "gen-000001"
@@ -178,7 +189,7 @@ def test_kill_9_during_a_build_over_a_damaged_generation(tmp_path: Path) -> None
     fake = HashingEmbedder()
     corpus, store = two_builds(tmp_path, fake)
     write_version(corpus, 3)
-    alter(store / "gen-000002" / layout.STORE_FILE)
+    alter(own(store / "gen-000002", layout.STORE_FILE))
     saved = tmp_path / "saved"
     shutil.copytree(store, saved)
     count_file = tmp_path / "steps.json"
@@ -197,7 +208,7 @@ def test_kill_9_during_a_build_over_a_damaged_generation(tmp_path: Path) -> None
         live = layout.current_generation(store)
         assert "gen-000001" in layout.generations(store), steps[point - 1]
         if live == "gen-000002":  # not published yet: still damaged, still reported
-            with pytest.raises(CorruptCollection, match="store.sqlite"):
+            with pytest.raises(CorruptCollection, match=r"delta-000002\.sqlite"):
                 citeseek.open(store, model=fake)
         else:  # published: the new generation is whole
             assert versions(store, fake) == {"version3"}, steps[point - 1]
@@ -210,11 +221,11 @@ def test_kill_9_during_a_build_over_a_damaged_generation(tmp_path: Path) -> None
 def test_a_damaged_live_generation_is_replaced_from_the_last_good_one(tmp_path: Path) -> None:
     fake = HashingEmbedder()
     corpus, store = two_builds(tmp_path, fake, chunk_tokens=48)
-    alter(store / "gen-000002" / layout.STORE_FILE)
+    alter(own(store / "gen-000002", layout.STORE_FILE))
     write_version(corpus, 3)
     code, report, err = cli("index", str(corpus), "--store", str(store), "--json")
     assert code == 0, err
-    assert report["damaged"] == "gen-000002" and "store.sqlite" in report["damage"]
+    assert report["damaged"] == "gen-000002" and "delta-000002.sqlite" in report["damage"]
     assert report["previous"] == "gen-000001" and report["generation"] == "gen-000003"
     assert versions(store, fake) == {"version3"}
     assert Manifest.read(store / "gen-000003", verify=True).settings.chunk_tokens == 48
@@ -255,9 +266,32 @@ def test_a_running_server_follows_a_rollback(tmp_path: Path) -> None:
         assert code == 0 and generation() == (200, "gen-000002")
         assert cli("rollback", "--store", str(store))[0] == 0
         assert generation() == (200, "gen-000001")
-        alter(store / "gen-000002" / layout.INDEX_FILE)
+        alter(own(store / "gen-000002", layout.INDEX_FILE))
         layout.publish(store, "gen-000002")  # a damaged generation goes live
         assert httpx.get(f"{base}/health").status_code == 503
         assert cli("rollback", "--store", str(store))[0] == 0
         assert generation() == (200, "gen-000001")
         assert httpx.get(f"{base}/health").status_code == 200
+
+
+def test_damage_to_a_shared_base_is_every_sharers(tmp_path: Path) -> None:
+    """Generations share unchanged files as one copy: damage to the base store is seen
+    by every generation that links it, ``check`` says so, and a build starts from the
+    sources (taking no vector from a store that fails its checksum)."""
+    fake = HashingEmbedder()
+    corpus, store = two_builds(tmp_path, fake)
+    base = store / "gen-000002" / layout.STORE_FILE
+    assert (store / "gen-000001" / layout.STORE_FILE).samefile(base)
+    alter(base)
+    checked = citeseek.check(store)
+    assert not checked.ok and checked.rollback_to is None
+    assert not any(g.good for g in checked.generations)
+    with pytest.raises(NoGoodGeneration):
+        citeseek.rollback(store)
+    col = citeseek.build(corpus, store, model=fake, progress=False)
+    report = col.last_build
+    assert report.damaged == "gen-000002" and report.previous is None
+    # Its vectors come from the sources or from gen-000002's own delta, which verifies.
+    assert report.embedded + report.reused == len(col) > 0
+    assert versions(store, fake) == {"version2"}
+    assert citeseek.check(store).ok

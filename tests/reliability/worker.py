@@ -12,6 +12,9 @@ Environment hooks:
   RELIABILITY_COUNT_FILE  write how many checkpoints a build passed, and their names
   RELIABILITY_FSIZE       RLIMIT_FSIZE in bytes: writes past it fail like a full disk
   RELIABILITY_READY_FILE  created once the worker is set up (before it starts work)
+  RELIABILITY_LEVELS      NAME=VALUE,... : bounds of ``citeseek.storage.levels`` to use
+                          (MAX_DELTAS=1 merges every delta, DELTA_MIN=0,DELTA_SHARE=0
+                          flattens every stacked build)
 """
 
 from __future__ import annotations
@@ -69,17 +72,29 @@ def _instrument(owner: Any, attr: str, label: str) -> None:
 
 def install_checkpoints() -> None:
     """Every step of a build that writes or moves data becomes a place to die."""
-    from citeseek.engines import builder
-    from citeseek.storage import database, embedding_cache, layout, manifest, vector_index
+    from citeseek.engines import builder, stacking
+    from citeseek.storage import (
+        database,
+        embedding_cache,
+        layout,
+        manifest,
+        tantivy_index,
+        vector_index,
+    )
 
     for owner, attr in [
         (layout, "write_atomic"), (layout, "fsync_file"), (layout, "fsync_dir"),
         (layout, "publish"), (layout, "remove_stale"), (manifest.Manifest, "write"),
-        (database.GenerationDB, "copy_to"), (database.GenerationDB, "add_document"),
+        (database.GenerationDB, "copy_to"), (database.GenerationDB, "flatten_to"),
+        (database.GenerationDB, "merge_into"), (stacking, "start_stacked"),
+        (stacking, "flatten"), (database.GenerationDB, "add_document"),
         (database.GenerationDB, "remove_file"), (database.GenerationDB, "set_file"),
         (embedding_cache.EmbeddingCache, "put"), (embedding_cache.EmbeddingCache, "prune"),
         (builder.Builder, "_record_file"), (builder.Builder, "_embed"),
         (vector_index.VectorIndex, "build"), (vector_index.VectorIndex, "save"),
+        (tantivy_index.TantivyWriter, "link_from"), (tantivy_index.TantivyWriter, "add"),
+        (tantivy_index.TantivyWriter, "remove"), (tantivy_index.TantivyWriter, "_commit"),
+        (layout, "link_or_copy"),
         (HashingEmbedder, "encode"), (os, "replace"), (shutil, "rmtree"),
     ]:
         _instrument(owner, attr, f"{getattr(owner, '__name__', owner)}.{attr}")
@@ -91,7 +106,16 @@ def _write_count() -> None:
         Path(target).write_text(json.dumps(_passed))
 
 
+def _set_levels() -> None:
+    from citeseek.storage import levels
+
+    for item in filter(None, os.environ.get("RELIABILITY_LEVELS", "").split(",")):
+        name, _, value = item.partition("=")
+        setattr(levels, name, type(getattr(levels, name))(float(value)))
+
+
 def _setup() -> HashingEmbedder:
+    _set_levels()
     limit = os.environ.get("RELIABILITY_FSIZE")
     if limit:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a failed write, not a dead process

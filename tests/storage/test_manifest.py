@@ -28,7 +28,7 @@ NA = object()  # no such case for this field (a true/false flag has no range)
 FIELDS: dict[str, tuple[Any, Any, bool]] = {
     "generation": (7, "generation-1", False),
     "created": (20240101, "yesterday", False),
-    "schema_version": ("1", 2, False),
+    "schema_version": ("1", 3, False),
     "model": ("hashing", NA, False),
     "model.id": (64, "", False),
     "model.dimension": ("64", 0, False),

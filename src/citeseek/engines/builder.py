@@ -38,9 +38,12 @@ from ..ingest.sources import Skipped, SourceFile
 from ..progress import progress_bar
 from ..storage import layout
 from ..storage.database import GenerationDB
+from ..storage.generation import store_of
 from ..storage.manifest import Counts, IndexInfo, Manifest, ModelInfo
+from ..storage.tantivy_index import TantivyWriter
 from ..storage.tuning import tune
 from ..storage.vector_index import VectorIndex
+from . import stacking
 from .report import BuildReport, versions
 from .settings import PreviousBuild
 
@@ -48,6 +51,7 @@ COMMIT_EVERY = 200  # files per transaction while recording
 CLASH = "document id already used by"  # the reason a document was left out of its file
 EMBED_BLOCK = 4096  # passages embedded per committed block: what an interruption can lose
 PARSE_BAR_FILES = 16  # fewer files than this are read without a bar
+VACUUM_SHARE = 0.1  # free pages past this share of the store: rewritten without them
 
 
 @dataclass
@@ -74,8 +78,7 @@ def parse_file(source: SourceFile, data: bytes, tokenizer: Tokenizer, settings: 
     docs, skipped = read_file(source, data)
     return ParsedFile(source, sha or hashlib.sha256(data).hexdigest(), len(data),
                       [(doc, iter_chunks(doc, tokenizer, settings, window=window))
-                       for doc in docs],
-                      skipped)
+                       for doc in docs], skipped)
 
 
 class Builder:
@@ -109,13 +112,27 @@ class Builder:
         return self.root / self.generation
 
     def _open_new(self) -> GenerationDB:
-        """Start the new generation as a copy of the live one (made on first change)."""
+        """Start the new generation from the live one (made on first change): a level
+        stacked on its store's, or one store holding all of it (``stacking``); its
+        keyword index's files linked (a store of schema 1, without them, has its
+        passages indexed anew)."""
         if self.db is None:
-            target = self._reserve() / layout.STORE_FILE
-            if self.previous:
-                live = self.root / self.previous.name / layout.STORE_FILE
-                GenerationDB(live, readonly=True).copy_to(target)
-            self.db = GenerationDB(target)
+            gen_dir = self._reserve()
+            linked: Path | None = None
+            below: list[Path] = []
+            before = self.previous.manifest.settings if self.previous else None
+            same = before is not None and before.index == self.settings.index and \
+                before.chunking_key() == self.settings.chunking_key()
+            if self.previous and stacking.stacks(self.previous, same):
+                target, below = stacking.start_stacked(self.root, gen_dir, self.previous)
+            else:
+                target = stacking.start_flat(self.root, gen_dir, self.previous)
+            if self.previous and self.previous.manifest.keyword_dir:
+                linked = self.root / self.previous.name / self.previous.manifest.keyword_dir
+            writer = TantivyWriter(gen_dir / layout.KEYWORD_DIR, start_from=linked)
+            self.db = GenerationDB(target, below=below, keyword_writer=writer)
+            if self.previous and linked is None:
+                writer.add(self.db.keyword_rows())
         return self.db
 
     def start_new(self) -> None:
@@ -132,8 +149,8 @@ class Builder:
         files, skipped = self.discover(sources)
         report.skipped.extend(skipped)
         report.files = len(files)
-        old = GenerationDB(self.root / self.previous.name / layout.STORE_FILE,
-                           readonly=True) if self.previous else None
+        old = store_of(self.root / self.previous.name, self.previous.manifest) \
+            if self.previous else None
         self.old_hashes = old.file_hashes() if old else {}
         prev_settings = self.previous.manifest.settings if self.previous else None
         same = prev_settings is not None and \
@@ -254,9 +271,11 @@ class Builder:
         """Take the vectors that interrupted builds had computed, then remove their
         folders: a build killed while embedding resumes where it stopped."""
         assert self.db is not None
+        live = self.root / self.previous.name if self.previous else None
         for name in self.leftovers:
-            self.harvested += self.db.embeddings.harvest(
-                self.root / name / layout.STORE_FILE, self.embedder.model_id, dim)
+            own = stacking.own_store(self.root, name, live)
+            if own is not None:
+                self.harvested += self.db.embeddings.harvest(own, self.embedder.model_id, dim)
         if self.leftovers:
             keep = set(layout.generations(self.root)) - set(self.leftovers)
             layout.remove_stale(self.root, keep=keep)
@@ -296,27 +315,36 @@ class Builder:
 
     def _finish(self, report: BuildReport) -> None:
         assert self.db is not None and self.generation is not None
-        db, gen_dir = self.db, self.root / self.generation
-        model, dim = self.embedder.model_id, self.embedder.dimension
-        db.embeddings.prune(model)
+        gen_dir, model = self.root / self.generation, self.embedder.model_id
+        self.db.embeddings.prune(model)
+        if stacking.flatten_needed(self.db):
+            self.db = stacking.flatten(self.db, gen_dir)
+            self.db.embeddings.prune(model)
+        db, dim = self.db, self.embedder.dimension
         counts = db.counts()
-        index = self.build_index(db, dim, counts["chunks"])
-        if index.ntotal != counts["chunks"]:
-            raise BuildError(f"{counts['chunks']} passages but {index.ntotal} vectors")
-        measured = tune(index, lambda: db.embeddings.blocks(model, dim))
-        db.vacuum()
+        if db.below:
+            assert self.previous is not None
+            index, info = stacking.top_index(db, gen_dir, self.previous.manifest, model, dim,
+                                             counts["chunks"])
+        else:
+            index = self.build_index(db, dim, counts["chunks"])
+            if index.ntotal != counts["chunks"]:
+                raise BuildError(f"{counts['chunks']} passages but {index.ntotal} vectors")
+            measured = tune(index, lambda: db.embeddings.blocks(model, dim))
+            info = IndexInfo(index.factory, counts["chunks"],
+                             chosen="auto" if self.settings.index == "auto" else "setting",
+                             search=dict(index.search_params), **measured)
+        assert db.keyword_writer is not None
+        db.keyword_writer.commit(db.keyword_rows)
+        db.vacuum(free_share=VACUUM_SHARE)
         db.close()
-        index.save(gen_dir / layout.INDEX_FILE, release=True)
+        index.save(gen_dir / (layout.delta_name(self.generation, "faiss") if db.below
+                              else layout.INDEX_FILE), release=True)
         Manifest(
             generation=self.generation,
             created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             model=ModelInfo(model, dim, self.embedder.max_seq_length),
-            settings=self.settings,
-            counts=Counts(**counts),
-            index=IndexInfo(index.factory, counts["chunks"],
-                            chosen="auto" if self.settings.index == "auto" else "setting",
-                            search=dict(index.search_params), **measured),
-            readers=dict(READER_VERSIONS),
-            versions=versions(),
-        ).write(gen_dir)
+            settings=self.settings, counts=Counts(**counts), index=info,
+            readers=dict(READER_VERSIONS), versions=versions(),
+        ).write(gen_dir, trusted=self.previous.manifest.files if self.previous else None)
         report.documents, report.chunks = counts["documents"], counts["chunks"]

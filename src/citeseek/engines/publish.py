@@ -108,7 +108,11 @@ def _build(sources: Iterable[str | os.PathLike[str]], root: Path, *,
                                  + (f"; skipped {len(report.skipped)}:" if report.skipped
                                     else "") + report.skipped_lines())
             if builder.generation is not None:
-                published = Manifest.read(root / builder.generation, verify=True)
+                # Its own files hashed again; those it shares with the live generation
+                # (verified as the build started) only checked to be the same files.
+                published = Manifest.load(root / builder.generation)
+                published.check_files(root / builder.generation, hashes=True, trusted=set(
+                    live.manifest.files.values()) if live else ())
                 layout.publish(root, builder.generation)
                 layout.remove_stale(root, keep={builder.generation} | kept)
             else:

@@ -33,8 +33,8 @@ from .. import errors
 from ..embed.base import Embedder
 from ..errors import BuildError, CiteseekError, UsageError
 from ..ingest.sources import Skipped, SourceFile
-from ..storage import layout
 from ..storage.database import GenerationDB
+from ..storage.generation import store_of
 from ..storage.vector_index import TRAIN_SAMPLE, VectorIndex, choose_factory
 from .builder import Builder, ParsedFile
 from .publish import Built, build_collection
@@ -182,8 +182,8 @@ class RayBuilder(Builder):
     def _run_pipeline(self, ray: Any, todo: list[SourceFile], shard_dir: Path) -> None:
         from .ray_worker import FileWorker, cached_keys
 
-        prev = GenerationDB(self.root / self.previous.name / layout.STORE_FILE,
-                            readonly=True) if self.previous else None
+        prev = store_of(self.root / self.previous.name, self.previous.manifest) \
+            if self.previous else None
         cached = cached_keys(prev.embeddings.hashes(self.embedder.model_id) if prev else [])
         if prev is not None:
             prev.close()

@@ -31,10 +31,12 @@ class PreviousBuild:
 
     @classmethod
     def read(cls, root: Path) -> PreviousBuild | None:
-        """The live generation of the collection at ``root``, its files verified; None
-        when there is none yet."""
+        """The live generation of the collection at ``root``, its files verified (those
+        unchanged since their build sealed them by their seal: see
+        ``Manifest.check_files``); None when there is none yet."""
         name = layout.current_generation(root) if root.is_dir() else None
-        return cls(name, Manifest.read(root / name, verify=True)) if name else None
+        return cls(name, Manifest.read(root / name, verify=True, trust_seals=True)) \
+            if name else None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import numpy as np
 from ..config import MODES
 from ..errors import UsageError
 from ..storage.database import GenerationDB
-from ..storage.vector_index import VectorIndex
+from ..storage.vector_levels import VectorLevels
 from .filters import Filters
 from .fusion import convex_fusion
 from .hits import Hit, HitList
@@ -65,7 +65,7 @@ def check_query(query: Any, k: Any, mode: str) -> str:
     return query
 
 
-def dense_candidates(db: GenerationDB, index: VectorIndex, model: str, query_vec: np.ndarray,
+def dense_candidates(db: GenerationDB, index: VectorLevels, model: str, query_vec: np.ndarray,
                      n: int, allowed: list[int] | None) -> list[tuple[int, float]]:
     if allowed is not None and len(allowed) <= EXACT_FILTER_LIMIT:
         ids, vecs = db.embeddings.vectors_for(model, index.dimension, allowed)
@@ -77,7 +77,7 @@ def dense_candidates(db: GenerationDB, index: VectorIndex, model: str, query_vec
     return index.search(query_vec, n, allowed=allowed)
 
 
-def search(db: GenerationDB, index: VectorIndex, *, model: str,
+def search(db: GenerationDB, index: VectorLevels, *, model: str,
            embed_query: Callable[[str], np.ndarray], query: str, k: int = 5,
            mode: str = "hybrid", filters: Filters | None = None,
            per_doc: int | None = None, candidates: int | None = None,
@@ -133,7 +133,7 @@ def _enough(rank: Callable[[int], Ranking], k: int, candidates: int | None,
         n *= 4
 
 
-def more_like(db: GenerationDB, index: VectorIndex, *, model: str, chunk_id: int, k: int = 5,
+def more_like(db: GenerationDB, index: VectorLevels, *, model: str, chunk_id: int, k: int = 5,
               filters: Filters | None = None, per_doc: int | None = None,
               other_documents: bool = False) -> HitList:
     """Passages nearest to passage ``chunk_id``'s own vector (itself left out);

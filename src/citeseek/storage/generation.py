@@ -26,7 +26,9 @@ from ..errors import CollectionNotFound, CorruptCollection, ModelMismatch
 from . import layout
 from .database import GenerationDB
 from .manifest import Manifest
+from .tantivy_index import TantivyIndex
 from .vector_index import VectorIndex
+from .vector_levels import VectorLevels
 
 _LOAD_ATTEMPTS = 5  # a build publishing (and cleaning up) while a reader loads
 T = TypeVar("T")
@@ -39,7 +41,7 @@ class Generation:
     name: str
     manifest: Manifest
     db: GenerationDB
-    index: VectorIndex
+    index: VectorLevels
     stamp: tuple[int, ...] | None = None  # tells it from a later build of the same name
 
     def __post_init__(self) -> None:
@@ -81,16 +83,44 @@ class Generation:
             self.db.close_all()
 
 
+def store_of(gen_dir: Path, manifest: Manifest, *, keywords: TantivyIndex | None = None,
+             ) -> GenerationDB:
+    """The store of the generation in ``gen_dir``, every level of it, read-only."""
+    names = [gen_dir / database for database, _ in manifest.levels]
+    return GenerationDB(names[-1], readonly=True, below=names[:-1], keywords=keywords)
+
+
+def _vector_levels(gen_dir: Path, manifest: Manifest, db: GenerationDB) -> VectorLevels:
+    """The vector index of each level, with the ids of its passages hidden from above;
+    their count must be the manifest's."""
+    parts = []
+    for i, (_, name) in enumerate(manifest.levels):
+        index = VectorIndex.load(
+            gen_dir / name, dimension=manifest.model.dimension,
+            count=manifest.index.part(name),
+            factory=manifest.index.factory if i == 0 else "Flat",
+            search=dict(manifest.index.search or {}) if i == 0 else None)
+        parts.append((index, db.hidden_chunk_ids(db.levels[i])))
+    hidden = sum(len(ids) for _, ids in parts)
+    if hidden != manifest.index.hidden:
+        raise CorruptCollection(f"{gen_dir / layout.MANIFEST} says {manifest.index.hidden} "
+                                f"hidden passages, its levels hide {hidden}")
+    return VectorLevels(parts)
+
+
 def open_generation(gen_dir: Path, *, verify: bool = True,
                     model: str | Embedder | None = None,
                     verified: Manifest | None = None,
+                    trusted: Manifest | None = None,
                     model_id: str | None = None) -> Generation:
     """Open the generation in ``gen_dir``: its manifest (checksums verified when
     ``verify``), store and index. ``model``, when given, must be the one it was built
     with, and ``model_id`` (the model of the generation a reader first loaded) its id
     (``ModelMismatch`` otherwise); damage is a ``CorruptCollection`` naming the file.
     ``verified`` is a manifest whose files were just hashed (by the build that published
-    them): when the folder's manifest is that one, its files are not hashed again."""
+    them): when the folder's manifest is that one, its files are not hashed again.
+    ``trusted`` is the manifest of a generation this process opened verified: the files
+    the two share (hard links, unchanged since) are not hashed again."""
     stamp = layout.stamp(gen_dir)
     manifest = Manifest.load(gen_dir)
     built_with = manifest.model.id
@@ -98,19 +128,17 @@ def open_generation(gen_dir: Path, *, verify: bool = True,
         raise ModelMismatch(f"{gen_dir.parent} was built anew with model {built_with!r}; "
                             f"it was opened with {model_id!r}: open it again (restart the "
                             "server) to search it with the new model")
-    manifest.check_files(gen_dir, hashes=verify and manifest != verified)
+    manifest.check_files(gen_dir, hashes=verify and manifest != verified,
+                         trusted=set(trusted.files.values()) if trusted else ())
     if model is not None:
         wanted = wanted_model_id(model, manifest.settings.backend)
         if wanted != built_with:
             raise ModelMismatch(f"{gen_dir.parent} was built with model {built_with!r}, "
                                 f"not {wanted!r}")
-    db = GenerationDB(gen_dir / layout.STORE_FILE, readonly=True)
+    keywords = TantivyIndex(gen_dir / manifest.keyword_dir) if manifest.keyword_dir else None
+    db = store_of(gen_dir, manifest, keywords=keywords)
     db.check_readable()
-    index = VectorIndex.load(gen_dir / layout.INDEX_FILE,
-                             dimension=manifest.model.dimension,
-                             count=manifest.index.ntotal,
-                             factory=manifest.index.factory,
-                             search=dict(manifest.index.search or {}))
+    index = _vector_levels(gen_dir, manifest, db)
     if layout.stamp(gen_dir) != stamp:  # replaced while it was being read
         raise CorruptCollection(f"{gen_dir} was replaced while it was being opened")
     return Generation(gen_dir.name, manifest, db, index, stamp)
@@ -144,8 +172,10 @@ class LiveGeneration:
 
     def load(self, name: str) -> Generation:
         """Open generation ``name`` of this collection."""
+        current = getattr(self, "current", None)
         return open_generation(self.root / name, verify=self.verify, model=self.model,
-                               verified=self._verified, model_id=self.model_id)
+                               verified=self._verified, model_id=self.model_id,
+                               trusted=current.manifest if current is not None else None)
 
     def _live(self) -> tuple[str | None, tuple[int, ...] | None]:
         """The live generation's name and stamp, as the folder says now."""

@@ -1,15 +1,15 @@
-"""The FTS5 keyword index of a generation's database: BM25 search over passages (title
-and body, Porter stemming) and how many passages hold a word. Any user text is turned
-into a safe FTS5 query first."""
+"""The FTS5 keyword index of a schema-1 store (``chunks_fts`` in its ``store.sqlite``),
+read-only: BM25 search over passages (title and body, Porter stemming) and how many
+passages hold a word, so that collections built before the Tantivy index rank as they
+did. Any user text is turned into a safe FTS5 query first."""
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..words import STOPWORDS, WORD
 from .sql import Part
+from .tantivy_index import query_words
 
 _SQLITE_MAX_INT = 2**63 - 1
 
@@ -20,21 +20,17 @@ def fts_query(text: str) -> str | None:
     Quoting every term means no input (quotes, AND/NOT/NEAR, '*', brackets) can be read
     as FTS5 syntax; stopwords are dropped unless nothing else is left.
     """
-    # The index reads composed and decomposed accents alike; the query's words must too
-    # ("Montréal" typed with a combining accent is one word, not "Montre" and "al").
-    words = [w.lower() for w in WORD.findall(unicodedata.normalize("NFC", text))]
-    kept = [w for w in words if w not in STOPWORDS] or words
-    unique = list(dict.fromkeys(kept))
+    unique = query_words(text)
     if not unique:
         return None
     return " OR ".join('"' + w.replace('"', '""') + '"' for w in unique)
 
 
 class KeywordIndex(Part):
-    """``GenerationDB.keywords``: its ``chunks_fts`` table."""
+    """``GenerationDB.keywords`` of a schema-1 store: its ``chunks_fts`` table."""
 
     def search(self, query: str, k: int, *,
-                       allowed: Sequence[int] | None = None) -> list[tuple[int, float]]:
+               allowed: Sequence[int] | None = None) -> list[tuple[int, float]]:
         """BM25 over passages (title and body); higher score is better."""
         match = fts_query(query)
         if match is None or k <= 0:
@@ -65,3 +61,6 @@ class KeywordIndex(Part):
                 "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?",
                 (match,)).fetchone()[0])
         return out
+
+    def close(self) -> None:
+        """The table is read through the database's own connection."""

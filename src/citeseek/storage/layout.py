@@ -3,9 +3,16 @@ file tools a generation is written with (its manifest is ``manifest.py``'s).
 
 ```
 NAME/CURRENT          the live generation's folder name
-NAME/gen-000007/      manifest.json, store.sqlite, index.faiss
+NAME/gen-000007/      manifest.json, store.sqlite, index.faiss, keywords/ (Tantivy's files),
+                      delta-NNNNNN.sqlite and .faiss (the levels stacked on the store)
 NAME/.lock            held (flock) by the one process building
 ```
+
+A generation is its folder: the manifest names every data file in it with its size and
+SHA-256 (``generation_files``). Files that did not change since the previous generation
+(the base store and index, earlier deltas, keyword segments) are hard links to that
+generation's: one copy on disk, shared by both, never written again; removing a
+generation's folder frees what no other generation links.
 """
 
 from __future__ import annotations
@@ -34,7 +41,11 @@ MANIFEST = "manifest.json"
 STORE_FILE = "store.sqlite"
 INDEX_FILE = "index.faiss"
 DATA_FILES = (STORE_FILE, INDEX_FILE)
+KEYWORD_DIR = "keywords"  # Tantivy's index (schema 2 on); schema 1 kept FTS5 in the store
 GENERATION = re.compile(r"^gen-(\d{6,})$")  # a generation folder's name
+KEYWORD_FILE = re.compile(r"^keywords/[A-Za-z0-9._-]{1,100}$")  # one of its files' names
+DELTA_FILE = re.compile(r"^delta-(\d{6,})\.(sqlite|faiss)$")  # a level above the store
+_KEYWORD_LOCKS = (".tantivy-meta.lock", ".tantivy-writer.lock")  # Tantivy's, not data
 
 
 def fsync_dir(path: Path) -> None:
@@ -48,6 +59,50 @@ def fsync_dir(path: Path) -> None:
 def fsync_file(path: Path) -> None:
     with open(path, "rb+") as fh:
         os.fsync(fh.fileno())
+
+
+def generation_files(gen_dir: Path) -> list[str]:
+    """The data files of the generation in ``gen_dir`` as its manifest names them: the
+    store, the vector index, the levels above them (``delta-NNNNNN.sqlite`` and
+    ``.faiss``), then the keyword index's files (``keywords/NAME``)."""
+    folder = gen_dir / KEYWORD_DIR
+    names = sorted(p.name for p in folder.iterdir() if p.is_file()
+                   and p.name not in _KEYWORD_LOCKS) if folder.is_dir() else []
+    deltas = sorted(p.name for p in gen_dir.iterdir() if DELTA_FILE.match(p.name))
+    return [*DATA_FILES, *deltas, *(f"{KEYWORD_DIR}/{name}" for name in names)]
+
+
+def delta_name(generation: str, suffix: str) -> str:
+    """The file of the level ``generation`` wrote: ``delta-000007.sqlite`` (or .faiss)."""
+    return f"delta-{generation.removeprefix('gen-')}.{suffix}"
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """``target`` as a hard link to ``source`` (one copy on disk, shared), or a copy where
+    the file system has no hard links."""
+    try:
+        os.link(source, target)
+    except OSError as exc:
+        if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP,
+                             errno.EOPNOTSUPP):
+            raise
+        shutil.copyfile(source, target)
+
+
+def check_file(target: Path, size: int, sha256: str | None) -> None:
+    """``target`` is a file of ``size`` bytes (and, given ``sha256``, that checksum); a
+    ``CorruptCollection`` naming it otherwise."""
+    try:
+        found = target.stat().st_size if target.is_file() else None
+        if found is None:
+            raise CorruptCollection(f"missing {target}")
+        if found != size:
+            raise CorruptCollection(f"{target} has {found} bytes, the manifest says {size} "
+                                    "(truncated or altered)")
+        if sha256 is not None and sha256_file(target) != sha256:
+            raise CorruptCollection(f"{target} does not match its checksum (altered or damaged)")
+    except OSError as exc:  # unreadable, or removed while being checked
+        raise CorruptCollection(f"cannot read {target}: {exc.strerror or exc}") from None
 
 
 def sha256_file(path: Path) -> str:

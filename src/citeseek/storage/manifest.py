@@ -6,10 +6,13 @@ model      id, dimension, max_seq_length
 settings   the build's Settings (stores from before ``backend`` existed read as torch)
 counts     files, documents, chunks (passages)
 index      factory, ntotal; how it was chosen and tuned: chosen, search, recall_at_10,
-           recall_queries, exact (all five, or none in a store built before tuning)
+           recall_queries, exact (all five, or none in a store built before tuning);
+           parts (vectors in each level's index file) and hidden, with delta levels
 readers    the reader version of each format (absent in stores built before them)
 versions   citeseek's and its libraries' versions
-files      sha256 and bytes of store.sqlite and index.faiss
+files      sha256 and bytes of store.sqlite, index.faiss, (schema 2) delta-NNNNNN.sqlite
+           and .faiss of each level above and keywords/*, with each file's inode and
+           modification time when it was sealed
 ```
 
 ``Manifest.read`` parses the JSON once into these records. A field that is missing,
@@ -24,96 +27,23 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
-import reprlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..config import AUTO_BACKEND, SCHEMA_VERSION, Settings
+from ..config import AUTO_BACKEND, READ_SCHEMAS, SCHEMA_VERSION, Settings
 from ..errors import CorruptCollection, UsageError
 from . import layout
+from .manifest_fields import INT64, SHOWN, Field, FileSum
 
 SEARCH_KNOBS = ("efSearch", "nprobe")  # the search settings ``tuning`` sets
 SEARCH_LIMIT = 1 << 20  # FAISS takes a search setting as a C int, boosted up to 4x
 C_INT = 2**31 - 1
-INT64 = 2**63 - 1  # SQLite's and FAISS's largest count
 CHOSEN = ("auto", "setting")  # the index type chosen by size, or named in the settings
 TUNING = ("chosen", "search", "recall_at_10", "recall_queries", "exact")
 OPTIONAL_SETTINGS = ("backend",)  # settings added after the first stores were built
-_SHA256 = re.compile(r"[0-9a-f]{64}")
-_SHOWN = reprlib.Repr()
-_SHOWN.maxstring = _SHOWN.maxother = _SHOWN.maxlong = 40
-
-
-@dataclass(frozen=True)
-class _Field:
-    """A value of manifest.json and where it sits: every check names the file and the
-    dotted field."""
-
-    path: Path
-    name: str  # "" for the whole document
-    value: Any
-
-    def error(self, problem: str) -> CorruptCollection:
-        where = f"has a bad {self.name}" if self.name else "is not a manifest"
-        return CorruptCollection(f"{self.path} {where}: {problem}")
-
-    def _wrong(self, kind: str) -> CorruptCollection:
-        return self.error(f"must be {kind}, not {_SHOWN.repr(self.value)}")
-
-    def _child(self, key: str, value: Any) -> _Field:
-        key = key if len(key) <= 40 else f"{key[:40]}…"
-        return _Field(self.path, f"{self.name}.{key}" if self.name else key, value)
-
-    def object(self) -> dict[str, Any]:
-        if not isinstance(self.value, dict):
-            raise self._wrong("a JSON object")
-        return self.value
-
-    def get(self, key: str) -> _Field:
-        """The field ``key`` of this object, which must be there."""
-        found = self.find(key)
-        if found is None:
-            raise CorruptCollection(f"{self.path} lacks {self._child(key, None).name}")
-        return found
-
-    def find(self, key: str) -> _Field | None:
-        """The field ``key`` of this object, or None when it is absent."""
-        data = self.object()
-        return self._child(key, data[key]) if key in data else None
-
-    def entries(self) -> list[tuple[str, _Field]]:
-        """Each key of this object, and its field."""
-        return [(key, self._child(key, value)) for key, value in self.object().items()]
-
-    def text(self, choices: tuple[str, ...] = ()) -> str:
-        if not isinstance(self.value, str):
-            raise self._wrong("text")
-        if not self.value or (choices and self.value not in choices):
-            raise self._wrong(f"one of {', '.join(choices)}" if choices else "non-empty text")
-        return self.value
-
-    def whole(self, low: int, high: int) -> int:
-        if type(self.value) is not int:  # not a bool, not 14.0
-            raise self._wrong("a whole number")
-        if not low <= self.value <= high:
-            raise self._wrong(f"a whole number from {low} to {high}")
-        return self.value
-
-    def fraction(self) -> float:
-        if isinstance(self.value, bool) or not isinstance(self.value, int | float):
-            raise self._wrong("a number")
-        if not 0 <= self.value <= 1:  # NaN is not either
-            raise self._wrong("a number from 0 to 1")
-        return self.value
-
-    def flag(self) -> bool:
-        if not isinstance(self.value, bool):
-            raise self._wrong("true or false")
-        return self.value
 
 
 @dataclass(frozen=True)
@@ -125,7 +55,7 @@ class ModelInfo:
     max_seq_length: int
 
     @classmethod
-    def parse(cls, node: _Field) -> ModelInfo:
+    def parse(cls, node: Field) -> ModelInfo:
         return cls(id=node.get("id").text(), dimension=node.get("dimension").whole(1, C_INT),
                    max_seq_length=node.get("max_seq_length").whole(1, C_INT))
 
@@ -139,7 +69,7 @@ class Counts:
     chunks: int
 
     @classmethod
-    def parse(cls, node: _Field) -> Counts:
+    def parse(cls, node: Field) -> Counts:
         return cls(**{name: node.get(name).whole(0, INT64)
                       for name in ("files", "documents", "chunks")})
 
@@ -157,12 +87,21 @@ class IndexInfo:
     recall_at_10: float | None = None
     recall_queries: int | None = None
     exact: bool | None = None
+    parts: Mapping[str, int] | None = None  # vectors in each level's file (None: one level)
+    hidden: int = 0  # of them, those of passages a level above hides
 
     @classmethod
-    def parse(cls, node: _Field) -> IndexInfo:
+    def parse(cls, node: Field) -> IndexInfo:
         factory, ntotal = node.get("factory").text(), node.get("ntotal").whole(0, INT64)
+        found, parts = node.find("parts"), None
+        if found is not None:
+            parts = {name: item.whole(0, INT64) for name, item in found.entries()}
+        hidden = node.get("hidden").whole(0, INT64) if parts is not None else 0
+        if parts is not None and sum(parts.values()) - hidden != ntotal:
+            raise node.error(f"parts {sum(parts.values())} less hidden {hidden} is not "
+                             f"ntotal {ntotal}")
         if all(node.find(name) is None for name in TUNING):
-            return cls(factory, ntotal)
+            return cls(factory, ntotal, parts=parts, hidden=hidden)
         search = {}
         for knob, item in node.get("search").entries():
             if knob not in SEARCH_KNOBS:
@@ -172,29 +111,21 @@ class IndexInfo:
         return cls(factory, ntotal, chosen=node.get("chosen").text(CHOSEN), search=search,
                    recall_at_10=None if recall.value is None else recall.fraction(),
                    recall_queries=node.get("recall_queries").whole(0, INT64),
-                   exact=node.get("exact").flag())
+                   exact=node.get("exact").flag(), parts=parts, hidden=hidden)
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
-        return data if self.chosen is not None else {k: data[k] for k in ("factory", "ntotal")}
+        if self.parts is None:
+            del data["parts"], data["hidden"]
+        return data if self.chosen is not None else {
+            k: v for k, v in data.items() if k in ("factory", "ntotal", "parts", "hidden")}
+
+    def part(self, name: str) -> int:
+        """The vectors the level file ``name`` holds."""
+        return self.ntotal if self.parts is None else self.parts[name]
 
 
-@dataclass(frozen=True)
-class FileSum:
-    """A data file's SHA-256 and size, as the build that wrote it measured them."""
-
-    sha256: str
-    bytes: int
-
-    @classmethod
-    def parse(cls, node: _Field) -> FileSum:
-        sha = node.get("sha256")
-        if not _SHA256.fullmatch(sha.text()):
-            raise sha._wrong("64 hexadecimal digits")
-        return cls(sha.value, node.get("bytes").whole(0, INT64))
-
-
-def _settings(node: _Field) -> Settings:
+def _settings(node: Field) -> Settings:
     """The build's settings, each checked by ``Settings``' own rules, one at a time so
     that the error names the field."""
     values: dict[str, Any] = {}
@@ -233,11 +164,12 @@ class Manifest:
     schema_version: int = SCHEMA_VERSION
 
     @classmethod
-    def read(cls, gen_dir: Path, *, verify: bool) -> Manifest:
+    def read(cls, gen_dir: Path, *, verify: bool, trust_seals: bool = False) -> Manifest:
         """The manifest of the generation in ``gen_dir``, with its data files checked:
-        their sizes always, their SHA-256s when ``verify``."""
+        their sizes always, their SHA-256s when ``verify`` (with ``trust_seals``, not
+        those of files unchanged since their build measured them: see ``check_files``)."""
         manifest = cls.load(gen_dir)
-        manifest.check_files(gen_dir, hashes=verify)
+        manifest.check_files(gen_dir, hashes=verify, trust_seals=trust_seals)
         return manifest
 
     @classmethod
@@ -257,32 +189,38 @@ class Manifest:
     @classmethod
     def from_dict(cls, data: Any, path: Path) -> Manifest:
         """Parse the JSON of the manifest at ``path`` (named in every error)."""
-        top = _Field(path, "", data)
+        top = Field(path, "", data)
         top.object()
         version = top.find("schema_version")
         if version is None or type(version.value) is not int or \
-                version.value != SCHEMA_VERSION:
+                version.value not in READ_SCHEMAS:
             found = "lacks schema_version" if version is None else \
-                f"has schema_version {_SHOWN.repr(version.value)}"
-            raise CorruptCollection(
-                f"{path} {found}; this citeseek reads version {SCHEMA_VERSION}")
+                f"has schema_version {SHOWN.repr(version.value)}"
+            raise CorruptCollection(f"{path} {found}; this citeseek reads versions "
+                                    f"{' and '.join(map(str, READ_SCHEMAS))}")
         generation = top.get("generation")
         if not layout.GENERATION.fullmatch(generation.text()):
-            raise generation._wrong("a generation's name (gen-000001)")
+            raise generation.wrong("a generation's name (gen-000001)")
         created = top.get("created")
         try:
             datetime.fromisoformat(created.text())
         except ValueError:
-            raise created._wrong("an ISO date and time") from None
+            raise created.wrong("an ISO date and time") from None
         counts, index = Counts.parse(top.get("counts")), IndexInfo.parse(top.get("index"))
         if counts.chunks != index.ntotal:
             raise CorruptCollection(
                 f"{path} has counts.chunks {counts.chunks} but index.ntotal {index.ntotal}: "
                 "one of them was altered")
         files = top.get("files")
-        unknown = set(files.object()) - set(layout.DATA_FILES)
-        if unknown:
-            raise files.get(min(unknown)).error("is not a file of a generation")
+        newer = {name for name in files.object() if layout.KEYWORD_FILE.match(name)
+                 or layout.DELTA_FILE.match(name)}
+        unknown = set(files.object()) - set(layout.DATA_FILES) - newer
+        if unknown or (version.value == 1 and newer):
+            raise files.get(min(unknown | newer)).error(
+                "is not a file of a generation" + (" of schema 1" if not unknown else ""))
+        if version.value >= 2 and f"{layout.KEYWORD_DIR}/meta.json" not in newer:
+            raise files.error(f"lacks {layout.KEYWORD_DIR}/meta.json, the keyword index")
+        _check_levels(files, newer, index)
         readers = top.find("readers")
         return cls(
             generation=generation.value, created=created.value,
@@ -291,7 +229,8 @@ class Manifest:
             readers=None if readers is None else {
                 key: item.whole(1, C_INT) for key, item in readers.entries()},
             versions={key: item.text() for key, item in top.get("versions").entries()},
-            files={name: FileSum.parse(files.get(name)) for name in layout.DATA_FILES},
+            files={name: FileSum.parse(files.get(name))
+                   for name in [*layout.DATA_FILES, *sorted(newer)]},
             schema_version=version.value)
 
     def to_dict(self) -> dict[str, Any]:
@@ -301,43 +240,80 @@ class Manifest:
             "model": dataclasses.asdict(self.model), "settings": self.settings.to_dict(),
             "counts": dataclasses.asdict(self.counts), "index": self.index.to_dict(),
             "versions": dict(self.versions), "schema_version": self.schema_version,
-            "files": {name: dataclasses.asdict(s) for name, s in self.files.items()},
+            "files": {name: s.to_dict() for name, s in self.files.items()},
         }
         if self.readers is not None:
             data["readers"] = dict(self.readers)
         return _sorted(data)
 
-    def check_files(self, gen_dir: Path, *, hashes: bool) -> None:
-        """Each data file is there with the size recorded (and, with ``hashes``, the
-        SHA-256); a ``CorruptCollection`` naming the file otherwise."""
-        for name in layout.DATA_FILES:
-            expected, target = self.files[name], gen_dir / name
-            try:
-                size = target.stat().st_size if target.is_file() else None
-                if size is None:
-                    raise CorruptCollection(f"missing {target}")
-                if size != expected.bytes:
-                    raise CorruptCollection(
-                        f"{target} has {size} bytes, the manifest says "
-                        f"{expected.bytes} (truncated or altered)")
-                if hashes and layout.sha256_file(target) != expected.sha256:
-                    raise CorruptCollection(
-                        f"{target} does not match its checksum (altered or damaged)")
-            except OSError as exc:  # unreadable, or removed while being checked
-                raise CorruptCollection(f"cannot read {target}: {exc.strerror or exc}") \
-                    from None
+    @property
+    def keyword_dir(self) -> str | None:
+        """The folder of the keyword index, from schema 2 on (schema 1: None, FTS5)."""
+        return layout.KEYWORD_DIR if self.schema_version >= 2 else None
 
-    def write(self, gen_dir: Path) -> Manifest:
+    @property
+    def levels(self) -> list[tuple[str, str]]:
+        """The store's levels, base first: (database, vector index) file names."""
+        deltas = sorted(name for name in self.files if layout.DELTA_FILE.match(name)
+                        and name.endswith(".sqlite"))
+        return [(layout.STORE_FILE, layout.INDEX_FILE),
+                *((name, name.removesuffix(".sqlite") + ".faiss") for name in deltas)]
+
+    def check_files(self, gen_dir: Path, *, hashes: bool, trust_seals: bool = False,
+                    trusted: Collection[FileSum] = ()) -> None:
+        """Each data file is there with the size recorded (and, with ``hashes``, the
+        SHA-256); a ``CorruptCollection`` naming the file otherwise. A file in
+        ``keywords/`` that the manifest does not name is an error too: the index would
+        read it.
+
+        A file that is still the one measured (``FileSum.unchanged``) is not hashed again
+        when its sum is in ``trusted`` (a generation this process verified, which shared
+        it), or, with ``trust_seals``, at all: what a build does, so that an update reads
+        what changed and not every shared file. Bytes changed in place by a write change
+        the file's time and are hashed."""
+        if self.keyword_dir is not None:
+            found = set(layout.generation_files(gen_dir)) - set(layout.DATA_FILES)
+            extra = found - set(self.files)
+            if extra:
+                raise CorruptCollection(f"{gen_dir / min(extra)} is not named in the manifest "
+                                        "(planted or left by another build)")
+        for name, expected in self.files.items():
+            known = (trust_seals or expected in trusted) and expected.unchanged(gen_dir / name)
+            layout.check_file(gen_dir / name, expected.bytes,
+                              expected.sha256 if hashes and not known else None)
+
+    def write(self, gen_dir: Path, trusted: Mapping[str, FileSum] | None = None) -> Manifest:
         """Seal the generation in ``gen_dir``: its data files synced to disk and measured,
-        then this manifest, with their sums, written atomically. Returns what was written."""
-        for name in layout.DATA_FILES:
+        then this manifest, with their sums, written atomically. Returns what was written.
+        A file that is still the one ``trusted`` measured under its name (one linked from
+        the previous generation) keeps that sum rather than being hashed again."""
+        names = layout.generation_files(gen_dir)
+        for name in names:
             layout.fsync_file(gen_dir / name)
+        if (gen_dir / layout.KEYWORD_DIR).is_dir():
+            layout.fsync_dir(gen_dir / layout.KEYWORD_DIR)
+        known = {name: s for name, s in (trusted or {}).items() if s.unchanged(gen_dir / name)}
         sealed = dataclasses.replace(self, schema_version=SCHEMA_VERSION, files={
-            name: FileSum(layout.sha256_file(gen_dir / name), (gen_dir / name).stat().st_size)
-            for name in layout.DATA_FILES})
+            name: known.get(name) or FileSum.measure(gen_dir / name,
+                                                     layout.sha256_file(gen_dir / name))
+            for name in names})
         layout.write_atomic(gen_dir / layout.MANIFEST,
                             json.dumps(sealed.to_dict(), indent=2, sort_keys=True).encode())
         return sealed
+
+
+def _check_levels(files: Field, newer: set[str], index: IndexInfo) -> None:
+    """Each delta level has its database and its index, and ``index.parts`` names the
+    vector index of every level."""
+    deltas = {name.rsplit(".", 1)[0] for name in newer if layout.DELTA_FILE.match(name)}
+    for level in sorted(deltas):
+        for suffix in ("sqlite", "faiss"):
+            if f"{level}.{suffix}" not in newer:
+                raise files.error(f"lacks {level}.{suffix}: a level has both files")
+    wanted = {layout.INDEX_FILE, *(f"{level}.faiss" for level in deltas)}
+    if (index.parts is not None or deltas) and set(index.parts or ()) != wanted:
+        raise files.error(f"names the index files {sorted(wanted)} but index.parts "
+                          f"{sorted(index.parts or ())}")
 
 
 def _sorted(data: dict[str, Any]) -> dict[str, Any]:

@@ -182,11 +182,14 @@ def rollback(path: str | os.PathLike[str], to: str | None = None) -> Rollback:
 
 
 def trusted_store(gen_dir: Path) -> bool:
-    """True when a generation's store has the size and SHA-256 its manifest records:
-    its cached vectors may be taken by a build."""
+    """True when the database a generation wrote itself (its top delta, or its store
+    when it has no delta) has the size and SHA-256 its manifest records: its cached
+    vectors may be taken by a build."""
     try:
-        expected = Manifest.load(gen_dir).files[layout.STORE_FILE]
-        store = gen_dir / layout.STORE_FILE
+        files = Manifest.load(gen_dir).files
+        own = layout.delta_name(gen_dir.name, "sqlite")
+        name = own if own in files else layout.STORE_FILE
+        expected, store = files[name], gen_dir / name
         return store.stat().st_size == expected.bytes and \
             layout.sha256_file(store) == expected.sha256
     except (CorruptCollection, OSError):

@@ -44,10 +44,12 @@ class Selection(Part):
         if doc_ids:
             self._temp_values("filter_ids", doc_ids)
             where.append("d.doc_id IN (SELECT v FROM temp.filter_ids)")
-        sql = ("SELECT c.chunk_id FROM chunks c JOIN documents d USING(doc_id) WHERE "
-               + " AND ".join(where))
+        sql = self._db.union(lambda lv: (
+            f"SELECT c.chunk_id FROM {lv.schema}.chunks c JOIN {lv.schema}.documents d "
+            f"USING(doc_id) WHERE {' AND '.join(where)} AND "
+            f"{lv.documents_visible('d.doc_id')}"))
         try:
-            return [r[0] for r in self.conn.execute(sql, params)]
+            return [r[0] for r in self.conn.execute(sql, self._db.params(params))]
         except sqlite3.OperationalError as exc:
             if "pattern" not in str(exc):
                 raise
@@ -61,18 +63,23 @@ class Selection(Part):
 
     def chunk_ids_outside(self, doc_id: str) -> list[int]:
         """Chunk ids of every document but ``doc_id``."""
-        return [r[0] for r in self.conn.execute(
-            "SELECT chunk_id FROM chunks WHERE doc_id<>?", (doc_id,))]
+        return [r[0] for r in self.conn.execute(self._db.union(lambda lv: (
+            f"SELECT chunk_id FROM {lv.schema}.chunks c WHERE doc_id<>? AND "
+            f"{lv.documents_visible('c.doc_id')}")), self._db.params([doc_id]))]
 
     def doc_ids_from(self, prefix: str, limit: int) -> list[str]:
         """Up to ``limit`` document ids that start with ``prefix``, in order (a range scan
         of the primary key: such ids sort right after the prefix itself)."""
-        rows = self.conn.execute("SELECT doc_id FROM documents WHERE doc_id >= ? "
-                                 "ORDER BY doc_id LIMIT ?", (prefix, limit))
+        rows = self.conn.execute(self._db.union(lambda lv: (
+            f"SELECT * FROM (SELECT doc_id FROM {lv.schema}.documents d WHERE doc_id >= ? "
+            f"AND {lv.documents_visible('d.doc_id')} ORDER BY doc_id LIMIT ?)"))
+            + " ORDER BY 1 LIMIT ?", [*self._db.params([prefix, limit]), limit])
         return [r[0] for r in rows if r[0].startswith(prefix)]
 
     def doc_ids(self) -> list[str]:
-        return [r[0] for r in self.conn.execute("SELECT doc_id FROM documents")]
+        return [r[0] for r in self.conn.execute(self._db.union(lambda lv: (
+            f"SELECT doc_id FROM {lv.schema}.documents d WHERE "
+            f"{lv.documents_visible('d.doc_id')}")))]
 
 
 def nfc(text: str) -> str:

@@ -1,14 +1,19 @@
 """The schema of a generation's database, with the passages' table declared column by
-column (``CHUNK_COLUMNS``) and the columns added since the first databases; and small
+column (``CHUNK_COLUMNS``) and the columns added since the first databases (stores of
+schema 1 also hold ``LEGACY_FTS``, their FTS5 keyword index); and small
 pieces every table shares: a part that reads and writes through the database's
-connection, and ids in batches short enough for one ``IN (...)`` statement."""
+connection, and ids in batches short enough for one ``IN (...)`` statement. A delta
+level's ``hidden_documents`` and ``hidden_files`` name rows of the levels below it that
+its build removed (``levels``); a base's are empty."""
 
 from __future__ import annotations
 
 import sqlite3
 import weakref
-from collections.abc import Iterable, Iterator
-from typing import NamedTuple, Protocol
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, NamedTuple, Protocol
+
+from .levels import Level
 
 
 class Column(NamedTuple):
@@ -48,12 +53,20 @@ CREATE INDEX IF NOT EXISTS documents_date ON documents(date);
 CREATE TABLE IF NOT EXISTS chunks(
     {_CHUNKS});
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-    title, body, content='', tokenize='porter unicode61 remove_diacritics 2');
 CREATE TABLE IF NOT EXISTS embeddings(
-    model TEXT NOT NULL, hash TEXT NOT NULL, vector BLOB NOT NULL,
-    PRIMARY KEY(model, hash)) WITHOUT ROWID;
+    model TEXT NOT NULL, hash TEXT NOT NULL, vector BLOB NOT NULL, UNIQUE(model, hash));
+CREATE TABLE IF NOT EXISTS hidden_documents(doc_id TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS hidden_files(key TEXT PRIMARY KEY) WITHOUT ROWID;
 """
+
+# ``embeddings`` is a rowid table: a 1.5 KB vector fits in a page's leaf with another
+# (stores built before hold it WITHOUT ROWID, where each row past about 1 KB spills into
+# an overflow page of its own: 4.7 KB a vector on disk against 2.2 KB). Both answer the
+# same statements, keyed by (model, hash).
+
+# The FTS5 keyword table of schema-1 stores (read by ``keyword_index``); a build on top of
+# such a store drops it from its copy, the new generation's keywords being Tantivy's.
+LEGACY_FTS = "chunks_fts"
 
 # Columns added after the first databases were written: one built before has none of
 # them; opened read-only it reads NULL in their place, built on it gains them.
@@ -64,8 +77,19 @@ BATCH = 500  # ids per IN (...): well under SQLite's limit on bound parameters
 
 
 class HasConnection(Protocol):
+    """What a part reads through: a connection, the store's levels, and one statement
+    over them (``GenerationDB``)."""
+
+    levels: list[Level]
+
     @property
     def conn(self) -> sqlite3.Connection: ...
+
+    def union(self, part: Callable[[Level], str],
+              levels: Sequence[Level] | None = None) -> str: ...
+
+    def params(self, values: Sequence[Any],
+               levels: Sequence[Level] | None = None) -> list[Any]: ...
 
 
 class Part:

@@ -9,6 +9,11 @@ asks for it from ``COMPRESS_LIMIT`` passages). The search parameter (``efSearch`
 ``nprobe``) is tuned after the build so that recall@10 against exact search reaches
 ``TARGET_RECALL`` on a sample of the collection's own vectors (see ``tuning``);
 both are written to the manifest.
+
+A saved index is loaded memory-mapped (FAISS's ``IO_FLAG_MMAP_IFC``: the vectors, an
+HNSW graph and IVF lists are read in place from the file, for every index type citeseek
+builds): its pages are the page cache's, shared by every process that serves the
+collection and given back under memory pressure, not the process's own memory.
 """
 
 from __future__ import annotations
@@ -148,6 +153,22 @@ def _preallocate(inner: Any, n_vectors: int) -> None:
         pass
 
 
+def id_selector(ids: Sequence[int] | np.ndarray) -> Any:
+    """A FAISS selector of ``ids``."""
+    return _faiss().IDSelectorBatch(np.ascontiguousarray(ids, dtype=np.int64))
+
+
+class KeepAllBut:
+    """A FAISS selector of every id but ``ids`` (the passages of a level that a level
+    above hides); ``selector`` is None when there are none."""
+
+    def __init__(self, ids: Sequence[int] | np.ndarray) -> None:
+        self.count = len(ids)
+        self.ids = frozenset(int(i) for i in ids)
+        self._inner = id_selector(ids) if self.count else None  # the selector refers to it
+        self.selector = _faiss().IDSelectorNot(self._inner) if self.count else None
+
+
 class VectorIndex:
     """Inner-product (cosine, on normalized vectors) search returning chunk ids."""
 
@@ -197,6 +218,7 @@ class VectorIndex:
             except RuntimeError as exc:  # e.g. fewer vectors than IVF lists
                 raise BuildError(f"cannot train {chosen!r} on {len(train)} vectors: "
                                  f"{str(exc).splitlines()[-1]}") from None
+            del train  # 40 vectors a list: 250 MB for 4096 lists, not held while adding
         _preallocate(inner, n_vectors)
         for ids, vecs in blocks():
             index.add_with_ids(np.ascontiguousarray(vecs, dtype=np.float32),
@@ -236,10 +258,13 @@ class VectorIndex:
 
     @classmethod
     def load(cls, path: Path, *, dimension: int, count: int, factory: str,
-             search: dict[str, int] | None = None) -> VectorIndex:
+             search: dict[str, int] | None = None, mmap: bool = True) -> VectorIndex:
+        """The index saved at ``path``, checked against the size and dimension expected;
+        memory-mapped unless ``mmap`` is False (the file must then never change: citeseek
+        never writes a published file)."""
         faiss = _faiss()
         try:
-            index = faiss.read_index(str(path))
+            index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC if mmap else 0)
         except RuntimeError as exc:
             raise CorruptCollection(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
         if index.d != dimension or index.ntotal != count:
@@ -266,25 +291,26 @@ class VectorIndex:
         scores, ids = self.index.search(q, k, params=self._params(None, k))
         return np.asarray(scores), np.asarray(ids)
 
-    def search(self, query: np.ndarray, k: int, *,
-               allowed: Sequence[int] | None = None) -> list[tuple[int, float]]:
+    def search(self, query: np.ndarray, k: int, *, allowed: Sequence[int] | None = None,
+               selector: Any = None, hidden: Any = None) -> list[tuple[int, float]]:
         """Top ``k`` (chunk id, score) for one query vector, restricted to ``allowed`` ids
-        before ranking when given (so a filter never starves the top k)."""
+        before ranking when given (so a filter never starves the top k; ``selector`` is
+        their ``id_selector`` when the caller made it already). Without ``allowed``, the
+        ids of ``hidden`` (a selector of the ids to keep, ``keep_all_but``) are left out."""
         if query.size != self.dimension:  # FAISS would only assert
             raise ModelMismatch(f"a query vector of dimension {query.size} cannot search "
                                 f"vectors of dimension {self.dimension}: the collection "
                                 "was built with another model")
         if k <= 0 or self.ntotal == 0:
             return []
-        faiss = _faiss()
         q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
         k = min(k, self.ntotal)  # before the search settings, which take 2k (an int)
         if allowed is None:
-            params = self._params(None, k)
+            params = self._params(hidden, k)
         else:
             if len(allowed) == 0:
                 return []
-            sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+            sel = selector if selector is not None else id_selector(allowed)
             k = min(k, len(allowed))
             params = self._params(sel, k, boost=2 if self.knob == "efSearch" else 4)
         k = min(k, self.ntotal)
