@@ -28,12 +28,6 @@ from .spans import common_words, find_span, known_places, question_type
 from .units import answer_units
 
 MIN_WORDS = 5  # shorter "sentences" are headlines, captions and bylines
-# A question that asks for a kind of answer none of the best sentences holds is answered
-# less strongly. Measured on pdf-dev, the sample questions and squad2/covid-qa (every
-# 10th; docs/answers.md): 0.7 declines one more unanswerable PDF question and one more
-# SQuAD one and no answerable question; 0.8 and 0.9 change nothing.
-KIND_LOOKS = 3
-KIND_MISSING = 0.7
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -175,12 +169,7 @@ def evidence(measured: Measured, ranked: Sequence[Candidate]) -> float:
     """How strongly the passages answer the question: the best sentence's similarity,
     discounted by up to half when the passages miss the question's rare words (a
     question about "centrifuges at Natanz" is not answered by passages about Iran that
-    never name them), and by ``KIND_MISSING`` when the question asks for a number, date,
-    name, quotation or cause and none of the best ``KIND_LOOKS`` sentences holds one.
-    Declining compares this with ``compose.MIN_EVIDENCE``."""
+    never name them). Declining compares this with ``compose.MIN_EVIDENCE``."""
     if not ranked:
         return 0.0
-    strength = sentence_evidence(measured, ranked[0])
-    if measured.kind is not None and not any(c.span for c in ranked[:KIND_LOOKS]):
-        strength *= KIND_MISSING
-    return strength
+    return sentence_evidence(measured, ranked[0])
