@@ -133,8 +133,10 @@ def dam(tmp_path: Path):
 
 def test_an_article_that_instructs_the_model_is_fenced_and_cannot_vouch(dam, serve) -> None:
     question = "When did the Westfield Dam open?"
-    hostile = next(i for i, h in enumerate(dam.search(question, k=5), 1)
-                   if h.doc_id == "hostile.txt")
+    seen: dict = {}  # the passages as the model is given them: citation [1] answers best
+    dam.ask(question, k=5, generator=lambda q, passages: seen.update(passages) or "x",
+            min_evidence=0.0, confident_evidence=0.0)
+    hostile = next(n for n, h in seen.items() if h.doc_id == "hostile.txt")
     # A model that obeys the planted instruction, as weak ones do.
     server = serve(lambda body, n: (200, {}, sse([f"{PLANTED} [{hostile}]."])))
     answer = dam.ask(question, k=5, llm=server.url, llm_model="m", min_evidence=0.0,
