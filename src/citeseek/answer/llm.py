@@ -185,19 +185,25 @@ def _short(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+def _client(llm: LLM) -> Any:
+    """An OpenAI client for the endpoint ``llm``; a ``UsageError`` naming the extra when
+    the client is not installed."""
+    try:
+        import openai
+    except ImportError as exc:  # the llm extra is not installed
+        raise UsageError("LLM answers and LLM reranking need the openai client: pip install "
+                         "'citeseek[llm]'") from exc
+    return openai.OpenAI(base_url=llm.url, api_key=llm.key(), timeout=llm.timeout,
+                         max_retries=llm.max_retries)
+
+
 def complete(llm: LLM, question: str, passages: Mapping[int, Hit],
              on_text: OnText | None = None) -> str:
     """The model's answer to ``question`` from ``passages``; ``on_text`` receives the
     reply piece by piece as it streams. Raises ``LLMError`` saying why on any failure:
     an empty reply, content that is not text, a reply past ``max_tokens`` pieces or
     ``max_chars`` characters, or no complete reply within ``total_deadline()``."""
-    try:
-        import openai
-    except ImportError as exc:  # the llm extra is not installed
-        raise UsageError("LLM answers need the openai client: pip install "
-                         "'citeseek[llm]'") from exc
-    client = openai.OpenAI(base_url=llm.url, api_key=llm.key(), timeout=llm.timeout,
-                           max_retries=llm.max_retries)
+    client = _client(llm)
     # The call runs in a thread of its own and hands its pieces over here, so the
     # deadline holds however the endpoint trickles (pings, a stalled stream, retries).
     pieces: queue.Queue[tuple[str, Any]] = queue.Queue()
@@ -308,16 +314,12 @@ def reply(llm: LLM, messages: list[dict[str, str]], *, max_tokens: int | None = 
     """One whole (not streamed) reply of ``llm`` to ``messages``, as for a ranking the
     caller parses itself. Raises ``LLMError`` saying why on any failure, an empty reply
     included."""
-    try:
-        import openai
-    except ImportError as exc:  # the llm extra is not installed
-        raise UsageError("LLM calls need the openai client: pip install "
-                         "'citeseek[llm]'") from exc
-    client = openai.OpenAI(base_url=llm.url, api_key=llm.key(), timeout=llm.timeout,
-                           max_retries=llm.max_retries)
+    client = _client(llm)
+    import openai  # present: _client made the client with it
+
     try:
         answer = client.chat.completions.create(
-            model=llm.model, messages=messages, temperature=llm.temperature,  # type: ignore[arg-type]
+            model=llm.model, messages=messages, temperature=llm.temperature,
             max_tokens=max_tokens or llm.max_tokens)
         text = answer.choices[0].message.content or ""
     except (openai.OpenAIError, ValueError, KeyError, TypeError, AttributeError,
