@@ -7,13 +7,14 @@ from __future__ import annotations
 import functools
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from citeseek.embed.hashing import HashingEmbedder
+from tests.chat_server import Reply, Server
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -61,3 +62,31 @@ def real_sample_collection(tmp_path_factory, real_model):
 
     store = tmp_path_factory.mktemp("real") / "sample"
     return citeseek.build(bundled(), store, model=real_model, progress=False)
+
+
+@pytest.fixture(scope="session")
+def hashed_sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled sample articles built once with the hashing embedder, for tests
+    that only read a collection (served, searched, reranked); none may write to it."""
+    import citeseek
+    from citeseek.demo import sample_dir as bundled
+
+    store = tmp_path_factory.mktemp("hashed") / "sample"
+    citeseek.build(bundled(), store, model=HashingEmbedder(), progress=False)
+    return store
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Reply], Server]]:
+    """Start local chat-completions servers (``tests/chat_server.py``) with the replies
+    a test chooses; each is shut down when the test ends."""
+    servers: list[Server] = []
+
+    def start(reply: Reply) -> Server:
+        server = Server(reply).__enter__()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.__exit__()

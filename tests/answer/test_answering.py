@@ -32,11 +32,6 @@ ABSENT = "quantum chromodynamics gluon propagator lattice renormalization"
 QUESTIONS = REPO / "benchmarks" / "sample_questions.json"
 
 
-@pytest.fixture
-def col(sample_dir: Path, tmp_path: Path, build):
-    return build(sample_dir, tmp_path / "col")
-
-
 def check_exact(col, answer) -> None:
     """Every sentence sits in its document and in its cited passage at its offsets."""
     assert answer.sentences

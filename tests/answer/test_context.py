@@ -15,7 +15,8 @@ import pytest
 import citeseek
 from citeseek.answer.compose import AnswerOptions, answer_question
 from citeseek.answer.corpus import Corpus, stem, weighted_share, words_held
-from tests.answer.test_llm import QUESTION, Server, sse
+from tests.answer.test_llm import QUESTION
+from tests.chat_server import Server, sse
 from tests.project.test_architecture import PACKAGE, graph
 
 

@@ -1,17 +1,13 @@
 """LLM answers against a real local HTTP server that speaks the chat-completions
-protocol (started here on a free port, standard library only), streaming (SSE) and not,
+protocol (``tests/chat_server.py``, on a free port, standard library only), streaming (SSE) and not,
 and each way it can fail: refused connection, timeout, 401, 429 (retried, then given
 up), a malformed reply and an empty one. The extractive answer is never lost."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
-import threading
 import time
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -21,97 +17,10 @@ import citeseek
 from citeseek.answer.llm import LLM, as_llm
 from citeseek.cli import main
 from citeseek.errors import UsageError
+from tests.chat_server import chat, sse
 from tests.helpers import free_port
 
 QUESTION = "Which foundation did the US Treasury sanction?"
-Reply = Callable[[dict[str, Any], int],
-                 tuple[int, dict[str, str], bytes | list[bytes] | Iterator[bytes]]]
-
-
-def chat(text: str) -> bytes:
-    return json.dumps({"id": "x", "object": "chat.completion", "created": 0, "model": "m",
-                       "choices": [{"index": 0, "finish_reason": "stop",
-                                    "message": {"role": "assistant", "content": text}}]
-                       }).encode()
-
-
-def sse(pieces: list[str]) -> list[bytes]:
-    events = []
-    for piece in pieces:
-        chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "m",
-                 "choices": [{"index": 0, "delta": {"content": piece},
-                              "finish_reason": None}]}
-        events.append(f"data: {json.dumps(chunk)}\n\n".encode())
-    return [*events, b"data: [DONE]\n\n"]
-
-
-class Server:
-    """A chat-completions endpoint whose replies the test chooses; it records every
-    request it was sent."""
-
-    def __init__(self, reply: Reply) -> None:
-        self.reply = reply
-        self.requests: list[dict[str, Any]] = []
-        self.headers: list[dict[str, str]] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - the standard library's name
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                outer.requests.append(body)
-                outer.headers.append({k.lower(): v for k, v in self.headers.items()})
-                status, headers, payload = outer.reply(body, len(outer.requests))
-                self.send_response(status)
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                if not isinstance(payload, bytes):  # server-sent events, one by one
-                    self.send_header("Content-Type", "text/event-stream")
-                    self.end_headers()
-                    with contextlib.suppress(OSError):  # the client may hang up
-                        for event in payload:
-                            self.wfile.write(event)
-                            self.wfile.flush()
-                    return
-                self.send_header("Content-Type", headers.get("Content-Type",
-                                                             "application/json"))
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> Server:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-@pytest.fixture
-def col(sample_dir: Path, tmp_path: Path, build):
-    return build(sample_dir, tmp_path / "col")
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[[Reply], Server]]:
-    servers: list[Server] = []
-
-    def start(reply: Reply) -> Server:
-        server = Server(reply).__enter__()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.__exit__()
 
 
 def answer_text(passages: dict[int, str]) -> str:

@@ -1,5 +1,5 @@
 """LLM replies that must not hang, flood or poison an answer, against the real local
-chat-completions server of ``test_llm.py``: keep-alive pings past the deadline, an
+chat-completions server of ``tests/chat_server.py``: keep-alive pings past the deadline, an
 endless stream, content that is not text, an article that instructs the model, citation
 forms and numbers of every size, and credentials in the endpoint's URL."""
 
@@ -18,11 +18,10 @@ from citeseek.answer.llm import LLM, as_llm, prompt
 from citeseek.cli import main
 from citeseek.embed.hashing import HashingEmbedder
 from citeseek.errors import UsageError
+from tests.chat_server import sse
 from tests.helpers import free_port
 
-from .test_llm import QUESTION, assert_fallback, passages_in, sse
-from .test_llm import col as col  # noqa: F401 - the fixtures, shared
-from .test_llm import serve as serve  # noqa: F401
+from .test_llm import QUESTION, assert_fallback, passages_in
 
 
 def pings(seconds: float) -> Iterator[bytes]:

@@ -1,5 +1,5 @@
-"""The listwise LLM reranker against a real local chat-completions server (the one
-``tests/answer/test_llm.py`` runs on the standard library's http.server): a ranking in
+"""The listwise LLM reranker against a real local chat-completions server (``tests/chat_server.py``,
+on the standard library's http.server): a ranking in
 the reply reorders the candidates window by window, sliding from the last to the first;
 every reply that is not a ranking (prose, a number outside the window, a repeat, a
 passage left out, an HTTP error, an empty reply) keeps the fused order and says why."""
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -16,33 +15,15 @@ import pytest
 import citeseek
 from citeseek.answer.llm import LLM
 from citeseek.cli import main
-from citeseek.embed.hashing import HashingEmbedder
 from citeseek.rerank.listwise import LLMReranker, parse_ranking, window_starts
-from tests.answer.test_llm import Reply, Server, chat, sse
+from tests.chat_server import chat, sse
 
 QUERY = "Which foundation did the US Treasury sanction?"
 
 
 @pytest.fixture(scope="module")
-def col(tmp_path_factory: pytest.TempPathFactory):
-    from citeseek.demo import sample_dir
-
-    store = tmp_path_factory.mktemp("col") / "sample"
-    return citeseek.build(sample_dir(), store, model=HashingEmbedder(), progress=False)
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[[Reply], Server]]:
-    servers: list[Server] = []
-
-    def start(reply: Reply) -> Server:
-        server = Server(reply).__enter__()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.__exit__()
+def col(hashed_sample_store):
+    return citeseek.open(hashed_sample_store)
 
 
 def shown(request: dict[str, Any]) -> list[str]:

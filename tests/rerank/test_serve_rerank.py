@@ -14,7 +14,6 @@ import pytest
 
 import citeseek
 from citeseek.cli import main
-from citeseek.embed.hashing import HashingEmbedder
 from tests.helpers import free_port
 from tests.service.server_process import running_server
 
@@ -24,12 +23,8 @@ QUERY = "How many protesters were killed in November 2019?"
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from citeseek.demo import sample_dir
-
-    target = tmp_path_factory.mktemp("served") / "sample"
-    citeseek.build(sample_dir(), target, model=HashingEmbedder(), progress=False)
-    return target
+def store(hashed_sample_store: Path) -> Path:
+    return hashed_sample_store
 
 
 @pytest.fixture(scope="module")

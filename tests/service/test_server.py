@@ -31,12 +31,8 @@ FILTERS: list[dict[str, Any]] = [
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from citeseek.demo import sample_dir
-
-    target = tmp_path_factory.mktemp("served") / "sample"
-    citeseek.build(sample_dir(), target, model=HashingEmbedder(), progress=False)
-    return target
+def store(hashed_sample_store: Path) -> Path:
+    return hashed_sample_store
 
 
 @pytest.fixture(scope="module")
