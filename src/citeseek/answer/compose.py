@@ -42,7 +42,7 @@ Generator = Callable[[str, Mapping[int, Hit]], str]
 # Calibrated on benchmarks/sample_questions.json and the Cranfield queries (see
 # docs/answers.md): below MIN_EVIDENCE the question is declined; an answer is confident only
 # when a span of the kind asked for sits in a sentence with CONFIDENT_EVIDENCE or more.
-MIN_EVIDENCE = 0.28
+MIN_EVIDENCE = 0.21
 CONFIDENT_EVIDENCE = 0.50
 MARGIN = 0.08  # further sentences must score within this of the best one
 MAX_SENTENCES = 3
@@ -131,7 +131,7 @@ def compose(question: str, hits: HitList, measured: Measured,
     extractive answer, with ``llm_error`` saying why."""
     options = options or AnswerOptions()
     ranked = rank_candidates(measured, options.weights)
-    strength = evidence(measured, ranked)
+    strength = evidence(measured, ranked, corpus.embed if corpus is not None else None)
     base: dict[str, Any] = {"question": question, "citations": hits,
                             "evidence": round(strength, 4),
                             "rerank_error": getattr(hits, "rerank_error", None)}
