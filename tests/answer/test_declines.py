@@ -5,6 +5,8 @@ uses that no passage holds, how much of the question the best sentence speaks to
 
 from __future__ import annotations
 
+import html
+import json
 from collections.abc import Mapping
 
 import numpy as np
@@ -12,6 +14,7 @@ import pytest
 
 from citeseek.answer.corpus import Corpus
 from citeseek.answer.kinds import DATE, NUMBER, asks_for_figure, question_type
+from citeseek.answer.result import Answer, why_declined
 from citeseek.answer.scoring import (
     ABSENT_NAME,
     KIND_MISSING,
@@ -20,6 +23,7 @@ from citeseek.answer.scoring import (
     evidence,
     measure,
     question_names,
+    strength_of,
     support,
 )
 from citeseek.answer.spans import find_span
@@ -123,3 +127,17 @@ def test_evidence_discounts_a_missing_figure_and_an_absent_name() -> None:
     company, ranked = measured_with("Which company funded the people?", "The people came",
                                     weights)
     assert evidence(company, ranked, word_embed) == pytest.approx(0.6)
+
+
+def test_a_declined_answer_says_why_in_text_and_html(col) -> None:
+    ans = col.ask("Who won the 2018 FIFA World Cup?")
+    assert ans.declined and ans.evidence_parts["absent_names"]
+    assert ans.evidence == pytest.approx(strength_of(ans.evidence_parts), abs=2e-4)
+    why = why_declined(ans)
+    assert why and why.startswith(f"Why: evidence {ans.evidence:.2f} (")
+    assert "no passage names FIFA" in why
+    assert why in " ".join(str(ans).split()) and html.escape(why) in ans._repr_html_()
+    again = Answer.from_dict(json.loads(json.dumps(ans.to_dict())))
+    assert again.evidence_parts == ans.evidence_parts
+    old = Answer.from_dict({k: v for k, v in ans.to_dict().items() if k != "evidence_parts"})
+    assert why_declined(old) is None and str(old).endswith(ans.message)

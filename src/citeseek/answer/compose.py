@@ -30,10 +30,11 @@ from .scoring import (
     Measured,
     Weights,
     context_evidence,
-    evidence,
+    evidence_parts,
     measure,
     rank_candidates,
     sentence_evidence,
+    strength_of,
 )
 from .support import check_claims
 
@@ -131,9 +132,12 @@ def compose(question: str, hits: HitList, measured: Measured,
     extractive answer, with ``llm_error`` saying why."""
     options = options or AnswerOptions()
     ranked = rank_candidates(measured, options.weights)
-    strength = evidence(measured, ranked, corpus.embed if corpus is not None else None)
+    parts = evidence_parts(measured, ranked, corpus.embed if corpus is not None else None)
+    strength = strength_of(parts)
     base: dict[str, Any] = {"question": question, "citations": hits,
                             "evidence": round(strength, 4),
+                            "evidence_parts": {k: round(v, 4) if isinstance(v, float) else v
+                                               for k, v in parts.items()},
                             "rerank_error": getattr(hits, "rerank_error", None)}
     if strength < options.min_evidence:
         return Answer(answer=None, confident=False, sentences=[], message=NO_ANSWER, **base)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 import numpy as np
 
@@ -219,20 +220,44 @@ def support(measured: Measured, cand: Candidate, embed: EmbedTexts | None) -> fl
     return float(sum(wt * score.get(w, 1.0) for w, wt in weights.items()) / total)
 
 
+def evidence_parts(measured: Measured, ranked: Sequence[Candidate],
+                   embed: EmbedTexts | None = None) -> dict[str, Any]:
+    """What ``evidence`` is made of, for the best sentence of ``ranked``: its
+    ``similarity`` to the question, the passages' ``coverage`` of the question's rare
+    words, the sentence's ``support`` of them, whether a date/count/sum the question
+    wants is missing from the ``KIND_LOOKS`` best sentences (``figure_missing``), and
+    the question's names that no passage holds (``absent_names``). Empty without
+    candidates."""
+    if not ranked:
+        return {}
+    return {"similarity": float(ranked[0].measures["similarity"]),
+            "coverage": float(measured.coverage),
+            "support": support(measured, ranked[0], embed),
+            "figure_missing": asks_for_figure(measured.question)
+            and not any(c.span for c in ranked[:KIND_LOOKS]),
+            "absent_names": list(measured.absent)}
+
+
+def strength_of(parts: Mapping[str, Any], *, kind_missing: float = KIND_MISSING,
+                absent_name: float = ABSENT_NAME) -> float:
+    """The evidence ``parts`` (``evidence_parts``) make: the similarity, discounted by up
+    to half when the passages miss the question's rare words, times the support, times
+    ``kind_missing`` for a missing figure and ``absent_name`` for an absent name."""
+    if not parts:
+        return 0.0
+    strength = parts["similarity"] * (0.5 + 0.5 * parts["coverage"]) * parts["support"]
+    if parts["figure_missing"]:
+        strength *= kind_missing
+    if parts["absent_names"]:
+        strength *= absent_name
+    return float(strength)
+
+
 def evidence(measured: Measured, ranked: Sequence[Candidate],
              embed: EmbedTexts | None = None) -> float:
-    """How strongly the passages answer the question: the best sentence's similarity,
-    discounted by up to half when the passages miss the question's rare words (a
-    question about "centrifuges at Natanz" is not answered by passages about Iran that
-    never name them), times the sentence's ``support`` of the question's words, times
-    ``KIND_MISSING`` when the question asks for a date, a count or a sum that none of
-    the ``KIND_LOOKS`` best sentences holds, and ``ABSENT_NAME`` when it names something
-    the collection never does. Declining compares this with ``compose.MIN_EVIDENCE``."""
-    if not ranked:
-        return 0.0
-    strength = sentence_evidence(measured, ranked[0]) * support(measured, ranked[0], embed)
-    if asks_for_figure(measured.question) and not any(c.span for c in ranked[:KIND_LOOKS]):
-        strength *= KIND_MISSING
-    if measured.absent:
-        strength *= ABSENT_NAME
-    return strength
+    """How strongly the passages answer the question (``strength_of`` its
+    ``evidence_parts``): a question about "centrifuges at Natanz" is not answered by
+    passages about Iran that never name them, "How much does a licence cost?" not by
+    sentences without a sum, "What was the weather at the crash site?" not by a sentence
+    about the crash. Declining compares this with ``compose.MIN_EVIDENCE``."""
+    return strength_of(evidence_parts(measured, ranked, embed))
