@@ -141,3 +141,9 @@ def test_a_declined_answer_says_why_in_text_and_html(col) -> None:
     assert again.evidence_parts == ans.evidence_parts
     old = Answer.from_dict({k: v for k, v in ans.to_dict().items() if k != "evidence_parts"})
     assert why_declined(old) is None and str(old).endswith(ans.message)
+
+
+def test_a_nationality_is_not_a_name_the_passages_must_hold() -> None:
+    # the passages say "US sanctions", "Slovakia's MEP"
+    assert list(question_names("Which charity was targeted by American sanctions?")) == []
+    assert list(question_names("Which Slovakian MEP spoke at the Chinese embassy?")) == ["MEP"]

@@ -40,6 +40,9 @@ KIND_MISSING = 0.7
 ABSENT_NAME = 0.7
 MAX_SENTENCE_WORDS = 64  # the words of a sentence compared with the question's
 _ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)", re.I)
+# "American", "Slovakian", "Chinese", "Israeli": a passage often names the place instead
+# ("US sanctions"), so a word of this shape is not taken for a name it must hold.
+_DEMONYM = re.compile(r"[A-Z][a-z]{2,}(?:an|ese|ish|i)")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -160,12 +163,13 @@ def measure(question: str, hits: Sequence[Hit], corpus: Corpus) -> Measured:
 
 def question_names(question: str) -> dict[str, list[str]]:
     """The names the question uses ("Southwest", "GDPR", "S2ORC"): capitalised past its
-    first word, in capitals, or letters with figures (ordinals aside), each with the
-    lower-case forms a passage may hold it in ("COVID19" is held where the passages
-    write "COVID-19": its letters count too)."""
+    first word, in capitals, or letters with figures (ordinals and words shaped like
+    "American" aside), each with the lower-case forms a passage may hold it in
+    ("COVID19" is held where the passages write "COVID-19": its letters count too)."""
     words = WORD.findall(question)
     first = words[0] if words else ""
     names = [w for w in topic_words(question) if len(w) > 1 and not _ORDINAL.fullmatch(w)
+             and not _DEMONYM.fullmatch(w)
              and ((w[0].isupper() and w != first) or (w.isupper() and w.isalpha())
                   or (any(c.isdigit() for c in w) and any(c.isalpha() for c in w)))]
     return {w: list(dict.fromkeys([w.lower(), *(p.lower() for p in
