@@ -147,3 +147,21 @@ def test_a_nationality_is_not_a_name_the_passages_must_hold() -> None:
     # the passages say "US sanctions", "Slovakia's MEP"
     assert list(question_names("Which charity was targeted by American sanctions?")) == []
     assert list(question_names("Which Slovakian MEP spoke at the Chinese embassy?")) == ["MEP"]
+
+
+def test_composing_leaves_the_measured_candidates_as_they_were(col) -> None:
+    # citation [1] becomes the best-answering passage on copies: the same measured
+    # candidates composed again (other settings, a benchmark's loop) answer the same
+    from citeseek.answer.compose import AnswerOptions, compose
+
+    question = "How long was Assadollah Assadi sentenced to prison?"
+    hits = col.search(question, k=5)
+    measured = measure(question, hits, corpus_of({}))
+    before = [(c.hit, c.start) for c in measured.candidates]
+    first = compose(question, hits, measured, AnswerOptions.of(min_evidence=-1))
+    assert [(c.hit, c.start) for c in measured.candidates] == before
+    again = compose(question, hits, measured, AnswerOptions.of(min_evidence=-1))
+    assert again.to_dict() == first.to_dict()
+    for s in first.sentences:  # each sentence sits in the passage it cites
+        hit = first.citations[s.citation - 1]
+        assert hit.doc_id == s.doc_id and hit.start <= s.start <= s.end <= hit.end
