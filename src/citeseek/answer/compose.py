@@ -30,10 +30,11 @@ from .scoring import (
     Measured,
     Weights,
     context_evidence,
-    evidence,
+    evidence_parts,
     measure,
     rank_candidates,
     sentence_evidence,
+    strength_of,
 )
 from .support import check_claims
 
@@ -42,7 +43,7 @@ Generator = Callable[[str, Mapping[int, Hit]], str]
 # Calibrated on benchmarks/sample_questions.json and the Cranfield queries (see
 # docs/answers.md): below MIN_EVIDENCE the question is declined; an answer is confident only
 # when a span of the kind asked for sits in a sentence with CONFIDENT_EVIDENCE or more.
-MIN_EVIDENCE = 0.28
+MIN_EVIDENCE = 0.21
 CONFIDENT_EVIDENCE = 0.50
 MARGIN = 0.08  # further sentences must score within this of the best one
 MAX_SENTENCES = 3
@@ -131,13 +132,16 @@ def compose(question: str, hits: HitList, measured: Measured,
     extractive answer, with ``llm_error`` saying why."""
     options = options or AnswerOptions()
     ranked = rank_candidates(measured, options.weights)
-    strength = evidence(measured, ranked)
+    parts = evidence_parts(measured, ranked, corpus.embed if corpus is not None else None)
+    strength = strength_of(parts)
     base: dict[str, Any] = {"question": question, "citations": hits,
                             "evidence": round(strength, 4),
+                            "evidence_parts": {k: round(v, 4) if isinstance(v, float) else v
+                                               for k, v in parts.items()},
                             "rerank_error": getattr(hits, "rerank_error", None)}
     if strength < options.min_evidence:
         return Answer(answer=None, confident=False, sentences=[], message=NO_ANSWER, **base)
-    hits = by_evidence(hits, ranked)
+    hits, measured, ranked = by_evidence(hits, measured, ranked)
     base["citations"] = hits
     strong = strength >= options.confident_evidence
     if options.generator is not None:
@@ -158,27 +162,31 @@ def compose(question: str, hits: HitList, measured: Measured,
     return _generate(question, hits, ranked, text, strong, base, corpus)
 
 
-def by_evidence(hits: HitList, ranked: Sequence[Candidate]) -> HitList:
+def by_evidence(hits: HitList, measured: Measured, ranked: Sequence[Candidate]
+                ) -> tuple[HitList, Measured, list[Candidate]]:
     """The passages in the order of their best candidate's score (a passage with none
     last; ties by search's order), renumbered, so that citation [1] is the passage that
-    best answers; the candidates are pointed at their passage's new place."""
+    best answers; with copies of the candidates (all and ranked) pointed at their
+    passage's new place. What the caller passed in is left as it was."""
     best: dict[int, float] = {}
     for cand in ranked:
         best.setdefault(cand.hit, cand.score)
     order = sorted(range(len(hits)), key=lambda i: (i not in best, -best.get(i, 0.0), i))
     if order == list(range(len(hits))):
-        return hits
+        return hits, measured, list(ranked)
     moved = []
     for rank, i in enumerate(order, start=1):
         hit = replace(hits[i], rank=rank)
         hit.page_breaks = hits[i].page_breaks  # not a field: replace() starts it empty
         moved.append(hit)
     place = {old: new for new, old in enumerate(order)}
-    for cand in ranked:
-        cand.hit = place[cand.hit]
+    copies = {id(c): replace(c, hit=place[c.hit]) for c in measured.candidates}
+    measured = replace(measured, candidates=list(copies.values()))
+    ranked = [copies[id(c)] if id(c) in copies else replace(c, hit=place[c.hit])
+              for c in ranked]
     out = HitList(moved, query=hits.query, mode=hits.mode)
     out.rerank_error = hits.rerank_error
-    return out
+    return out, measured, ranked
 
 
 def _numbered(hits: HitList) -> dict[int, Hit]:

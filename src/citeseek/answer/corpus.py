@@ -31,9 +31,11 @@ class Corpus:
     frequencies: PassageFrequencies
     n_passages: int
 
-    def idf(self, words: Sequence[str]) -> dict[str, float]:
-        """BM25-style IDF of each word; a word in no passage gets the highest weight."""
-        counts = self.frequencies(list(words))
+    def idf(self, words: Sequence[str],
+            counts: Mapping[str, int] | None = None) -> dict[str, float]:
+        """BM25-style IDF of each word; a word in no passage gets the highest weight.
+        ``counts`` are the words' passage counts where the caller has them."""
+        counts = self.frequencies(list(words)) if counts is None else counts
         n = max(self.n_passages, 1)
         return {w: math.log(1.0 + (n - counts.get(w, 0) + 0.5) / (counts.get(w, 0) + 0.5))
                 for w in words}

@@ -35,7 +35,12 @@ _STATISTIC = re.compile(
     rf"largest|biggest|smallest|highest|lowest|greatest|longest|shortest|fastest|"
     rf"slowest|peak)\s+(?:[\w-]+\s+)?(?:{_MEASURES})\b"
     rf"|^\s*(?:what|which)\s+(?:is|was|are|were)\s+the\s+(?:{_MEASURES})\s+of\b")
-_DATE_CUES = ("when", "what year", "which year", "what date", "what day", "which day",
+# "When" asks for a date where it asks the question ("When was ...?", "Since when ...?",
+# "... and when?"); inside a clause ("... the force called when two forces act ...?")
+# it is a conjunction.
+_WHEN_ASKS = re.compile(r"^\s*(?:and\s+|but\s+|so\s+)?when\b|\b(?:since|until|till|from|by)"
+                        r"\s+when\b|\bwhen\s*\?\s*$")
+_DATE_CUES = ("what year", "which year", "what date", "what day", "which day",
               "what month", "which month", "trial date", "what time", "what century",
               "which century", "what decade", "since when", "until when")
 _QUOTE_CUES = ("title", "slogan", "called", "say", "said", "call")
@@ -77,7 +82,9 @@ _MEASURED_IN = (
     (LENGTH, re.compile(r"\bhow (?:far|tall|high|deep|wide)\b")),
     (MONEY, re.compile(r"\bhow much\b.*\b(?:cost|costs|price|prices|pay|paid|pays|spend|"
                        r"spent|worth|charge|charged|earn|earned|earns|fine|fined|salary|"
-                       r"budget|fee|fees)\b|\bwhat (?:\w+ )?(?:price|cost|fee|salary)\b")),
+                       r"budget|fee|fees)\b|\bwhat (?:\w+ )?(?:price|cost|fee|fine|salary|"
+                       r"penalty|wage)s?\b|\b(?:what|how much)\s+(?:does|do|did|will|would|"
+                       r"could|can|might)\b.*\bcost\b")),
 )
 
 
@@ -87,6 +94,23 @@ def measured_in(question: str) -> str | None:
     wide", ``MONEY`` for "how much ... cost/pay/spend ..."), else None."""
     q = " ".join(question.lower().split())
     return next((unit for unit, cue in _MEASURED_IN if cue.search(q)), None)
+
+
+# Numbers a passage writes as figures or number words when it gives them at all: counts,
+# shares and sums of money. "How long/far/old/big ...?" are often answered in words
+# ("by a hand's width", "until the end of the war") and are left out.
+_DESCRIBED = re.compile(r"\bhow (?:long|far|tall|high|deep|wide|old|big|large|heavy|fast|"
+                        r"often|soon|late|early)\b")
+
+
+def asks_for_figure(question: str) -> bool:
+    """Whether ``question`` asks for a date, a count, a share or a sum of money: an
+    answer a passage writes as a date, a figure or a number word."""
+    kind = question_type(question)
+    if kind == DATE:
+        return True
+    q = " ".join(question.lower().split())
+    return kind == NUMBER and (measured_in(q) == MONEY or not _DESCRIBED.search(q))
 
 
 def _has_cue(q: str, cues: tuple[str, ...]) -> bool:
@@ -99,7 +123,9 @@ def question_type(question: str) -> str | None:
     q = " " + " ".join(question.lower().split()) + " "
     if _has_cue(q, _NUMBER_CUES):
         return NUMBER
-    if _has_cue(q, _DATE_CUES):
+    if measured_in(q) == MONEY:  # "What does a subscription cost?", "What fine ...?"
+        return NUMBER
+    if _WHEN_ASKS.search(q) or _has_cue(q, _DATE_CUES):
         return DATE
     if re.match(r"\s*(who|whom|whose)\b", q):  # "Who said ...?" wants the speaker
         return NAME

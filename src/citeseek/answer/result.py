@@ -69,7 +69,10 @@ class Answer:
 
     ``citations`` are the retrieved passages (``Hit``s), numbered from 1 in order;
     every ``[n]`` in ``answer`` and every ``sentence.citation`` is such a number.
-    ``evidence`` is the strength compared with the decline threshold. ``short_answer``
+    ``evidence`` is the strength compared with the decline threshold, and
+    ``evidence_parts`` what it is made of (the best sentence's ``similarity``, the
+    passages' ``coverage`` of the question's rare words, the sentence's ``support`` of
+    them, ``figure_missing``, ``absent_names``; docs/answers.md). ``short_answer``
     is the part that answers (a number, date, name or quotation) where one was found; it
     comes from the first sentence, its evidence. With a generator,
     ``generated`` is True and ``dropped_citations`` lists the numbers it cited that
@@ -84,6 +87,7 @@ class Answer:
     citations: HitList
     message: str | None = None
     evidence: float = 0.0
+    evidence_parts: dict[str, Any] = field(default_factory=dict)
     generated: bool = False
     dropped_citations: list[int] = field(default_factory=list)
     short_answer: str | None = None
@@ -106,6 +110,7 @@ class Answer:
             "sentences": [s.to_dict() for s in self.sentences],
             "citations": [h.to_dict() for h in self.citations],
             "message": self.message, "evidence": self.evidence,
+            "evidence_parts": self.evidence_parts,
             "generated": self.generated, "dropped_citations": self.dropped_citations,
             "short_answer": self.short_answer,
             "claims": [c.to_dict() for c in self.claims], "llm_error": self.llm_error,
@@ -159,7 +164,10 @@ class Answer:
         after streaming it), flags, notes and sources."""
         head = f"Q: {self.question}"
         if self.answer is None:
-            return printable(f"{head}\n{self.message or 'No answer.'}")
+            why = why_declined(self)
+            return printable(f"{head}\n{self.message or 'No answer.'}"
+                             + (f"\n{textwrap.fill(why, width=96, subsequent_indent='  ')}"
+                                if why else ""))
         flag = "" if self.confident else "  (not confident)"
         lines = [head] if answer_text else []
         if not answer_text:
@@ -205,6 +213,24 @@ class Answer:
         return render_answer(self)
 
 
+def why_declined(answer: Answer) -> str | None:
+    """What the evidence of a declined ``answer`` was made of, in words (None where its
+    parts were not measured, as in an answer rebuilt from older JSON)."""
+    parts = answer.evidence_parts
+    if not parts:
+        return None
+    said = [f"best sentence's similarity {parts['similarity']:.2f}"]
+    if parts["coverage"] < 1:
+        said.append(f"the passages hold {parts['coverage']:.0%} of the question's rare words")
+    if parts["support"] < 1:
+        said.append(f"the sentence speaks to {parts['support']:.0%} of them")
+    if parts["figure_missing"]:
+        said.append("no date or figure of the kind asked for")
+    if parts["absent_names"]:
+        said.append("no passage names " + ", ".join(parts["absent_names"]))
+    return f"Why: evidence {answer.evidence:.2f} ({'; '.join(said)})."
+
+
 def _sentence_html(sentence: AnswerSentence, anchor: str) -> str:
     text, start = sentence.text, int(sentence.start)
     if sentence.span_start is not None and sentence.span_end is not None:
@@ -224,8 +250,10 @@ def render_answer(answer: Answer) -> str:
     question = f"<div class='cs-meta'>Q: <b>{html.escape(answer.question)}</b></div>"
     if answer.answer is None:
         message = html.escape(answer.message or "No answer.")
+        why = why_declined(answer)
+        why_html = f"<div class='cs-meta'>{html.escape(why)}</div>" if why else ""
         return (f"{STYLE}<div class='cs-hits'>{question}"
-                f"<div class='cs-answer cs-declined'>{message}</div></div>")
+                f"<div class='cs-answer cs-declined'>{message}</div>{why_html}</div>")
     anchor = f"cs-{id(answer):x}"
     if answer.generated:
         body = _claims_html(answer) if answer.claims else html.escape(answer.answer)

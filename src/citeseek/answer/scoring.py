@@ -16,18 +16,33 @@ A method is a set of weights over these; ``benchmarks/bench_answers.py`` compare
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 import numpy as np
 
 from ..search.hits import Hit
-from ..words import WORD
-from .corpus import Corpus, EmbedTexts, question_words, weighted_share, words_held
+from ..words import WORD, topic_words
+from .corpus import Corpus, EmbedTexts, question_words, stem, weighted_share, words_held
+from .kinds import asks_for_figure
 from .spans import common_words, find_span, known_places, question_type
 from .units import answer_units
 
 MIN_WORDS = 5  # shorter "sentences" are headlines, captions and bylines
+# Evidence is discounted when a question asks for a date, a count or a sum and none of the
+# KIND_LOOKS best sentences holds one, and when it names something no passage of the
+# collection holds. Chosen with the support measure by cross-validation over pdf-dev, the
+# sample questions and squad2 (benchmarks/bench_declines.py; docs/answers.md).
+KIND_LOOKS = 3
+KIND_MISSING = 0.7
+ABSENT_NAME = 0.7
+MAX_SENTENCE_WORDS = 64  # the words of a sentence compared with the question's
+_ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)", re.I)
+# "American", "Slovakian", "Chinese", "Israeli": a passage often names the place instead
+# ("US sanctions"), so a word of this shape is not taken for a name it must hold.
+_DEMONYM = re.compile(r"[A-Z][a-z]{2,}(?:an|ese|ish|i)")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,6 +95,8 @@ class Measured:
     candidates: list[Candidate]
     coverage: float  # IDF share of the question's words found in any retrieved passage
     kind: str | None
+    absent: list[str] = field(default_factory=list)  # the question's names no passage holds
+    weights: dict[str, float] = field(default_factory=dict)  # IDF of the question's words
 
 
 def split_candidates(hits: Sequence[Hit], *, min_words: int = MIN_WORDS) -> list[Candidate]:
@@ -114,7 +131,11 @@ def measure(question: str, hits: Sequence[Hit], corpus: Corpus) -> Measured:
     then stands in for similarity.
     """
     candidates = split_candidates(hits)
-    weights = corpus.idf(question_words(question))
+    words, names = question_words(question), question_names(question)
+    counts = corpus.frequencies(list(dict.fromkeys(
+        words + [form for forms in names.values() for form in forms])))
+    weights = corpus.idf(words, counts)
+    absent = [name for name, forms in names.items() if not any(counts.get(f) for f in forms)]
     kind = question_type(question)
     text = " ".join(h.text for h in hits)
     places, common = known_places(text), common_words(text)
@@ -137,7 +158,23 @@ def measure(question: str, hits: Sequence[Hit], corpus: Corpus) -> Measured:
             "answer_type": 1.0 if local else 0.0,
         }
     coverage = _overlap(" ".join(h.text for h in hits), weights)
-    return Measured(question, candidates, coverage, kind)
+    return Measured(question, candidates, coverage, kind, absent, weights)
+
+
+def question_names(question: str) -> dict[str, list[str]]:
+    """The names the question uses ("Southwest", "GDPR", "S2ORC"): capitalised past its
+    first word, in capitals, or letters with figures (ordinals and words shaped like
+    "American" aside), each with the lower-case forms a passage may hold it in
+    ("COVID19" is held where the passages write "COVID-19": its letters count too)."""
+    words = WORD.findall(question)
+    first = words[0] if words else ""
+    names = [w for w in topic_words(question) if len(w) > 1 and not _ORDINAL.fullmatch(w)
+             and not _DEMONYM.fullmatch(w)
+             and ((w[0].isupper() and w != first) or (w.isupper() and w.isalpha())
+                  or (any(c.isdigit() for c in w) and any(c.isalpha() for c in w)))]
+    return {w: list(dict.fromkeys([w.lower(), *(p.lower() for p in
+                                               re.findall(r"[^\W\d_]{3,}", w))]))
+            for w in dict.fromkeys(names)}
 
 
 def rank_candidates(measured: Measured, weights: Weights) -> list[Candidate]:
@@ -165,11 +202,66 @@ def context_evidence(measured: Measured, cand: Candidate, embed: EmbedTexts | No
     return max(own, float(vecs[1] @ vecs[0]) * (0.5 + 0.5 * measured.coverage))
 
 
-def evidence(measured: Measured, ranked: Sequence[Candidate]) -> float:
-    """How strongly the passages answer the question: the best sentence's similarity,
-    discounted by up to half when the passages miss the question's rare words (a
-    question about "centrifuges at Natanz" is not answered by passages about Iran that
-    never name them). Declining compares this with ``compose.MIN_EVIDENCE``."""
+def support(measured: Measured, cand: Candidate, embed: EmbedTexts | None) -> float:
+    """How much of the question ``cand`` speaks to: the mean over the question's words,
+    weighted by rarity, of 1 for a word the sentence holds (by stem) and otherwise its
+    best cosine with one of the sentence's words in the model ("killed" for "died"
+    scores high, "crash" for "weather" low). 1.0 without a model."""
+    weights = measured.weights
+    total = sum(weights.values())
+    if embed is None or total <= 0:
+        return 1.0
+    own = list(dict.fromkeys(w.lower() for w in topic_words(cand.text)))[:MAX_SENTENCE_WORDS]
+    have = {stem(w) for w in own}
+    missing = [w for w in weights if stem(w) not in have]
+    if not missing:
+        return 1.0
+    score = dict.fromkeys(missing, 0.0)
+    if own:
+        vecs = embed(missing + own)
+        best = (vecs[: len(missing)] @ vecs[len(missing):].T).max(axis=1)
+        score = {w: max(float(b), 0.0) for w, b in zip(missing, best, strict=True)}
+    return float(sum(wt * score.get(w, 1.0) for w, wt in weights.items()) / total)
+
+
+def evidence_parts(measured: Measured, ranked: Sequence[Candidate],
+                   embed: EmbedTexts | None = None) -> dict[str, Any]:
+    """What ``evidence`` is made of, for the best sentence of ``ranked``: its
+    ``similarity`` to the question, the passages' ``coverage`` of the question's rare
+    words, the sentence's ``support`` of them, whether a date/count/sum the question
+    wants is missing from the ``KIND_LOOKS`` best sentences (``figure_missing``), and
+    the question's names that no passage holds (``absent_names``). Empty without
+    candidates."""
     if not ranked:
+        return {}
+    return {"similarity": float(ranked[0].measures["similarity"]),
+            "coverage": float(measured.coverage),
+            "support": support(measured, ranked[0], embed),
+            "figure_missing": asks_for_figure(measured.question)
+            and not any(c.span for c in ranked[:KIND_LOOKS]),
+            "absent_names": list(measured.absent)}
+
+
+def strength_of(parts: Mapping[str, Any], *, kind_missing: float = KIND_MISSING,
+                absent_name: float = ABSENT_NAME) -> float:
+    """The evidence ``parts`` (``evidence_parts``) make: the similarity, discounted by up
+    to half when the passages miss the question's rare words, times the support, times
+    ``kind_missing`` for a missing figure and ``absent_name`` for an absent name."""
+    if not parts:
         return 0.0
-    return sentence_evidence(measured, ranked[0])
+    strength = parts["similarity"] * (0.5 + 0.5 * parts["coverage"]) * parts["support"]
+    if parts["figure_missing"]:
+        strength *= kind_missing
+    if parts["absent_names"]:
+        strength *= absent_name
+    return float(strength)
+
+
+def evidence(measured: Measured, ranked: Sequence[Candidate],
+             embed: EmbedTexts | None = None) -> float:
+    """How strongly the passages answer the question (``strength_of`` its
+    ``evidence_parts``): a question about "centrifuges at Natanz" is not answered by
+    passages about Iran that never name them, "How much does a licence cost?" not by
+    sentences without a sum, "What was the weather at the crash site?" not by a sentence
+    about the crash. Declining compares this with ``compose.MIN_EVIDENCE``."""
+    return strength_of(evidence_parts(measured, ranked, embed))

@@ -50,6 +50,11 @@ _DATE = re.compile(
     r"(?:\s+\d{1,2}(?:st|nd|rd|th)?\b)?(?:,?\s+(?:1[5-9]|20)\d{2})?"
     rf"|\b\d{{1,2}}\s+{_MONTH}(?:\s+(?:1[5-9]|20)\d{{2}})?"
     rf"|{_YEAR_ALONE}")
+# An earlier year where a preposition makes it one ("in 1251", "by 618 AD", "c. 800 BC").
+_EARLY_YEAR = re.compile(r"\b(?:[Ii]n|[Ss]ince|[Bb]y|[Uu]ntil|[Ff]rom|[Aa]round|[Cc]irca|c\.|"
+                         r"[Aa]fter|[Bb]efore)\s+(\d{3,4}(?:\s*(?:AD|BC|BCE|CE)\b)?)(?![\d%]|[.,]\d)"
+                         r"(?!\s*(?:%|percent|per\s+cent|people|km|miles?|metres?|meters?|"
+                         r"feet|units?|cases?|votes?)\b)")
 _YEAR = re.compile(r"\b(?:in|of|since|until|by|from|to|and|early|late|mid-?)\s+((?:19|20)\d{2})s?\b",
                    re.I)
 _UNITS_IN_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
@@ -165,6 +170,8 @@ def _candidates(sentence: str, kind: str, question: str,
     spans: list[tuple[int, int]] = []
     if kind == DATE:
         spans = [m.span() for m in _DATE.finditer(sentence)]
+        spans += [m.span(1) for m in _EARLY_YEAR.finditer(sentence)
+                  if not any(a <= m.start(1) < b for a, b in spans)]
     elif kind == NUMBER:
         # Day numbers of dates ("December 23, 2019") and years ("in 2018") are not counts,
         # nor the parts of an identifier ("2018–23–51", "737–8").

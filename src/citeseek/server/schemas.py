@@ -56,6 +56,9 @@ class AnswerBody(_Open):
     citations: list[Hit] = Field(description="the passages, numbered from 1")
     message: str | None = None
     evidence: float = 0.0
+    evidence_parts: dict[str, Any] = Field(
+        default={}, description="what the evidence is made of: similarity, coverage, "
+        "support, figure_missing, absent_names")
     generated: bool = False
     dropped_citations: list[int] = []
     short_answer: str | None = None
