@@ -11,7 +11,8 @@ name and the threshold. For each set with unanswerable questions, the setting th
 declines the most unanswerable questions of the other two while answering at least
 ``--min-answered`` of their answerable ones is measured on the set left out. The
 shipped setting's figures and the coverage-only formula (the evidence before support
-and the discounts) are printed beside them.
+and the discounts) are printed beside them. ``--latency`` measures instead the time support takes
+inside ``ask`` on the sample articles, beside the whole ask's.
 
     PYTHONPATH=src HF_HUB_OFFLINE=1 python benchmarks/bench_declines.py --every 10
 """
@@ -104,6 +105,50 @@ def line(fig: dict[str, float | None]) -> str:
     return f"{f(fig['answered'])} / {f(fig['right'])} / {f(fig['declined'])}"
 
 
+def latency(rounds: int) -> None:
+    import statistics
+    import time
+
+    import citeseek
+    from citeseek.answer import scoring
+    from citeseek.demo import sample_dir
+
+    questions = [q["q"] for q in json.loads(
+        (HERE / "sample_questions.json").read_text(encoding="utf-8"))["answerable"]]
+    measured = scoring.support
+    spent: list[float] = []
+
+    def timed(*args):
+        started = time.perf_counter()
+        try:
+            return measured(*args)
+        finally:
+            spent[-1] += time.perf_counter() - started
+
+    scoring.support = timed
+    asks: list[float] = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            col = citeseek.build(sample_dir(), Path(tmp) / "sample", progress=False)
+            col.search("warm up the model")
+            for _ in range(rounds):
+                for q in questions:
+                    spent.append(0.0)
+                    started = time.perf_counter()
+                    col.ask(q)
+                    asks.append(time.perf_counter() - started)
+    finally:
+        scoring.support = measured
+    n = len(questions)
+
+    def ms(values: list[float]) -> str:
+        return f"{1000 * statistics.median(values):.2f} ms"
+
+    print(f"support per ask, median: first round {ms(spent[:n])} (words new), later rounds "
+          f"{ms(spent[n:])}; the whole ask: first round {ms(asks[:n])}, later {ms(asks[n:])}"
+          f" ({n} questions x {rounds} rounds)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sets", default="pdf,sample,squad2,covid")
@@ -111,7 +156,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="every Nth question of squad2 and covid-qa")
     parser.add_argument("--min-answered", type=float, default=0.94)
     parser.add_argument("--rows", type=Path, help="read (if there) or write the rows here")
+    parser.add_argument("--latency", type=int, metavar="ROUNDS",
+                        help="measure what support costs a warm ask, over ROUNDS rounds")
     args = parser.parse_args(argv)
+    if args.latency:
+        latency(args.latency)
+        return 0
     if args.rows and args.rows.exists():
         rows = json.loads(args.rows.read_text(encoding="utf-8"))
     else:
