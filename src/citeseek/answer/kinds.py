@@ -80,10 +80,14 @@ TIME, LENGTH, MONEY = "time", "length", "money"  # what a number is measured in
 _MEASURED_IN = (
     (TIME, re.compile(r"\bhow long\b(?!.*\b(?:km|miles?|metres?|meters?|feet|inches)\b)")),
     (LENGTH, re.compile(r"\bhow (?:far|tall|high|deep|wide)\b")),
+    # "What price did ...?", "What fine can ...?" ask for a sum; "What fuel price rise
+    # ...?" asks for the rise.
     (MONEY, re.compile(r"\bhow much\b.*\b(?:cost|costs|price|prices|pay|paid|pays|spend|"
                        r"spent|worth|charge|charged|earn|earned|earns|fine|fined|salary|"
                        r"budget|fee|fees)\b|\bwhat (?:\w+ )?(?:price|cost|fee|fine|salary|"
-                       r"penalty|wage)s?\b|\b(?:what|how much)\s+(?:does|do|did|will|would|"
+                       r"penalty|wage)s?(?=\s*\?|\s+(?:is|was|are|were|does|do|did|has|have|"
+                       r"had|will|would|can|could|might|must|of|for|per|in|on|at|to)\b)"
+                       r"|\b(?:what|how much)\s+(?:does|do|did|will|would|"
                        r"could|can|might)\b.*\bcost\b")),
 )
 
