@@ -4,6 +4,7 @@ loopback port, polling until something holds, and threads whose errors fail the 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import socket
 import subprocess
@@ -86,3 +87,26 @@ def run_threads(target: Callable[..., Any], arguments: Iterable[tuple[Any, ...]]
     """``running_threads`` with nothing to do meanwhile."""
     with running_threads(target, arguments):
         pass
+
+
+# Chromium from Debian's package, which ``make test`` installs, started headless.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def need(what: str, present: bool) -> None:
+    """Skip where a tool or a package ``make test`` installs is missing (the test, or
+    the module where called at import), except under CI (``CI`` set): a failure there."""
+    if present:
+        return
+    message = f"{what} is not installed (make test installs it)"
+    if os.environ.get("CI"):
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message, allow_module_level=True)
+
+
+def need_modules(*names: str) -> None:
+    """``need`` each Python package (the extras: ``mcp``, ``langchain``, ``playwright``...)."""
+    for name in names:
+        need(f"the Python package {name}", importlib.util.find_spec(name) is not None)

@@ -221,7 +221,8 @@ def test_reply_streams_into_a_jupyter_cell(col, serve, tmp_path: Path, monkeypat
     piece), and the checked answer renders below it."""
     import os
 
-    from tests.service.test_notebooks import execute, need_modules
+    from tests.helpers import need_modules
+    from tests.service.test_notebooks import execute
 
     need_modules("nbclient", "nbformat", "ipykernel")
     from nbformat.v4 import new_code_cell, new_notebook

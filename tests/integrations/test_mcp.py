@@ -25,9 +25,7 @@ import citeseek
 from citeseek.cli import main
 from citeseek.demo import sample_dir, sample_formats_dir
 from citeseek.embed.hashing import HashingEmbedder
-from tests.helpers import REPO, free_port, wait_until
-
-from .extras import need_modules
+from tests.helpers import REPO, free_port, need_modules, wait_until
 
 need_modules("mcp")
 

@@ -20,8 +20,7 @@ from citeseek.demo import sample_dir, sample_formats_dir
 from citeseek.embed.hashing import HashingEmbedder
 from citeseek.errors import UsageError
 from citeseek.search.hits import CITATION_FIELDS
-
-from .extras import need_modules
+from tests.helpers import need_modules
 
 QUESTION = "When was the harbour wall at Port Ellen built?"
 

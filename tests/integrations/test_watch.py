@@ -27,9 +27,7 @@ from citeseek.embed.hashing import HashingEmbedder
 from citeseek.engines.report import BuildReport
 from citeseek.errors import CiteseekError, CollectionLocked
 from citeseek.storage import layout
-from tests.helpers import REPO, wait_until
-
-from .extras import need_modules
+from tests.helpers import REPO, need_modules, wait_until
 
 need_modules("watchfiles")
 

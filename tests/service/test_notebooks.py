@@ -9,7 +9,6 @@ skip, except under CI (the ``CI`` environment variable set), where they fail.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
@@ -20,32 +19,12 @@ import pytest
 
 import citeseek
 from citeseek.demo import sample_dir, sample_eval_dir, sample_formats_dir
-from tests.helpers import REPO
+from tests.helpers import REPO, need_modules
 
 ROOT = REPO
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 SAMPLE_FILES = {p.name for p in sample_dir().glob("*.txt")} | {
     p.name for p in sample_formats_dir().iterdir()}
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def need(what: str, present: bool) -> None:
-    """Skip where a tool is missing, except under CI, where that is a failure."""
-    if present:
-        return
-    message = f"{what} is not installed (make test installs it)"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def need_modules(*names: str) -> None:
-    for name in names:
-        need(f"the Python package {name}", importlib.util.find_spec(name) is not None)
-
-
 def test_notebooks_are_stored_without_outputs() -> None:
     import json
 
@@ -155,18 +134,6 @@ def test_quickstart_output_holds_cards_citing_sample_articles(
 
 
 # -- in a real browser -----------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    need("Chromium (/usr/bin/chromium)", CHROMIUM.exists())
-    need_modules("playwright")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
 
 def open_exported(browser: Any, nb: Any, path: Path) -> Any:
     """Export ``nb`` to HTML as nbconvert does and open it; only local files load."""

@@ -18,7 +18,6 @@ import pytest
 import citeseek
 from citeseek.demo import sample_dir, sample_formats_dir
 from citeseek.embed.hashing import HashingEmbedder
-from tests.service.test_notebooks import CHROMIUM, CHROMIUM_ARGS, need, need_modules
 
 from .server_process import running_server
 
@@ -39,18 +38,6 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def url(store: Path) -> Iterator[str]:
     with running_server(store) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    need("Chromium (/usr/bin/chromium)", CHROMIUM.exists())
-    need_modules("playwright")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def offline_page(browser: Any, allowed: str) -> tuple[Any, list[str]]:
