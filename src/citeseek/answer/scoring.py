@@ -25,7 +25,7 @@ import numpy as np
 
 from ..search.hits import Hit
 from ..words import WORD, topic_words
-from .corpus import Corpus, EmbedTexts, question_words, stem, weighted_share, words_held
+from .corpus import Corpus, EmbedTexts, question_words, weighted_share, words_held
 from .kinds import asks_for_figure
 from .spans import common_words, find_span, known_places, question_type
 from .units import answer_units
@@ -211,11 +211,11 @@ def support(measured: Measured, cand: Candidate, embed: EmbedTexts | None) -> fl
     total = sum(weights.values())
     if embed is None or total <= 0:
         return 1.0
-    own = list(dict.fromkeys(w.lower() for w in topic_words(cand.text)))[:MAX_SENTENCE_WORDS]
-    have = {stem(w) for w in own}
-    missing = [w for w in weights if stem(w) not in have]
+    held = words_held(cand.text, weights)
+    missing = [w for w in weights if w not in held]
     if not missing:
         return 1.0
+    own = list(dict.fromkeys(w.lower() for w in topic_words(cand.text)))[:MAX_SENTENCE_WORDS]
     score = dict.fromkeys(missing, 0.0)
     if own:
         vecs = embed(missing + own)
