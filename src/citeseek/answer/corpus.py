@@ -19,6 +19,7 @@ from ..words import WORD, topic_words
 EmbedTexts = Callable[[list[str]], np.ndarray]
 PassageFrequencies = Callable[[list[str]], Mapping[str, int]]
 FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
+_POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,9 @@ def stem(word: str) -> str:
 
 
 def question_words(question: str) -> list[str]:
-    """The question's content words, lower-cased, without glue and question words."""
-    return list(dict.fromkeys(w.lower() for w in topic_words(question)))
+    """The question's content words, lower-cased, without glue and question words (and
+    without the "s" of a possessive: "CiteSee's" is "citesee")."""
+    return list(dict.fromkeys(w.lower() for w in topic_words(_POSSESSIVE.sub("", question))))
 
 
 def words_held(text: str, words: Iterable[str], *, figures: bool = False) -> set[str]:
