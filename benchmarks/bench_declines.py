@@ -36,7 +36,8 @@ from citeseek.answer.scoring import ABSENT_NAME, KIND_MISSING, strength_of  # no
 
 WITH_UNANSWERABLE = ("pdf", "sample", "squad2")
 THRESHOLDS = [round(0.10 + 0.005 * i, 3) for i in range(101)]
-GRID = list(itertools.product((False, True), (1.0, 0.7, 0.5), (1.0, 0.7, 0.5)))
+# Support off/on, the missing-figure discount, the absent-name discount.
+GRID = list(itertools.product((False, True), (1.0, 0.7, 0.5, 0.3), (1.0, 0.7, 0.5)))
 
 
 def collect(sets: list[str], every: int, root: Path) -> list[dict]:
