@@ -190,7 +190,7 @@ def declining(answerable: list[dict], unanswerable: list[dict]) -> dict:
                          for name in pos[0]}
     key = "evidence (shipped)"
     thresholds = {}
-    for t in (0.18, 0.2, 0.21, 0.22, 0.24, 0.26, 0.28, 0.3, 0.35, 0.4):
+    for t in (0.16, 0.18, 0.19, 0.2, 0.21, 0.22, 0.24, 0.26, 0.28, 0.31):
         answered_pos = sum(p[key] >= t for p in pos)
         answered_neg = sum(n[key] >= t for n in neg)
         row = {"recall": answered_pos / len(pos),

@@ -5,9 +5,10 @@ Every question of the dev sets (``bench_qa``'s pdf, sample and squad2 sets, and
 covid-qa, which has no unanswerable questions, for the answered share) is asked once
 with no threshold; the answer's ``evidence_parts`` (the best sentence's similarity, the
 passages' coverage of the question's rare words, the sentence's support of them, a
-missing date/count/sum, names the collection never holds) are kept. A setting is
-whether support counts, the discount for a missing figure, the discount for an absent
-name and the threshold. For each set with unanswerable questions, the setting that
+missing date/count/sum, names the collection never holds, how well the sentence says
+the thing a "which/what X" question asks for) are kept. A setting is whether support
+counts, the discounts for a missing figure, an absent name and the thing asked for
+not said, and the threshold. For each set with unanswerable questions, the setting that
 declines the most unanswerable questions of the other two while answering at least
 ``--min-answered`` of their answerable ones is measured on the set left out. The
 shipped setting's figures and the coverage-only formula (the evidence before support
@@ -32,12 +33,20 @@ sys.path.insert(0, str(HERE))
 from bench_qa import holds, load_sets  # noqa: E402
 
 from citeseek.answer.compose import MIN_EVIDENCE  # noqa: E402
-from citeseek.answer.scoring import ABSENT_NAME, KIND_MISSING, strength_of  # noqa: E402
+from citeseek.answer.scoring import (  # noqa: E402
+    ABSENT_NAME,
+    ASKED_MISSING,
+    KIND_MISSING,
+    WITH_SUPPORT,
+    strength_of,
+)
 
 WITH_UNANSWERABLE = ("pdf", "sample", "squad2")
 THRESHOLDS = [round(0.10 + 0.005 * i, 3) for i in range(101)]
-# Support off/on, the missing-figure discount, the absent-name discount.
-GRID = list(itertools.product((False, True), (1.0, 0.7, 0.5, 0.3), (1.0, 0.7, 0.5)))
+# Support off/on, the discounts for a missing figure, an absent name and the thing asked
+# for not said (below ASKED_MIN).
+GRID = list(itertools.product((False, True), (1.0, 0.7, 0.5, 0.3), (1.0, 0.7, 0.5),
+                              (1.0, 0.7, 0.5)))
 
 
 def collect(sets: list[str], every: int, root: Path) -> list[dict]:
@@ -58,14 +67,10 @@ def collect(sets: list[str], every: int, root: Path) -> list[dict]:
     return rows
 
 
-def strength(row: dict, setting: tuple[bool, float, float]) -> float:
-    with_support, kind_missing, absent_name = setting
-    parts = dict(row["parts"])
-    if not parts:
-        return 0.0
-    if not with_support:
-        parts["support"] = 1.0
-    return strength_of(parts, kind_missing=kind_missing, absent_name=absent_name)
+def strength(row: dict, setting: tuple[bool, float, float, float]) -> float:
+    with_support, kind_missing, absent_name, asked_missing = setting
+    return strength_of(row["parts"], with_support=with_support, kind_missing=kind_missing,
+                       absent_name=absent_name, asked_missing=asked_missing)
 
 
 def figures(rows: list[dict], setting, threshold: float) -> dict[str, dict[str, float | None]]:
@@ -96,8 +101,9 @@ def fit(rows: list[dict], train: list[str], min_answered: float):
 
 
 def describe(setting, t: float) -> str:
-    support, kind, name = setting
-    return f"support {'on' if support else 'off'}, figure x{kind}, name x{name}, t={t:.3f}"
+    support, kind, name, asked = setting
+    return (f"support {'on' if support else 'off'}, figure x{kind}, name x{name}, "
+            f"asked x{asked}, t={t:.3f}")
 
 
 def line(fig: dict[str, float | None]) -> str:
@@ -177,9 +183,9 @@ def main(argv: list[str] | None = None) -> int:
         _, setting, t = fit(rows, train, args.min_answered)
         print(f"{held:>7}: fitted on {'+'.join(train)} ({describe(setting, t)}): "
               f"{line(figures(rows, setting, t)[held])}")
-    shipped = (True, KIND_MISSING, ABSENT_NAME)
+    shipped = (WITH_SUPPORT, KIND_MISSING, ABSENT_NAME, ASKED_MISSING)
     print(f"\nshipped ({describe(shipped, MIN_EVIDENCE)}) and coverage only, per set:")
-    coverage_only = (False, 1.0, 1.0)
+    coverage_only = (False, 1.0, 1.0, 1.0)
     old = fit(rows, sets, args.min_answered)
     for name, fig in figures(rows, shipped, MIN_EVIDENCE).items():
         before = figures(rows, coverage_only, 0.28)[name]

@@ -219,7 +219,7 @@ def summary(rows: list[dict]) -> dict:
     return out
 
 
-CURVE = (0.20, 0.24, 0.28, 0.32, 0.36, 0.40, 0.45, 0.50)
+CURVE = (0.18, 0.20, 0.22, 0.24, 0.28, 0.31, 0.36, 0.40, 0.50)
 
 
 def curve(rows: list[dict], thresholds: tuple[float, ...] = CURVE) -> list[dict]:

@@ -13,18 +13,21 @@ import numpy as np
 import pytest
 
 from citeseek.answer.corpus import Corpus, question_words
-from citeseek.answer.kinds import DATE, NUMBER, asks_for_figure, question_type
+from citeseek.answer.kinds import DATE, NUMBER, asked_for, asks_for_figure, question_type
 from citeseek.answer.result import Answer, why_declined
 from citeseek.answer.scoring import (
     ABSENT_NAME,
+    ASKED_MISSING,
     KIND_MISSING,
     Candidate,
     Measured,
     evidence,
+    evidence_parts,
     measure,
     question_names,
     strength_of,
     support,
+    word_support,
 )
 from citeseek.answer.spans import find_span
 
@@ -142,6 +145,9 @@ def test_a_declined_answer_says_why_in_text_and_html(col) -> None:
     assert again.evidence_parts == ans.evidence_parts
     old = Answer.from_dict({k: v for k, v in ans.to_dict().items() if k != "evidence_parts"})
     assert why_declined(old) is None and str(old).endswith(ans.message)
+    browser = col.ask("Which browser did the NCRI conference speakers use?")
+    assert browser.declined and browser.evidence_parts["asked"] == "browser"
+    assert "does not speak of the browser asked for" in why_declined(browser)
 
 
 def test_a_nationality_is_not_a_name_the_passages_must_hold() -> None:
@@ -177,3 +183,59 @@ def test_composing_leaves_the_measured_candidates_as_they_were(col) -> None:
 def test_a_possessive_s_is_not_a_question_word(question: str, words: list[str]) -> None:
     # a lone "s" weighed as a rare word lowered the support of every answer to "X's"
     assert question_words(question) == words
+
+
+@pytest.mark.parametrize(("question", "word"), [
+    ("Which browser did most participants use?", "browser"),
+    ("What was the weather at the site of the crash?", "weather"),
+    ("Which deep learning frameworks does the paper name?", "frameworks"),
+    ("In which IBM i release was the function added?", "release"),
+    ("Which Slovakian MEP spoke at the conference?", "mep"),
+    ("Which current judiciary chief sat on the commission?", "chief"),
+    ("Which nation put forward the text?", "nation"),
+    ("Which company funded the library?", "company"),
+    ("What is Iran's main export?", "export"),
+    ("What kind of cells fail to send out alarm signals?", "cells"),
+    ("What type of the practices did the Yuan introduce?", "practices"),
+    ("What dynasty didn't share artistic inspiration with the Yuan?", "dynasty"),
+    ("What food upsets the balance of microbial populations?", "food"),
+    ("What caused the crash?", None),
+    ("What happened in Vienna?", None),
+    ("What did Amnesty call its report?", None),
+    ("Who won the award?", None),
+    ("How many people died?", None),
+])
+def test_the_thing_a_which_or_what_question_asks_for(question: str, word: str | None) -> None:
+    assert asked_for(question) == word
+
+
+BROWSER_WORDS = {"browser": [1.0, 0.0, 0.0], "firefox": [0.9, 0.3, 0.0],
+                 "people": [0.0, 1.0, 0.0]}  # others: [0, 0, 1]
+
+
+def browser_embed(texts: list[str]) -> np.ndarray:
+    vecs = np.array([BROWSER_WORDS.get(t, [0.0, 0.0, 1.0]) for t in texts], dtype=np.float32)
+    return vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
+
+
+def test_evidence_discounts_a_sentence_that_does_not_say_the_thing_asked_for() -> None:
+    question, weights = "Which browser did the people use?", {"browser": 2.0, "people": 1.0}
+    said, ranked = measured_with(question, "The people used Firefox", weights)
+    scores = word_support(said, ranked[0], browser_embed)
+    assert scores == pytest.approx({"browser": 0.9 / np.hypot(0.9, 0.3), "people": 1.0})
+    parts = evidence_parts(said, ranked, browser_embed)
+    assert parts["asked"] == "browser" and parts["asked_support"] == pytest.approx(
+        scores["browser"])
+    assert evidence(said, ranked, browser_embed) == pytest.approx(  # "Firefox" says it
+        0.6 * support(said, ranked[0], browser_embed))
+    unsaid, other = measured_with(question, "The people came home", weights)
+    parts = evidence_parts(unsaid, other, browser_embed)
+    assert parts["asked"] == "browser" and parts["asked_support"] == 0.0
+    assert parts["support"] == pytest.approx(1.0 / 3.0)
+    assert strength_of(parts) == pytest.approx(0.6 / 3 * ASKED_MISSING)
+    assert strength_of(parts, with_support=False) == pytest.approx(0.6 * ASKED_MISSING)
+    assert strength_of({k: v for k, v in parts.items()
+                        if k not in ("asked", "asked_support")}) == pytest.approx(0.6 / 3)
+    # without a model nothing is measured, so nothing is discounted
+    assert evidence_parts(unsaid, other, None)["asked"] is None
+    assert word_support(unsaid, other[0], None) is None

@@ -43,7 +43,7 @@ Generator = Callable[[str, Mapping[int, Hit]], str]
 # Calibrated on benchmarks/sample_questions.json and the Cranfield queries (see
 # docs/answers.md): below MIN_EVIDENCE the question is declined; an answer is confident only
 # when a span of the kind asked for sits in a sentence with CONFIDENT_EVIDENCE or more.
-MIN_EVIDENCE = 0.21
+MIN_EVIDENCE = 0.20
 CONFIDENT_EVIDENCE = 0.50
 MARGIN = 0.08  # further sentences must score within this of the best one
 MAX_SENTENCES = 3

@@ -156,3 +156,66 @@ def name_kind(question: str) -> str | None:
     if re.search(r"\b(who|whom|whose)\b", q):
         return PERSON
     return None
+
+
+# The thing a "which/what X ...?" question asks for is the last word of the phrase after
+# "which"/"what" (and any "is the", "does a"; "kind of" and "type of" skipped): the
+# phrase ends at a verb, a preposition or a determiner, or after three words ("Which
+# deep learning frameworks does ...": frameworks; "What was the weather at ...":
+# weather; "Which Slovakian MEP spoke ...": MEP). Verbs are told by the auxiliaries,
+# "-ed", "n't", the common irregular past forms and, past the first word, a word
+# followed by "the"/"a"/"to" ("What food upsets the").
+_ASKING = re.compile(r"^\s*(?:(?:in|on|at|for|from|to|by|of|with|during|under|into)\s+)?"
+                     r"(?:which|what)\s+(.+)$", re.I | re.S)
+_AUX = frozenset({
+    "is", "was", "are", "were", "be", "been", "does", "did", "do", "has", "have", "had", "can",
+    "could", "will", "would", "shall", "should", "may", "might", "must"})
+_DETERMINERS = frozenset({
+    "the", "a", "an", "this", "that", "these", "those", "its", "their", "his", "her"})
+_PHRASE_ENDS = frozenset({
+    "of", "at", "in", "on", "for", "from", "to", "by", "with", "about", "during", "after",
+    "before", "under", "over", "between", "into", "as", "than", "that", "which", "who", "whom",
+    "whose", "where", "when", "while", "if", "and", "or", "but", "not"})
+_SORTS = frozenset({
+    "type", "types", "kind", "kinds", "sort", "sorts", "form", "forms", "category", "categories",
+    "class", "classes", "variety"})
+_IRREGULAR_PAST = frozenset({
+    "spoke", "sat", "put", "won", "led", "held", "wrote", "took", "made", "gave", "said", "set",
+    "ran", "became", "began", "came", "found", "got", "knew", "left", "lost", "met", "paid",
+    "sent", "told", "thought", "brought", "bought", "built", "caught", "chose", "drew", "drove",
+    "fell", "fought", "flew", "grew", "hid", "hit", "kept", "laid", "meant", "rose", "saw", "sold",
+    "shot", "stood", "struck", "taught", "threw", "went", "wore", "broke", "beat", "bore", "bound",
+    "fed", "forgot", "hung", "lent", "read", "rode", "rang", "sang", "sank", "shook", "slept",
+    "spent", "split", "spread", "stole", "swam", "swept", "swung", "tore", "understood", "woke",
+    "wound"})
+
+
+def asked_for(question: str) -> str | None:
+    """The word naming what a "which/what X ...?" question asks for, lower-cased
+    ("Which browser did ...?": "browser"); None for other questions, or where no noun
+    follows "which"/"what" ("What caused ...?", "What did Amnesty call ...?")."""
+    match = _ASKING.match(question)
+    if not match:
+        return None
+    words = [w.lower() for w in re.findall(r"[\w-]+(?:['’]\w+)?", match.group(1))]
+    if words and words[0] in ("do", "does", "did"):  # "What did Amnesty call ...?"
+        return None
+    i = 0
+    while i < len(words) and (words[i] in _AUX or words[i] in _DETERMINERS):
+        i += 1
+    if i + 1 < len(words) and words[i] in _SORTS and words[i + 1] == "of":
+        i += 2  # "What kind of cells ...": cells
+        while i < len(words) and words[i] in _DETERMINERS:
+            i += 1
+    phrase: list[str] = []
+    for j in range(i, min(i + 3, len(words))):
+        word, after = words[j], words[j + 1] if j + 1 < len(words) else ""
+        if (word in _AUX or word in _DETERMINERS or word in _PHRASE_ENDS
+                or word in _IRREGULAR_PAST or word.endswith(("n't", "n’t"))
+                or (word.endswith("ed") and len(word) > 4)
+                or (phrase and (after in _DETERMINERS or after == "to"))):
+            break  # the last: a word after the noun and before "the"/"to" is a verb
+        phrase.append(word)
+    if not phrase:
+        return None
+    return re.sub(r"['’]s$", "", phrase[-1])

@@ -15,6 +15,7 @@ from ..errors import CiteseekError
 from ..search.hits import CITATION_FIELDS, HitList, render_hit, typed_fields
 from ..terminal import printable
 from ..words import topic_words
+from .scoring import ASKED_MIN, WITH_SUPPORT
 from .support import Claim
 
 
@@ -72,7 +73,8 @@ class Answer:
     ``evidence`` is the strength compared with the decline threshold, and
     ``evidence_parts`` what it is made of (the best sentence's ``similarity``, the
     passages' ``coverage`` of the question's rare words, the sentence's ``support`` of
-    them, ``figure_missing``, ``absent_names``; docs/answers.md). ``short_answer``
+    them, ``figure_missing``, ``absent_names``, ``asked``, ``asked_support``;
+    docs/answers.md). ``short_answer``
     is the part that answers (a number, date, name or quotation) where one was found; it
     comes from the first sentence, its evidence. With a generator,
     ``generated`` is True and ``dropped_citations`` lists the numbers it cited that
@@ -222,12 +224,14 @@ def why_declined(answer: Answer) -> str | None:
     said = [f"best sentence's similarity {parts['similarity']:.2f}"]
     if parts["coverage"] < 1:
         said.append(f"the passages hold {parts['coverage']:.0%} of the question's rare words")
-    if parts["support"] < 1:
+    if WITH_SUPPORT and parts["support"] < 1:
         said.append(f"the sentence speaks to {parts['support']:.0%} of them")
     if parts["figure_missing"]:
         said.append("no date or figure of the kind asked for")
     if parts["absent_names"]:
         said.append("no passage names " + ", ".join(parts["absent_names"]))
+    if parts.get("asked") and parts["asked_support"] < ASKED_MIN:
+        said.append(f"the sentence does not speak of the {parts['asked']} asked for")
     return f"Why: evidence {answer.evidence:.2f} ({'; '.join(said)})."
 
 

@@ -58,7 +58,7 @@ class AnswerBody(_Open):
     evidence: float = 0.0
     evidence_parts: dict[str, Any] = Field(
         default={}, description="what the evidence is made of: similarity, coverage, "
-        "support, figure_missing, absent_names")
+        "support, figure_missing, absent_names, asked, asked_support")
     generated: bool = False
     dropped_citations: list[int] = []
     short_answer: str | None = None
