@@ -6,6 +6,7 @@ uses that no passage holds, how much of the question the best sentence speaks to
 from __future__ import annotations
 
 import html
+import itertools
 import json
 from collections.abc import Mapping
 
@@ -24,12 +25,15 @@ from citeseek.answer.scoring import (
     evidence,
     evidence_parts,
     measure,
+    misspelt,
+    one_edit_apart,
     question_names,
     strength_of,
     support,
     word_support,
 )
 from citeseek.answer.spans import find_span
+from citeseek.search.hits import Hit
 
 
 @pytest.mark.parametrize(("question", "kind"), [
@@ -85,6 +89,49 @@ def test_names_the_collection_never_holds() -> None:
                    corpus_of(held)).absent == ["Southwest"]
     # written "COVID-19" in the passages: its letters are held
     assert measure("What changed in the 3rd wave of COVID19?", [], corpus_of(held)).absent == []
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Damerau-Levenshtein distance (optimal string alignment), the slow way."""
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i, j in itertools.product(range(1, len(a) + 1), range(1, len(b) + 1)):
+        d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+        if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+            d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[-1][-1]
+
+
+def test_one_edit_apart_is_distance_one_for_every_short_word() -> None:
+    words = ["".join(p) for n in range(5) for p in itertools.product("abc", repeat=n)]
+    wrong = [(a, b) for a in words for b in words
+             if one_edit_apart(a, b) != (edit_distance(a, b) == 1)]
+    assert wrong == []
+
+
+def passage(text: str) -> Hit:
+    return Hit(rank=1, score=1.0, chunk_id=1, doc_id="d", title=None, date=None, source="d",
+               start=0, end=len(text), line_start=1, line_end=1, text=text)
+
+
+@pytest.mark.parametrize(("name", "text", "spelt"), [
+    ("Sigimund", "King Sigismund's Column stands in the Old Town.", True),
+    ("Novermber", "On November 28, 1995 the programme ended.", True),
+    ("Dusquesne", "Braddock marched on Fort Duquesne.", True),
+    ("UserDatagram", "The User Datagram Protocol guarantees nothing.", True),
+    ("Southwest", "Southern Airlines ordered new planes.", False),
+    ("Austria", "Australia banned the aircraft.", False),  # two edits
+    ("Iraq", "Iran banned the aircraft.", False),  # too short to be taken for a slip
+])
+def test_a_name_spelt_a_little_differently(name: str, text: str, spelt: bool) -> None:
+    assert misspelt(name, text) is spelt
+
+
+def test_a_misspelt_name_is_not_absent() -> None:
+    held = {"sigismund": 3, "column": 5}
+    question = "King Sigimund's Column is an example of what kind of attraction?"
+    assert measure(question, [], corpus_of(held)).absent == ["Sigimund"]
+    hits = [passage("King Sigismund's Column is among the best-known sights of the city.")]
+    assert measure(question, hits, corpus_of(held)).absent == []
 
 
 WORDS = {"died": [1.0, 0.0, 0.0, 0.0], "killed": [0.9, 0.1, 0.0, 0.0],

@@ -49,6 +49,7 @@ ASKED_MIN = 0.5
 # sample's answerable questions and answers 44 of 50 on the bundled articles where
 # weighing it (at 0.20) answers 47 (docs/answers.md, "Declining, cross-validated").
 WITH_SUPPORT = True
+MIN_MISSPELT = 6  # "Iran"/"Iraq", "Maria"/"Mario": shorter names one edit apart differ
 MAX_SENTENCE_WORDS = 64  # the words of a sentence compared with the question's
 _ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)", re.I)
 # "American", "Slovakian", "Chinese", "Israeli": a passage often names the place instead
@@ -146,9 +147,10 @@ def measure(question: str, hits: Sequence[Hit], corpus: Corpus) -> Measured:
     counts = corpus.frequencies(list(dict.fromkeys(
         words + [form for forms in names.values() for form in forms])))
     weights = corpus.idf(words, counts)
-    absent = [name for name, forms in names.items() if not any(counts.get(f) for f in forms)]
-    kind = question_type(question)
     text = " ".join(h.text for h in hits)
+    absent = [name for name, forms in names.items()
+              if not any(counts.get(f) for f in forms) and not misspelt(name, text)]
+    kind = question_type(question)
     places, common = known_places(text), common_words(text)
     if corpus.embed is not None and candidates:
         vecs = corpus.embed([question] + [c.text for c in candidates])
@@ -186,6 +188,32 @@ def question_names(question: str) -> dict[str, list[str]]:
     return {w: list(dict.fromkeys([w.lower(), *(p.lower() for p in
                                                re.findall(r"[^\W\d_]{3,}", w))]))
             for w in dict.fromkeys(names)}
+
+
+def one_edit_apart(a: str, b: str) -> bool:
+    """Whether ``b`` is ``a`` with one letter added, dropped, changed, or two neighbours
+    swapped (Damerau-Levenshtein distance 1)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = next((k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), len(a))
+    if len(a) < len(b):
+        return a[i:] == b[i + 1:]
+    swapped = i + 1 < len(a) and a[i] == b[i + 1] and a[i + 1] == b[i]
+    return a[i + 1:] == b[i + 1:] or (swapped and a[i + 2:] == b[i + 2:])
+
+
+def misspelt(name: str, text: str) -> bool:
+    """Whether ``text`` (the retrieved passages) spells ``name`` a little differently:
+    one edit from a word of it ("Sigimund" for "Sigismund", "Novermber"), for names of
+    MIN_MISSPELT letters or more, or two of its words run together ("UserDatagram").
+    Such a name is the reader's spelling of one the passages hold, not an absent one."""
+    key = name.casefold()
+    words = [w.casefold() for w in WORD.findall(text)]
+    if any(a + b == key for a, b in zip(words, words[1:], strict=False)):
+        return True
+    return len(key) >= MIN_MISSPELT and any(one_edit_apart(key, w) for w in set(words))
 
 
 def rank_candidates(measured: Measured, weights: Weights) -> list[Candidate]:
