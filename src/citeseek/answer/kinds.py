@@ -166,7 +166,7 @@ def name_kind(question: str) -> str | None:
 # "-ed", "n't", the common irregular past forms and, past the first word, a word
 # followed by "the"/"a"/"to" ("What food upsets the").
 _ASKING = re.compile(r"^\s*(?:(?:in|on|at|for|from|to|by|of|with|during|under|into)\s+)?"
-                     r"(?:which|what)\s+(.+)$", re.I | re.S)
+                     r"(?:which|what|how\s+many|how\s+much)\s+(.+)$", re.I | re.S)
 _AUX = frozenset({
     "is", "was", "are", "were", "be", "been", "does", "did", "do", "has", "have", "had", "can",
     "could", "will", "would", "shall", "should", "may", "might", "must"})
@@ -175,7 +175,18 @@ _DETERMINERS = frozenset({
 _PHRASE_ENDS = frozenset({
     "of", "at", "in", "on", "for", "from", "to", "by", "with", "about", "during", "after",
     "before", "under", "over", "between", "into", "as", "than", "that", "which", "who", "whom",
-    "whose", "where", "when", "while", "if", "and", "or", "but", "not"})
+    "whose", "where", "when", "while", "if", "and", "or", "but", "not", "it", "there", "they",
+    "he", "she", "we", "you", "them", "him"})  # not "us", "i": "US presidents", "IBM i"
+# "How many units make up ...", "How many people live in ...": after the noun, a verb.
+_PARTICLES = frozenset({"up", "out", "off", "down", "back", "away"})
+_BASE_VERBS = frozenset({  # verbs that are seldom nouns ("study", "use", "play" are)
+    "live", "make", "makes", "take", "takes", "come", "comes", "go", "goes", "die", "dies",
+    "exist", "exists", "remain", "survive", "survives", "belong", "belongs", "serve",
+    "serves", "occur", "occurs", "happen", "happens", "appear", "appears", "compete",
+    "competes", "attend", "attends", "speak", "speaks", "own", "owns", "lose", "loses",
+    "get", "gets", "contain", "contains", "include", "includes", "receive", "receives",
+    "join", "joins", "enter", "enters"})
+_ED_NOUNS = frozenset({"hundred", "shed", "sled"})  # "speed", "seed", "need": "-eed"
 _SORTS = frozenset({
     "type", "types", "kind", "kinds", "sort", "sorts", "form", "forms", "category", "categories",
     "class", "classes", "variety"})
@@ -208,12 +219,16 @@ def asked_for(question: str) -> str | None:
         while i < len(words) and words[i] in _DETERMINERS:
             i += 1
     phrase: list[str] = []
-    for j in range(i, min(i + 3, len(words))):
+    for j in range(i, len(words)):
         word, after = words[j], words[j + 1] if j + 1 < len(words) else ""
+        if len([w for w in phrase if not w[0].isdigit()]) == 3:
+            break
         if (word in _AUX or word in _DETERMINERS or word in _PHRASE_ENDS
                 or word in _IRREGULAR_PAST or word.endswith(("n't", "n’t"))
-                or (word.endswith("ed") and len(word) > 4)
-                or (phrase and (after in _DETERMINERS or after == "to"))):
+                or (word.endswith("ed") and len(word) > 3 and not word.endswith("eed")
+                    and word not in _ED_NOUNS)
+                or (phrase and (after in _DETERMINERS or after in _PARTICLES
+                                or after == "to" or word in _BASE_VERBS))):
             break  # the last: a word after the noun and before "the"/"to" is a verb
         phrase.append(word)
     if not phrase:
