@@ -69,6 +69,42 @@ def test_table_rows_are_read_together() -> None:
                            "The table compares the corpora."]
 
 
+AUTHORS = ("LayoutParser: A Unified Toolkit for Document Image Analysis\n"
+           "Zejiang Shen1, Ruochen Zhang2, Melissa Dell3, and Weining Li4\n"
+           "1 Allen Institute for AI shannons@allenai.org 2 Brown University "
+           "ruochen@brown.edu 3 Harvard University melissadell@fas.harvard.edu\n"
+           "4 University of Waterloo w422li@uwaterloo.ca\n"
+           "Abstract. Recent advances in document image analysis come from neural networks.")
+
+
+def test_authors_are_read_with_their_affiliations() -> None:
+    assert units(AUTHORS) == [
+        AUTHORS[AUTHORS.index("Zejiang"):AUTHORS.index("\nAbstract")],
+        "Abstract.", "Recent advances in document image analysis come from neural networks."]
+    # names without footnote marks do not pull in the line after them
+    plain = AUTHORS.replace("Shen1", "Shen").replace("Zhang2", "Zhang").replace(
+        "Dell3", "Dell")
+    assert not any("Zhang" in unit and "Brown" in unit for unit in units(plain))
+
+
+@pytest.mark.parametrize(("question", "answer"), [
+    ("Which university is Ruochen Zhang affiliated with?", "Brown University"),
+    ("Which institution is Zejiang Shen from?", "Allen Institute for AI"),
+    ("Which university is Weining Li at?", "University of Waterloo"),
+])
+def test_an_authors_affiliation_is_the_one_their_mark_points_to(question: str,
+                                                                answer: str) -> None:
+    unit = units(AUTHORS)[0]
+    found = find_span(unit, question)
+    assert found is not None and unit[found[0]:found[1]] == answer
+
+
+def test_a_name_keeps_its_glue_when_a_question_word_leads_it() -> None:
+    sentence = "She moved to the University of Washington in 2019."
+    found = find_span(sentence, "Which university did she move to?")
+    assert found is not None and sentence[found[0]:found[1]] == "University of Washington"
+
+
 def test_units_keep_exact_offsets() -> None:
     text = "  Heading here\n“One. Two,” he said.  \n- a\n- b\nEnd of it all here."
     for start, end in answer_units(text):

@@ -101,6 +101,7 @@ _DEMONYM = re.compile(r"(?:ian|ean|an|ese|ish|ic|i|ch|ak|ot)$")
 # Runs of capitalised words, allowing short joiners inside ("Council of Resistance").
 _CAP = r"[A-ZÀ-ÖØ-ÞŠŽČ][\w’'\-.]*[\w]"
 _NAME = re.compile(rf"{_CAP}(?:\.?\s+(?:(?:of|the|de|al|for|and)\s+)?{_CAP})*")
+_MARKED_AUTHOR = re.compile(r"\b([A-Z][a-z]+)(\d{1,2})\b")  # "Zhang2": footnote 2
 _QUOTE = re.compile(r"[“\"]([^”\"]{3,200})[”\"]")
 
 # Months and days in full are dates, not names (an abbreviation can be one: "Jan").
@@ -191,6 +192,9 @@ def _candidates(sentence: str, kind: str, question: str,
         spans = [m.span(1) for m in _CAUSE_AFTER.finditer(sentence)]
         spans += [m.span(1) for m in _CAUSE_BEFORE.finditer(sentence)]
     elif kind == NAME:
+        affiliation = _affiliation(sentence, question)
+        if affiliation is not None:  # the author's affiliation, where the mark points
+            return [affiliation]
         for m in _NAME.finditer(sentence):
             span = _trim_name(sentence, m.start(), m.end(), asked)
             word = sentence[span[0]:span[1]] if span is not None else ""
@@ -211,6 +215,25 @@ def _candidates(sentence: str, kind: str, question: str,
         if stems and not stems <= asked:  # the question already says it: not an answer
             out.append((s, e))
     return out
+
+
+def _affiliation(sentence: str, question: str) -> tuple[int, int] | None:
+    """In a paper's authors and affiliations read as one unit ("Zejiang Shen1, Ruochen
+    Zhang2, ... 1 Allen Institute for AI ... 2 Brown University ..."), the affiliation
+    whose footnote mark follows the surname of an author the question names ("Brown
+    University" for Ruochen Zhang); None where the unit is not such or names none."""
+    marks = {m.group(1).lower(): m.group(2) for m in _MARKED_AUTHOR.finditer(sentence)}
+    if len(marks) < 2:
+        return None
+    named = {w.lower() for w in WORD.findall(question)}
+    mark = next((d for surname, d in marks.items() if surname in named), None)
+    if mark is None:
+        return None
+    for m in re.finditer(rf"(?:^|\s){mark}\s+(?={_CAP})", sentence):
+        name = _NAME.match(sentence, m.end())
+        if name is not None:
+            return name.span()
+    return None
 
 
 def _person_parts(sentence: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -263,8 +286,10 @@ def _trim_name(sentence: str, start: int, end: int,
         words = words[1:]
     # Echoed words go only when a name of two words or more is left ("Ali Shamkhani",
     # not "Department" out of "US Treasury Department").
+    # Nor when glue follows: "University of Washington" stays whole, not "of Washington".
     echo = 0
-    while echo < len(words) - 2 and stem(words[echo].group()) in asked:
+    while (echo < len(words) - 2 and stem(words[echo].group()) in asked
+           and not words[echo + 1].group().islower()):
         echo += 1
     words = words[echo:]
     while len(words) > 1 and words[-1].group().lower() == "s" \

@@ -10,6 +10,9 @@ Sentence ends alone cut too finely for some answers and not at all for others, s
   lower case: a column or page break in a PDF) runs on to the next line;
 - a quotation its speaker is only a pronoun for ("..." he said; He added ...) is read
   with the sentence before it, which names the speaker;
+- a paper's line of authors with footnote marks ("Zejiang Shen1, Ruochen Zhang2, ...")
+  runs on through the lines of affiliations the marks point to ("1 Allen Institute for
+  AI ... 2 Brown University ..."), which say where each author is;
 - three or more short lines without punctuation in a row (a table's rows, a list of
   names) are read as one unit;
 - a heading, a short line of its own without closing punctuation (a title, "2.1
@@ -34,6 +37,9 @@ TABLE_LINE_WORDS = 8  # the short lines a table or a list of names is made of
 _CLOSED = re.compile(r"[.!?…:;\"”’)\]]$")
 _ITEM = re.compile(r"^(?:[•▪●◦‣∙·\-–—*]|\(?\d{1,2}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}\))\s")
 _SECTION_NUMBER = re.compile(r"^(?:chapter\s+)?\d+(?:\.\d+)*\.?\s", re.I)
+# An author with a footnote mark ("Zhang2", "Lee4*"), and a line that starts with one.
+_MARKED_NAME = re.compile(r"\b[A-Z][a-z]+\d{1,2}\b")
+_MARK_LINE = re.compile(r"^(?:\d{1,2}|[*†‡§])\s*[A-Z]")
 _SAID = r"(?:said|says|added|adds|told|tells|noted|notes|stressed|argued|explained|continued|warned|insisted|wrote)"
 _PRONOUN_SPEAKER = re.compile(rf"[”\"’],?\s+(?:he|she|they)\s+{_SAID}\b|^(?:He|She|They)\s+{_SAID}\b")
 
@@ -73,6 +79,9 @@ def _joins(text: str, cur: tuple[int, int], nxt: tuple[int, int], first: tuple[i
         return False
     if _opens_quote(done):
         return True
+    if (len(_MARKED_NAME.findall(text[first[0]:first[1]])) >= 2 and _MARK_LINE.match(after)
+            and "\n" in text[cur[1]:nxt[0]]):
+        return True  # authors, then their affiliations
     if listing or done.rstrip().endswith(":"):
         return bool(_ITEM.match(after)) or (not listing and not is_heading(text, *nxt))
     gap = text[cur[1]:nxt[0]]
