@@ -156,6 +156,16 @@ def test_which_minister_wants_a_person() -> None:
     ("By what date must the FAA receive comments?",
      "The FAA must receive comments on this proposed AD by September 21, 2020.",
      "September 21, 2020"),
+    # a statistic of a length or a time wants a figure in its units, not "Three years"
+    ("What was the largest movement the inspectors found in the harbour wall?",
+     "Three years after the pier reopened, the largest movement was four millimetres.",
+     "four millimetres"),
+    ("What was the largest movement the inspectors found in the harbour wall?",
+     "Three years after the pier reopened, the inspectors found the wall sound.", None),
+    ("What was the mean incubation period?",
+     "Of 425 patients, the mean incubation period was 5.2 days.", "5.2 days"),
+    ("What is the height of the tower?",
+     "Built in 1889 by 300 workers, the tower is 330 metres tall.", "330 metres"),
     ("How many airplanes would the AD affect?",
      "The AD 2018–23–51 would affect 73 airplanes of U.S. registry.", "73"),
 ])

@@ -1,7 +1,8 @@
 """What kind of answer a question asks for, read from how it is asked.
 
 "How many ...?", "What was the average age ...?" and "What was the largest movement
-...?" want a number (a statistic or a superlative of something measured); "When ...?"
+...?" want a number (a statistic or a superlative of something measured, in a length
+for "the largest movement", in a time for "the mean incubation period"); "When ...?"
 a date; "Who/Which ...?" a name; "What was the title ...?" a quotation; "Why ...?",
 "What caused/prompted/led to ...?" a cause. Names are narrowed further: "who" wants a
 person or an organisation, "which minister/official/author ...?" a person (never an
@@ -30,10 +31,11 @@ _MEASURES = (r"numbers?|amounts?|totals?|rates?|shares?|percentages?|proportions
              r"scores?|counts?|volumes?|capacity|population|budgets?|salary|salaries|fees?|"
              r"fines?|revenues?|income|ratios?|margins?|delays?|periods?|times?|sums?|"
              r"levels?|doses?|accuracy|quantity|quantities|frequency|yields?")
+_STAT_WORDS = (r"(?:average|mean|median|total|overall|maximum|minimum|typical|estimated|"
+               r"largest|biggest|smallest|highest|lowest|greatest|longest|shortest|fastest|"
+               r"slowest|peak)")
 _STATISTIC = re.compile(
-    rf"\b(?:average|mean|median|total|overall|maximum|minimum|typical|estimated|"
-    rf"largest|biggest|smallest|highest|lowest|greatest|longest|shortest|fastest|"
-    rf"slowest|peak)\s+(?:[\w-]+\s+)?(?:{_MEASURES})\b"
+    rf"\b{_STAT_WORDS}\s+(?:[\w-]+\s+)?(?:{_MEASURES})\b"
     rf"|^\s*(?:what|which)\s+(?:is|was|are|were)\s+the\s+(?:{_MEASURES})\s+of\b")
 # "When" asks for a date where it asks the question ("When was ...?", "Since when ...?",
 # "... and when?"); inside a clause ("... the force called when two forces act ...?")
@@ -89,6 +91,15 @@ _MEASURED_IN = (
                        r"had|will|would|can|could|might|must|of|for|per|in|on|at|to)\b)"
                        r"|\b(?:what|how much)\s+(?:does|do|did|will|would|"
                        r"could|can|might)\b.*\bcost\b")),
+    # A statistic of a measured thing: "the largest movement", "the height of", "the
+    # average incubation period".
+    (LENGTH, re.compile(rf"\b{_STAT_WORDS}\s+(?:[\w-]+\s+)?(?:movements?|distances?|"
+                        r"lengths?|heights?|widths?|depths?)\b|^\s*(?:what|which)\s+(?:is|"
+                        r"was|are|were)\s+the\s+(?:distance|length|height|width|depth)\s+"
+                        r"(?:of|from|between)\b")),
+    (TIME, re.compile(rf"\b{_STAT_WORDS}\s+(?:[\w-]+\s+)?(?:durations?|delays?|periods?)\b"
+                      r"|^\s*(?:what|which)\s+(?:is|was|are|were)\s+the\s+(?:[\w-]+\s+)?"
+                      r"(?:duration|delay|period)\s+(?:of|for|between|before|after)\b")),
 )
 
 
