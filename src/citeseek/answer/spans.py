@@ -37,6 +37,7 @@ from .kinds import (
     name_kind,
     question_type,
 )
+from .units import MARKED_AUTHOR
 
 __all__ = ["CAUSE", "DATE", "HUMAN", "NAME", "NUMBER", "PERSON", "PLACE", "QUOTE",
            "common_words", "find_span", "known_places", "name_kind", "question_type"]
@@ -101,7 +102,6 @@ _DEMONYM = re.compile(r"(?:ian|ean|an|ese|ish|ic|i|ch|ak|ot)$")
 # Runs of capitalised words, allowing short joiners inside ("Council of Resistance").
 _CAP = r"[A-ZÀ-ÖØ-ÞŠŽČ][\w’'\-.]*[\w]"
 _NAME = re.compile(rf"{_CAP}(?:\.?\s+(?:(?:of|the|de|al|for|and)\s+)?{_CAP})*")
-_MARKED_AUTHOR = re.compile(r"\b([A-Z][a-z]+)(\d{1,2})\b")  # "Zhang2": footnote 2
 _QUOTE = re.compile(r"[“\"]([^”\"]{3,200})[”\"]")
 
 # Months and days in full are dates, not names (an abbreviation can be one: "Jan").
@@ -222,7 +222,7 @@ def _affiliation(sentence: str, question: str) -> tuple[int, int] | None:
     Zhang2, ... 1 Allen Institute for AI ... 2 Brown University ..."), the affiliation
     whose footnote mark follows the surname of an author the question names ("Brown
     University" for Ruochen Zhang); None where the unit is not such or names none."""
-    marks = {m.group(1).lower(): m.group(2) for m in _MARKED_AUTHOR.finditer(sentence)}
+    marks = {m.group(1).lower(): m.group(2) for m in MARKED_AUTHOR.finditer(sentence)}
     if len(marks) < 2:
         return None
     named = {w.lower() for w in WORD.findall(question)}

@@ -37,8 +37,9 @@ TABLE_LINE_WORDS = 8  # the short lines a table or a list of names is made of
 _CLOSED = re.compile(r"[.!?…:;\"”’)\]]$")
 _ITEM = re.compile(r"^(?:[•▪●◦‣∙·\-–—*]|\(?\d{1,2}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}\))\s")
 _SECTION_NUMBER = re.compile(r"^(?:chapter\s+)?\d+(?:\.\d+)*\.?\s", re.I)
-# An author with a footnote mark ("Zhang2", "Lee4*"), and a line that starts with one.
-_MARKED_NAME = re.compile(r"\b[A-Z][a-z]+\d{1,2}\b")
+# An author's surname with a footnote mark ("Zhang2": surname, mark), and a line that
+# starts with a mark.
+MARKED_AUTHOR = re.compile(r"\b([A-Z][a-z]+)(\d{1,2})\b")
 _MARK_LINE = re.compile(r"^(?:\d{1,2}|[*†‡§])\s*[A-Z]")
 _SAID = r"(?:said|says|added|adds|told|tells|noted|notes|stressed|argued|explained|continued|warned|insisted|wrote)"
 _PRONOUN_SPEAKER = re.compile(rf"[”\"’],?\s+(?:he|she|they)\s+{_SAID}\b|^(?:He|She|They)\s+{_SAID}\b")
@@ -79,7 +80,7 @@ def _joins(text: str, cur: tuple[int, int], nxt: tuple[int, int], first: tuple[i
         return False
     if _opens_quote(done):
         return True
-    if (len(_MARKED_NAME.findall(text[first[0]:first[1]])) >= 2 and _MARK_LINE.match(after)
+    if (len(MARKED_AUTHOR.findall(text[first[0]:first[1]])) >= 2 and _MARK_LINE.match(after)
             and "\n" in text[cur[1]:nxt[0]]):
         return True  # authors, then their affiliations
     if listing or done.rstrip().endswith(":"):
