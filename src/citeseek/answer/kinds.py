@@ -169,13 +169,15 @@ def name_kind(question: str) -> str | None:
     return None
 
 
-# The thing a "which/what X ...?" question asks for is the last word of the phrase after
-# "which"/"what" (and any "is the", "does a"; "kind of" and "type of" skipped): the
-# phrase ends at a verb, a preposition or a determiner, or after three words ("Which
-# deep learning frameworks does ...": frameworks; "What was the weather at ...":
-# weather; "Which Slovakian MEP spoke ...": MEP). Verbs are told by the auxiliaries,
-# "-ed", "n't", the common irregular past forms and, past the first word, a word
-# followed by "the"/"a"/"to" ("What food upsets the").
+# The thing a "which/what/how many X ...?" question asks for is the last word of the
+# phrase after "which"/"what"/"how many"/"how much" (and any "is the", "does a"; "kind
+# of" and "type of" skipped): the phrase ends at a verb, a preposition, a determiner or
+# a pronoun, or after three words not counting figures ("Which deep learning frameworks
+# does ...": frameworks; "What was the weather at ...": weather; "How many Boeing 737
+# MAX airplanes had ...": airplanes). Verbs are told by the auxiliaries, "-ed", "n't",
+# the common irregular past forms and, past the first word, a verb seldom used as a noun
+# ("make", "live") or a word followed by "the"/"a"/"to" or a particle ("What food upsets
+# the", "How many units make up").
 _ASKING = re.compile(r"^\s*(?:(?:in|on|at|for|from|to|by|of|with|during|under|into)\s+)?"
                      r"(?:which|what|how\s+many|how\s+much)\s+(.+)$", re.I | re.S)
 _AUX = frozenset({
@@ -213,9 +215,10 @@ _IRREGULAR_PAST = frozenset({
 
 
 def asked_for(question: str) -> str | None:
-    """The word naming what a "which/what X ...?" question asks for, lower-cased
-    ("Which browser did ...?": "browser"); None for other questions, or where no noun
-    follows "which"/"what" ("What caused ...?", "What did Amnesty call ...?")."""
+    """The word naming what a "which/what/how many X ...?" question asks for,
+    lower-cased ("Which browser did ...?": "browser"; "How many months did ...?":
+    "months"); None for other questions, or where no noun follows ("What caused ...?",
+    "What did Amnesty call ...?", "How much did it cost?")."""
     match = _ASKING.match(question)
     if not match:
         return None

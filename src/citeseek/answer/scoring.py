@@ -39,9 +39,9 @@ MIN_WORDS = 5  # shorter "sentences" are headlines, captions and bylines
 KIND_LOOKS = 3
 KIND_MISSING = 0.3
 ABSENT_NAME = 0.7
-# And when the best sentence says the thing a "which/what X ...?" question asks for (the
-# "browser" of "Which browser did most participants use?") less well than ASKED_MIN
-# (word_support: held, or the best cosine with one of its words).
+# And when the best sentence says the thing a "which/what/how many X ...?" question asks
+# for (the "browser" of "Which browser did most participants use?") less well than
+# ASKED_MIN (word_support: held, or the best cosine with one of its words).
 ASKED_MISSING = 0.7
 ASKED_MIN = 0.5
 # Whether the sentence's support of all the question's words counts. Chosen on all three
@@ -281,9 +281,9 @@ def evidence_parts(measured: Measured, ranked: Sequence[Candidate],
     words, the sentence's ``support`` of them, whether a date/count/sum the question
     wants is missing from the ``KIND_LOOKS`` best sentences (``figure_missing``), the
     question's names that no passage holds (``absent_names``), and the word a
-    "which/what X ...?" question asks for (``asked``, ``kinds.asked_for``) with how
-    well the sentence says it (``asked_support``; None without a model or such a
-    word). Empty without candidates."""
+    "which/what/how many X ...?" question asks for (``asked``, ``kinds.asked_for``)
+    with how well the sentence says it (``asked_support``; None without a model or such
+    a word). Empty without candidates."""
     if not ranked:
         return {}
     scores = word_support(measured, ranked[0], embed)
