@@ -164,7 +164,8 @@ def confidence(answerable: list[dict], unanswerable: list[dict]) -> dict:
 
 def declining(answerable: list[dict], unanswerable: list[dict]) -> dict:
     from citeseek.answer.compose import MIN_EVIDENCE
-    from citeseek.answer.scoring import METHODS, evidence, rank_candidates
+    from citeseek.answer.evidence import evidence
+    from citeseek.answer.scoring import METHODS, rank_candidates
 
     weights = METHODS["combined"]
 

@@ -3,8 +3,8 @@ question sets and measured on the one left out.
 
 Every question of the dev sets (``bench_qa``'s pdf, sample and squad2 sets, and
 covid-qa, which has no unanswerable questions, for the answered share) is asked once
-with no threshold; the answer's ``evidence_parts`` (the best sentence's similarity, the
-passages' coverage of the question's rare words, the sentence's support of them, a
+with no threshold; the answer's ``evidence_parts`` (the best sentence's similarity and
+that of its best stretch of words, the passages' coverage of the question's rare words, the sentence's support of them, a
 missing date/count/sum, names the collection never holds, how well the sentence says
 the thing a "which/what X" question asks for) are kept. A setting is whether support
 counts, the discounts for a missing figure, an absent name and the thing asked for
@@ -12,8 +12,9 @@ not said, and the threshold. For each set with unanswerable questions, the setti
 declines the most unanswerable questions of the other two while answering at least
 ``--min-answered`` of their answerable ones is measured on the set left out. The
 shipped setting's figures and the coverage-only formula (the evidence before support
-and the discounts) are printed beside them. ``--latency`` measures instead the time support takes
-inside ``ask`` on the sample articles, beside the whole ask's.
+and the discounts) are printed beside them. ``--latency`` measures instead the time support
+and the stretches of words take inside ``ask`` on the sample articles, beside the whole
+ask's.
 
     PYTHONPATH=src HF_HUB_OFFLINE=1 python benchmarks/bench_declines.py --every 10
 """
@@ -33,7 +34,7 @@ sys.path.insert(0, str(HERE))
 from bench_qa import holds, load_sets  # noqa: E402
 
 from citeseek.answer.compose import MIN_EVIDENCE  # noqa: E402
-from citeseek.answer.scoring import (  # noqa: E402
+from citeseek.answer.evidence import (  # noqa: E402
     ABSENT_NAME,
     ASKED_MISSING,
     KIND_MISSING,
@@ -117,22 +118,26 @@ def latency(rounds: int) -> None:
     import time
 
     import citeseek
-    from citeseek.answer import scoring
+    from citeseek.answer import evidence
     from citeseek.demo import sample_dir
 
     questions = [q["q"] for q in json.loads(
         (HERE / "sample_questions.json").read_text(encoding="utf-8"))["answerable"]]
-    measured = scoring.support
-    spent: list[float] = []
+    names = ("word_support", "window_similarity")  # support's model calls are word_support's
+    measured = {name: getattr(evidence, name) for name in names}
+    spent: dict[str, list[float]] = {name: [] for name in names}
 
-    def timed(*args):
-        started = time.perf_counter()
-        try:
-            return measured(*args)
-        finally:
-            spent[-1] += time.perf_counter() - started
+    def timer(name: str):
+        def timed(*args):
+            started = time.perf_counter()
+            try:
+                return measured[name](*args)
+            finally:
+                spent[name][-1] += time.perf_counter() - started
+        return timed
 
-    scoring.support = timed
+    for name in names:
+        setattr(evidence, name, timer(name))
     asks: list[float] = []
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -140,20 +145,24 @@ def latency(rounds: int) -> None:
             col.search("warm up the model")
             for _ in range(rounds):
                 for q in questions:
-                    spent.append(0.0)
+                    for name in names:
+                        spent[name].append(0.0)
                     started = time.perf_counter()
                     col.ask(q)
                     asks.append(time.perf_counter() - started)
     finally:
-        scoring.support = measured
+        for name in names:
+            setattr(evidence, name, measured[name])
     n = len(questions)
 
     def ms(values: list[float]) -> str:
         return f"{1000 * statistics.median(values):.2f} ms"
 
-    print(f"support per ask, median: first round {ms(spent[:n])} (words new), later rounds "
-          f"{ms(spent[n:])}; the whole ask: first round {ms(asks[:n])}, later {ms(asks[n:])}"
-          f" ({n} questions x {rounds} rounds)")
+    for name in names:
+        print(f"{name} per ask, median: first round {ms(spent[name][:n])} (words new), "
+              f"later rounds {ms(spent[name][n:])}")
+    print(f"the whole ask: first round {ms(asks[:n])}, later {ms(asks[n:])} "
+          f"({n} questions x {rounds} rounds)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-answered", type=float, default=0.94)
     parser.add_argument("--rows", type=Path, help="read (if there) or write the rows here")
     parser.add_argument("--latency", type=int, metavar="ROUNDS",
-                        help="measure what support costs a warm ask, over ROUNDS rounds")
+                        help="measure what support and the stretches of words cost a warm ask, "
+                        "over ROUNDS rounds")
     args = parser.parse_args(argv)
     if args.latency:
         latency(args.latency)

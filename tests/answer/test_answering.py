@@ -254,6 +254,16 @@ def test_real_answers(real_sample_collection, question: str, gold: str) -> None:
 
 
 @pytest.mark.model
+def test_real_long_sentence_is_read_in_stretches(real_sample_collection) -> None:
+    # The answer opens a 60-word sentence whose whole is far from the question (0.24).
+    answer = real_sample_collection.ask("Which Slovakian MEP spoke at the virtual conference?")
+    parts = answer.evidence_parts
+    assert parts["window_similarity"] > parts["similarity"] + 0.1, parts
+    assert answer.answer is not None and "Štefanec" in answer.answer
+    check_exact(real_sample_collection, answer)
+
+
+@pytest.mark.model
 def test_real_off_topic_questions_are_declined(real_sample_collection) -> None:
     questions = ["Who won the 2018 FIFA World Cup?", "How many moons does Jupiter have?",
                  "How many centrifuges does Iran operate at Natanz?"]

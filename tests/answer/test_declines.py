@@ -9,28 +9,33 @@ import html
 import itertools
 import json
 from collections.abc import Mapping
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from citeseek.answer.corpus import Corpus, question_words
-from citeseek.answer.kinds import DATE, NUMBER, asked_for, asks_for_figure, question_type
-from citeseek.answer.result import Answer, why_declined
-from citeseek.answer.scoring import (
+from citeseek.answer.evidence import (
     ABSENT_NAME,
     ASKED_MISSING,
     KIND_MISSING,
-    Candidate,
-    Measured,
+    WINDOW_WORDS,
     evidence,
     evidence_parts,
+    strength_of,
+    support,
+    window_similarity,
+    word_support,
+)
+from citeseek.answer.kinds import DATE, NUMBER, asked_for, asks_for_figure, question_type
+from citeseek.answer.result import Answer, why_declined
+from citeseek.answer.scoring import (
+    Candidate,
+    Measured,
     measure,
     misspelt,
     one_edit_apart,
     question_names,
-    strength_of,
-    support,
-    word_support,
 )
 from citeseek.answer.spans import find_span
 from citeseek.search.hits import Hit
@@ -295,3 +300,47 @@ def test_evidence_discounts_a_sentence_that_does_not_say_the_thing_asked_for() -
     # without a model nothing is measured, so nothing is discounted
     assert evidence_parts(unsaid, other, None)["asked"] is None
     assert word_support(unsaid, other[0], None) is None
+
+
+def clause_embed(texts: list[str]) -> np.ndarray:
+    """The question and any text naming "Stefanec" in few words point one way; longer or
+    other texts the other way, as a long sentence's embedding blurs its clause."""
+    def vec(text: str) -> list[float]:
+        if text.endswith("?"):
+            return [1.0, 0.0]
+        if "Stefanec" in text:
+            return [0.9, 0.3] if len(text.split()) <= WINDOW_WORDS else [0.3, 0.9]
+        return [0.1, 1.0]
+    vecs = np.array([vec(t) for t in texts], dtype=np.float32)
+    return vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
+
+
+FILLER = " ".join(f"word{i}" for i in range(40))
+
+
+@pytest.mark.parametrize("sentence", [
+    f"In the virtual conference Slovakian MEP Ivan Stefanec stated that {FILLER}.",
+    f"{FILLER} and then Slovakian MEP Ivan Stefanec",  # the last words: a stretch ends there
+])
+def test_a_long_sentence_is_read_in_stretches_of_words(sentence: str) -> None:
+    question = "Which Slovakian MEP spoke at the virtual conference?"
+    assert window_similarity(question, sentence, clause_embed) == pytest.approx(
+        0.9 / np.hypot(0.9, 0.3))
+    assert window_similarity(question, "Ivan Stefanec spoke", clause_embed) is None  # short
+    assert window_similarity(question, sentence, None) is None  # no model
+    weights = {"slovakian": 1.0, "mep": 1.0}
+    measured, ranked = measured_with(question, sentence, weights, span=(0, 3),
+                                     similarity=0.2)
+    parts = evidence_parts(measured, ranked, clause_embed)
+    assert parts["window_similarity"] == pytest.approx(0.9 / np.hypot(0.9, 0.3))
+    assert parts["similarity"] == pytest.approx(0.2)  # the whole sentence's, as measured
+    assert strength_of(parts, with_support=False) == pytest.approx(
+        parts["window_similarity"] * (0.5 + 0.5 * parts["coverage"]))
+    older = {k: v for k, v in parts.items() if k != "window_similarity"}  # saved before it
+    assert strength_of(older, with_support=False) == pytest.approx(0.2)
+    weaker = dict(parts, window_similarity=0.1)  # a stretch below the whole takes nothing
+    assert strength_of(weaker, with_support=False) == pytest.approx(0.2)
+    declined = SimpleNamespace(evidence=0.1, evidence_parts=dict(parts, similarity=0.1))
+    assert why_declined(declined).startswith(  # type: ignore[arg-type]
+        f"Why: evidence 0.10 (best sentence's similarity 0.10 ({parts['window_similarity']:.2f}"
+        f" for its best {WINDOW_WORDS} words)")

@@ -15,7 +15,7 @@ from ..errors import CiteseekError
 from ..search.hits import CITATION_FIELDS, HitList, render_hit, typed_fields
 from ..terminal import printable
 from ..words import topic_words
-from .scoring import ASKED_MIN, WITH_SUPPORT
+from .evidence import ASKED_MIN, WINDOW_WORDS, WITH_SUPPORT
 from .support import Claim
 
 
@@ -71,10 +71,10 @@ class Answer:
     ``citations`` are the retrieved passages (``Hit``s), numbered from 1 in order;
     every ``[n]`` in ``answer`` and every ``sentence.citation`` is such a number.
     ``evidence`` is the strength compared with the decline threshold, and
-    ``evidence_parts`` what it is made of (the best sentence's ``similarity``, the
-    passages' ``coverage`` of the question's rare words, the sentence's ``support`` of
-    them, ``figure_missing``, ``absent_names``, ``asked``, ``asked_support``;
-    docs/answers.md). ``short_answer``
+    ``evidence_parts`` what it is made of (the best sentence's ``similarity`` and
+    its best stretch's ``window_similarity``, the passages' ``coverage`` of the
+    question's rare words, the sentence's ``support`` of them, ``figure_missing``,
+    ``absent_names``, ``asked``, ``asked_support``; docs/answers.md). ``short_answer``
     is the part that answers (a number, date, name or quotation) where one was found; it
     comes from the first sentence, its evidence. With a generator,
     ``generated`` is True and ``dropped_citations`` lists the numbers it cited that
@@ -222,6 +222,9 @@ def why_declined(answer: Answer) -> str | None:
     if not parts:
         return None
     said = [f"best sentence's similarity {parts['similarity']:.2f}"]
+    window = parts.get("window_similarity")  # absent from parts saved before it
+    if window is not None and window > parts["similarity"]:
+        said[0] += f" ({window:.2f} for its best {WINDOW_WORDS} words)"
     if parts["coverage"] < 1:
         said.append(f"the passages hold {parts['coverage']:.0%} of the question's rare words")
     if WITH_SUPPORT and parts["support"] < 1:

@@ -57,7 +57,8 @@ class AnswerBody(_Open):
     message: str | None = None
     evidence: float = 0.0
     evidence_parts: dict[str, Any] = Field(
-        default={}, description="what the evidence is made of: similarity, coverage, "
+        default={}, description="what the evidence is made of: similarity, "
+        "window_similarity, coverage, "
         "support, figure_missing, absent_names, asked, asked_support")
     generated: bool = False
     dropped_citations: list[int] = []
