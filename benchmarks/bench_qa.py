@@ -80,7 +80,8 @@ def pdf_set() -> tuple[QAData, dict[str, list[str]]]:
     return QAData("pdf", questions, sources=sorted(PDF_DEV.glob("*.pdf"))), {}
 
 
-def load_sets(names: list[str], every: int) -> list[tuple[QAData, dict[str, list[str]]]]:
+def load_sets(names: list[str], every: int, offset: int = 0
+              ) -> list[tuple[QAData, dict[str, list[str]]]]:
     sets = []
     for name in names:
         if name == "sample":
@@ -92,7 +93,7 @@ def load_sets(names: list[str], every: int) -> list[tuple[QAData, dict[str, list
             data, docs = load_qa(folder), {}
             data.name = name
         if name not in ("sample", "pdf"):  # small sets: always whole
-            data.questions = data.questions[::every]
+            data.questions = data.questions[offset::every]
         sets.append((data, docs))
     return sets
 
@@ -251,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sets", default="pdf,squad2,covid,sample")
     parser.add_argument("--every", type=int, default=1,
                         help="take every Nth question (a subset for quick runs)")
+    parser.add_argument("--offset", type=int, default=0,
+                        help="start the subset at this question (another subset)")
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--skip-naive", action="store_true")
     parser.add_argument("--rows", type=Path, help="write every row as JSON here")
@@ -266,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     report: dict = {"every": args.every, "k": args.k, "sets": {}}
     all_rows: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for data, docs in load_sets(args.sets.split(","), args.every):
+        for data, docs in load_sets(args.sets.split(","), args.every, args.offset):
             started = time.perf_counter()
             ours = run_citeseek(data, docs, embedder, Path(tmp), args.k)
             took = time.perf_counter() - started
