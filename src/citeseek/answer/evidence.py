@@ -39,7 +39,7 @@ WITH_SUPPORT = True
 MAX_SENTENCE_WORDS = 64  # the words of a sentence compared with the question's
 # A long sentence is also read in stretches of WINDOW_WORDS words, every WINDOW_STEP words:
 # its embedding blurs the clause a short question is about ("In October's virtual
-# conference, Slovakian MEP Ivan Stefanec explicitly stated that ..." goes on for 60
+# conference, Slovakian MEP Ivan Stefanec explicitly stated that ..." goes on for 48
 # words), and evidence takes the better of the whole and its best stretch. Any length
 # from 10 to 20 words does as well on the dev sets (docs/answers.md).
 WINDOW_WORDS = 12
@@ -115,9 +115,8 @@ def evidence_parts(measured: Measured, ranked: Sequence[Candidate],
     """What ``evidence`` is made of, for the best sentence of ``ranked``: its
     ``similarity`` to the question and that of its best stretch of words
     (``window_similarity``, None for a short sentence or without a model), the
-    passages' ``coverage`` of the question's rare
-    words, the sentence's ``support`` of them, whether a date/count/sum the question
-    wants is missing from the ``KIND_LOOKS`` best sentences (``figure_missing``), the
+    passages' ``coverage`` of the question's rare words, the sentence's ``support`` of
+    them, whether a date/count/sum the question wants is missing from the ``KIND_LOOKS`` best sentences (``figure_missing``), the
     question's names that no passage holds (``absent_names``), and the word a
     "which/what/how many X ...?" question asks for (``asked``, ``kinds.asked_for``)
     with how well the sentence says it (``asked_support``; None without a model or such
