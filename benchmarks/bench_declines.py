@@ -4,19 +4,19 @@ question sets and measured on the one left out.
 Every question of the dev sets (``bench_qa``'s pdf, sample and squad2 sets, and
 covid-qa, which has no unanswerable questions, for the answered share) is asked once
 with no threshold; the answer's ``evidence_parts`` (the best sentence's similarity and
-that of its best stretch of words, the passages' coverage of the question's rare words, the sentence's support of them, a
-missing date/count/sum, names the collection never holds, how well the sentence says
-the thing a "which/what X" question asks for) are kept. A setting is whether support
-counts, the discounts for a missing figure, an absent name and the thing asked for
-not said, and the threshold. For each set with unanswerable questions, the setting that
-declines the most unanswerable questions of the other two while answering at least
-``--min-answered`` of their answerable ones is measured on the set left out. The
-shipped setting's figures, the same evidence of whole sentences only (before they were
-read in stretches of words) and the coverage-only formula (the evidence before support
-and the discounts) are printed beside them; ``--offset 5`` measures them on other
-squad2 and covid-qa questions than the setting was chosen on. ``--latency`` measures instead the time support
-and the stretches of words take inside ``ask`` on the sample articles, beside the whole
-ask's.
+that of its best stretch of words, the passages' coverage of the question's rare words,
+the sentence's support of them, a missing date/count/sum, names the collection never
+holds, how well the sentence says the thing a "which/what X" question asks for) are
+kept. A setting is whether support counts, the discounts for a missing figure, an
+absent name and the thing asked for not said, and the threshold. For each set with
+unanswerable questions, the setting that declines the most unanswerable questions of
+the other two while answering at least ``--min-answered`` of their answerable ones is
+measured on the set left out. The shipped setting's figures, the same evidence of whole
+sentences only (before they were read in stretches of words) and the coverage-only
+formula (the evidence before support and the discounts) are printed beside them;
+``--offset 5`` measures them on other squad2 and covid-qa questions than the setting
+was chosen on. ``--latency`` measures instead the time support and the stretches of
+words take inside ``ask`` on the sample articles, beside the whole ask's.
 
     PYTHONPATH=src HF_HUB_OFFLINE=1 python benchmarks/bench_declines.py --every 10
     PYTHONPATH=src HF_HUB_OFFLINE=1 python benchmarks/bench_declines.py --every 10 \
@@ -199,11 +199,11 @@ def main(argv: list[str] | None = None) -> int:
     sets = [s for s in WITH_UNANSWERABLE if any(r["set"] == s for r in rows)]
     if len(sets) > 1:  # one set has nothing to fit it on
         print("answered / right / unanswerable declined, on the set left out:\n")
-    for held in sets if len(sets) > 1 else []:
-        train = [s for s in sets if s != held]
-        _, setting, t = fit(rows, train, args.min_answered)
-        print(f"{held:>7}: fitted on {'+'.join(train)} ({describe(setting, t)}): "
-              f"{line(figures(rows, setting, t)[held])}")
+        for held in sets:
+            train = [s for s in sets if s != held]
+            _, setting, t = fit(rows, train, args.min_answered)
+            print(f"{held:>7}: fitted on {'+'.join(train)} ({describe(setting, t)}): "
+                  f"{line(figures(rows, setting, t)[held])}")
     shipped = (WITH_SUPPORT, KIND_MISSING, ABSENT_NAME, ASKED_MISSING)
     print(f"\nshipped ({describe(shipped, MIN_EVIDENCE)}), whole sentences only and coverage "
           "only, per set:")
